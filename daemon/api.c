@@ -1,0 +1,191 @@
+/*
+ * api: the control API's route table. Each route is a method, a path
+ * pattern ("*" matches one segment, passed to the handler in order), the
+ * status of a successful answer, and a handler that calls the service
+ * layer (lib/service.h). docs/control-api.md documents every route.
+ */
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "control.h"
+#include "service.h"
+
+struct route_args {
+	struct node			*node;
+	const struct api_request	*req;
+	const char			*param[3];
+	struct halle_error		*err;
+};
+
+typedef json_t *(*route_fn)(struct route_args *);
+
+struct route {
+	int		 method;
+	const char	*pattern;
+	int		 status;
+	route_fn	 fn;
+};
+
+#define ARGS struct route_args *a
+
+static json_t *status(ARGS) { return svc_status(a->node, a->err); }
+static json_t *feeds(ARGS) { return svc_feeds(a->node, a->err); }
+
+static json_t *producer_add(ARGS)
+{ return svc_producer_add(a->node, a->req->body, a->err); }
+static json_t *producer_list(ARGS)
+{ return svc_producer_list(a->node, a->err); }
+static json_t *producer_show(ARGS)
+{ return svc_producer_show(a->node, a->param[0], a->err); }
+static json_t *catalogue_publish(ARGS)
+{ return svc_catalogue_publish(a->node, a->param[0], a->req->body, a->err); }
+static json_t *catalogue_show(ARGS)
+{ return svc_catalogue_show(a->node, a->param[0], a->err); }
+
+static json_t *market_add(ARGS)
+{ return svc_market_add(a->node, a->req->body, a->err); }
+static json_t *market_list(ARGS)
+{ return svc_market_list(a->node, a->err); }
+static json_t *market_show(ARGS)
+{ return svc_market_show(a->node, a->param[0], a->err); }
+
+static json_t *
+membership(ARGS, char which, int active)
+{
+	const char *producer = a->param[1];
+
+	if (producer == NULL) {
+		json_t *v = json_object_get(a->req->body, "producer");
+
+		if (!json_is_string(v)) {
+			herr(a->err, 400, "invalid_field", "missing 'producer'");
+			return NULL;
+		}
+		producer = json_string_value(v);
+	}
+	return svc_market_membership(a->node, a->param[0], which, producer,
+	    active, a->err);
+}
+
+static json_t *market_invite(ARGS) { return membership(a, 'I', 1); }
+static json_t *market_uninvite(ARGS) { return membership(a, 'I', 0); }
+static json_t *market_accept(ARGS) { return membership(a, 'A', 1); }
+static json_t *market_withdraw(ARGS) { return membership(a, 'A', 0); }
+
+static json_t *schedule(ARGS)
+{ return svc_distribution_schedule(a->node, a->param[0], a->req->body, a->err); }
+static json_t *distribution_open(ARGS)
+{ return svc_distribution_open(a->node, a->req->body, a->err); }
+static json_t *distribution_list(ARGS)
+{ return svc_distribution_list(a->node, a->req->query_market, a->err); }
+static json_t *distribution_show(ARGS)
+{ return svc_distribution_show(a->node, a->param[0], a->err); }
+static json_t *distribution_cancel(ARGS)
+{ return svc_distribution_cancel(a->node, a->param[0], a->err); }
+
+static json_t *order_place(ARGS)
+{ return svc_order_place(a->node, a->req->body, a->err); }
+static json_t *order_change(ARGS)
+{ return svc_order_change(a->node, a->param[0], a->req->body, a->err); }
+static json_t *order_cancel(ARGS)
+{ return svc_order_cancel(a->node, a->param[0], a->err); }
+static json_t *order_show(ARGS)
+{ return svc_order_show(a->node, a->param[0], a->err); }
+
+static json_t *
+order_list(ARGS)
+{
+	if (a->req->query_distribution == NULL) {
+		herr(a->err, 400, "invalid_field",
+		    "give ?distribution=ID to list orders");
+		return NULL;
+	}
+	return svc_order_list(a->node, a->req->query_distribution, a->err);
+}
+
+static json_t *sheet(ARGS)
+{ return svc_sheet(a->node, a->param[0], a->param[1], a->err); }
+
+#define GET	EVHTTP_REQ_GET
+#define POST	EVHTTP_REQ_POST
+#define PUT	EVHTTP_REQ_PUT
+#define DELETE	EVHTTP_REQ_DELETE
+
+static const struct route routes[] = {
+	{ GET,    "/v1/status",				200, status },
+	{ GET,    "/v1/feeds",				200, feeds },
+	{ POST,   "/v1/producers",			201, producer_add },
+	{ GET,    "/v1/producers",			200, producer_list },
+	{ GET,    "/v1/producers/*",			200, producer_show },
+	{ PUT,    "/v1/producers/*/catalogue",		201, catalogue_publish },
+	{ GET,    "/v1/producers/*/catalogue",		200, catalogue_show },
+	{ POST,   "/v1/markets",			201, market_add },
+	{ GET,    "/v1/markets",			200, market_list },
+	{ GET,    "/v1/markets/*",			200, market_show },
+	{ POST,   "/v1/markets/*/invitations",		201, market_invite },
+	{ DELETE, "/v1/markets/*/invitations/*",	200, market_uninvite },
+	{ POST,   "/v1/markets/*/acceptances",		201, market_accept },
+	{ DELETE, "/v1/markets/*/acceptances/*",	200, market_withdraw },
+	{ POST,   "/v1/markets/*/schedule",		201, schedule },
+	{ POST,   "/v1/distributions",			201, distribution_open },
+	{ GET,    "/v1/distributions",			200, distribution_list },
+	{ GET,    "/v1/distributions/*",		200, distribution_show },
+	{ POST,   "/v1/distributions/*/cancel",		200, distribution_cancel },
+	{ POST,   "/v1/orders",				201, order_place },
+	{ GET,    "/v1/orders",				200, order_list },
+	{ GET,    "/v1/orders/*",			200, order_show },
+	{ PUT,    "/v1/orders/*",			200, order_change },
+	{ POST,   "/v1/orders/*/cancel",		200, order_cancel },
+	{ GET,    "/v1/sheets/*/*",			200, sheet },
+};
+
+/* 1 when the request's path fits the pattern; wildcards go to params. */
+static int
+route_match(const char *pattern, const struct api_request *req,
+    const char **params)
+{
+	char copy[128], *seg, *save = NULL;
+	int i = 0, p = 0;
+
+	snprintf(copy, sizeof(copy), "%s", pattern);
+	for (seg = strtok_r(copy, "/", &save); seg != NULL;
+	    seg = strtok_r(NULL, "/", &save), i++) {
+		if (i >= req->nsegments || req->segments[i] == NULL)
+			return 0;
+		if (strcmp(seg, "*") == 0)
+			params[p++] = req->segments[i];
+		else if (strcmp(seg, req->segments[i]) != 0)
+			return 0;
+	}
+	return i == req->nsegments;
+}
+
+json_t *
+api_dispatch(struct node *node, const struct api_request *req, int *status,
+    struct halle_error *err)
+{
+	struct route_args args;
+	size_t i;
+	int path_known = 0;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		memset(&args, 0, sizeof(args));
+		if (!route_match(routes[i].pattern, req, args.param))
+			continue;
+		path_known = 1;
+		if (routes[i].method != req->method)
+			continue;
+		args.node = node;
+		args.req = req;
+		args.err = err;
+		*status = routes[i].status;
+		return routes[i].fn(&args);
+	}
+	if (path_known)
+		herr(err, 405, "method_not_allowed",
+		    "this route does not take that method");
+	else
+		herr(err, 404, "not_found", "no such route");
+	return NULL;
+}

@@ -1,0 +1,270 @@
+/*
+ * control: see control.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "control.h"
+#include "log.h"
+
+struct control {
+	struct evhttp	*http;
+	struct node	*node;
+	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int		 fd;
+};
+
+static int
+socket_live(const struct sockaddr_un *sun)
+{
+	int fd, live;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return live;
+}
+
+static int
+control_listen(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: control socket path too long", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s: exists and is not a socket",
+			    path);
+			return -1;
+		}
+		if (socket_live(&sun)) {
+			snprintf(err, errlen, "%s: another halled is serving "
+			    "this socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		snprintf(err, errlen, "control socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		snprintf(err, errlen, "%s: bind: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, 0660) == -1 || listen(fd, 64) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+reply_json(struct evhttp_request *req, int status, json_t *body)
+{
+	struct evbuffer *out = evbuffer_new();
+	char *text;
+
+	text = json_dumps(body, JSON_COMPACT);
+	if (out == NULL || text == NULL) {
+		evhttp_send_error(req, 500, "Internal Server Error");
+		free(text);
+		if (out != NULL)
+			evbuffer_free(out);
+		return;
+	}
+	evbuffer_add(out, text, strlen(text));
+	evbuffer_add(out, "\n", 1);
+	free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, status, NULL, out);
+	evbuffer_free(out);
+}
+
+static void
+reply_error(struct evhttp_request *req, const struct halle_error *err)
+{
+	json_t *body;
+
+	body = json_pack("{s:{s:s, s:s}}", "error", "code", err->code,
+	    "message", err->message);
+	reply_json(req, err->status, body);
+	json_decref(body);
+}
+
+/* Splits a path into decoded segments. 0, or -1 when too many. */
+static int
+split_path(const char *path, struct api_request *ar)
+{
+	char *copy, *seg, *save = NULL;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	for (seg = strtok_r(copy, "/", &save); seg != NULL;
+	    seg = strtok_r(NULL, "/", &save)) {
+		if (ar->nsegments == (int)(sizeof(ar->segments) /
+		    sizeof(ar->segments[0]))) {
+			free(copy);
+			return -1;
+		}
+		ar->segments[ar->nsegments++] = evhttp_uridecode(seg, 0, NULL);
+	}
+	free(copy);
+	return 0;
+}
+
+/* Reads the body into ar->body: a JSON object, or {} when empty. */
+static int
+read_body(struct evhttp_request *req, struct api_request *ar,
+    struct halle_error *err)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	json_error_t jerr;
+	unsigned char *data;
+
+	if (len > CONTROL_MAX_BODY)
+		return herr(err, 413, "body_too_large", "the request body is "
+		    "%zu bytes, over the limit of %d", len, CONTROL_MAX_BODY);
+	if (len == 0) {
+		ar->body = json_object();
+		return 0;
+	}
+	data = evbuffer_pullup(in, -1);
+	ar->body = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
+	    &jerr);
+	if (ar->body == NULL)
+		return herr(err, 400, "malformed_json", "the body is not valid "
+		    "JSON: %s at line %d, column %d", jerr.text, jerr.line,
+		    jerr.column);
+	if (!json_is_object(ar->body))
+		return herr(err, 400, "malformed_json",
+		    "the body must be a JSON object");
+	return 0;
+}
+
+static void
+control_request(struct evhttp_request *req, void *arg)
+{
+	struct control *c = arg;
+	struct api_request ar;
+	struct halle_error err = { 500, "internal", "unexpected failure" };
+	struct evkeyvalq query;
+	const struct evhttp_uri *uri;
+	const char *path, *q;
+	json_t *answer = NULL;
+	int status = 200, i;
+
+	memset(&ar, 0, sizeof(ar));
+	TAILQ_INIT(&query);
+	ar.method = evhttp_request_get_command(req);
+	uri = evhttp_request_get_evhttp_uri(req);
+	path = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (path == NULL || split_path(path, &ar) == -1) {
+		herr(&err, 404, "not_found", "no such route");
+		goto out;
+	}
+	if ((q = evhttp_uri_get_query(uri)) != NULL &&
+	    evhttp_parse_query_str(q, &query) == 0) {
+		ar.query_market = evhttp_find_header(&query, "market");
+		ar.query_distribution = evhttp_find_header(&query,
+		    "distribution");
+	}
+	if (read_body(req, &ar, &err) == -1)
+		goto out;
+	answer = api_dispatch(c->node, &ar, &status, &err);
+out:
+	if (answer != NULL)
+		reply_json(req, status, answer);
+	else {
+		if (err.status >= 500)
+			log_warnx("control: %s %s: %s", err.code,
+			    path ? path : "?", err.message);
+		reply_error(req, &err);
+	}
+	json_decref(answer);
+	json_decref(ar.body);
+	for (i = 0; i < ar.nsegments; i++)
+		free(ar.segments[i]);
+	evhttp_clear_headers(&query);
+}
+
+int
+control_start(struct control **cp, struct event_base *base, struct node *node,
+    const char *path, char *err, size_t errlen)
+{
+	struct control *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->node = node;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	if ((c->fd = control_listen(path, err, errlen)) == -1) {
+		free(c);
+		return -1;
+	}
+	if ((c->http = evhttp_new(base)) == NULL ||
+	    evhttp_accept_socket(c->http, c->fd) == -1) {
+		snprintf(err, errlen, "%s: cannot serve HTTP", path);
+		if (c->http != NULL)
+			evhttp_free(c->http);
+		close(c->fd);
+		unlink(path);
+		free(c);
+		return -1;
+	}
+	/* Bodies between our limit and this one get a JSON 413 from us. */
+	evhttp_set_max_body_size(c->http, 8 * CONTROL_MAX_BODY);
+	evhttp_set_timeout(c->http, 60);
+	evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	evhttp_set_gencb(c->http, control_request, c);
+	log_info("control: listening on %s", path);
+	*cp = c;
+	return 0;
+}
+
+void
+control_stop(struct control **cp)
+{
+	struct control *c = *cp;
+
+	if (c == NULL)
+		return;
+	evhttp_free(c->http);	/* closes the listening socket */
+	unlink(c->path);
+	free(c);
+	*cp = NULL;
+}

@@ -1,0 +1,48 @@
+/*
+ * control: the control API's HTTP server on a Unix socket (libevent's
+ * evhttp). It owns the socket, reads and parses requests, and hands each to
+ * the route table in api.c; errors become JSON bodies with a stable code.
+ */
+#ifndef HALLE_CONTROL_H
+#define HALLE_CONTROL_H
+
+#include <stddef.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "error.h"
+#include "node.h"
+
+#define CONTROL_MAX_BODY	(1024 * 1024)
+
+struct control;
+
+/*
+ * Creates the socket at path (mode 0660; a stale socket left by a crash is
+ * replaced, a live one is an error) and serves the API on base. 0, or -1
+ * with the reason in err.
+ */
+int	control_start(struct control **cp, struct event_base *base,
+	    struct node *node, const char *path, char *err, size_t errlen);
+/* Closes the socket, removes its file, frees everything. */
+void	control_stop(struct control **cp);
+
+/* Routing, in api.c. */
+struct api_request {
+	int		 method;	/* EVHTTP_REQ_GET, ... */
+	char		*segments[8];	/* decoded path segments */
+	int		 nsegments;
+	json_t		*body;		/* an object; {} when none was sent */
+	const char	*query_market;	/* ?market=, ?distribution= */
+	const char	*query_distribution;
+};
+
+/*
+ * Answers one request: returns the JSON answer and its status in *status,
+ * or NULL with err filled.
+ */
+json_t	*api_dispatch(struct node *node, const struct api_request *req,
+	    int *status, struct halle_error *err);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * ctl_http: the small HTTP/1.1 client hallectl speaks to halled with.
+ *
+ * One request per connection, on the node's Unix control socket:
+ *
+ *   hallectl                               halled
+ *      |  connect(control.sock)              |
+ *      |  PUT /v1/producers/.. HTTP/1.1 ---->|
+ *      |    Host: halle, Connection: close,  |
+ *      |    Content-Type, Content-Length     |
+ *      |<---------- HTTP/1.1 201 Created ----|
+ *      |    Content-Length, or chunked, or   |
+ *      |    neither: the body runs to close  |
+ *      |<------------------------- close ----|
+ *
+ * The whole exchange runs under one deadline. The answer is taken as soon as
+ * its framing says it is whole, or when the node closes the connection.
+ * Interim 1xx answers are skipped. Nothing here knows about JSON.
+ */
+#ifndef HALLE_CTL_HTTP_H
+#define HALLE_CTL_HTTP_H
+
+#include <stddef.h>
+
+struct ctl_http_reply {
+	int	 status;		/* 200, 404... */
+	char	 reason[64];		/* "Not Found", maybe cut short */
+	char	*body;			/* NUL-terminated, never NULL */
+	size_t	 body_len;		/* without the NUL */
+};
+
+/* Why ctl_http_exchange() failed. */
+enum ctl_http_error {
+	CTL_HTTP_UNREACHABLE = -1,	/* no connection to the socket */
+	CTL_HTTP_TIMEOUT = -2,		/* no whole answer by the deadline */
+	CTL_HTTP_BAD_ANSWER = -3	/* connection lost, or not HTTP */
+};
+
+/*
+ * Sends METHOD TARGET with BODY (a JSON text, or NULL for none) to the Unix
+ * socket at SOCKET_PATH and reads the answer into reply, all within
+ * TIMEOUT_MS milliseconds. TARGET must already be percent-encoded (see
+ * ctl_http_escape). Returns 0 and fills reply, to be released with
+ * ctl_http_reply_free(); or returns an enum ctl_http_error and writes the
+ * reason (strerror text for CTL_HTTP_UNREACHABLE) into err.
+ */
+int	ctl_http_exchange(struct ctl_http_reply *reply, const char *socket_path,
+	    const char *method, const char *target, const char *body,
+	    int timeout_ms, char *err, size_t errlen);
+
+/* Releases what ctl_http_exchange() put in reply; safe to call twice. */
+void	ctl_http_reply_free(struct ctl_http_reply *reply);
+
+/*
+ * Appends S, percent-encoded as one path segment or query value (everything
+ * but letters, digits and "-._~" is encoded; "." and ".." entirely), to the
+ * NUL-terminated string in out. Returns 0, or -1 when it would not fit in
+ * OUTLEN bytes (out is then unchanged).
+ */
+int	ctl_http_escape(char *out, size_t outlen, const char *s);
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * halled: one commune's halle node.
+ *
+ *   halled -c FILE              run in the foreground, log to stderr
+ *   halled -n -c FILE           check the configuration and exit
+ *   halled -c FILE --show-id    print the node's public key and exit
+ *   halled -c FILE --verify     check a stopped node's store and exit
+ *
+ * The daemon is one libevent loop: the control API's HTTP server and the
+ * signals. Every write is committed to LMDB before its answer is sent.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "control.h"
+#include "feed.h"
+#include "log.h"
+#include "node.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: halled -c FILE [-n | --show-id | --verify]\n"
+	    "  -c, --config FILE  the configuration (INI)\n"
+	    "  -n, --check        check the configuration and exit\n"
+	    "      --show-id      print this node's public key and exit\n"
+	    "      --verify       check every feed in the store and exit\n"
+	    "  -V, --version      print the version and exit\n");
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct event_base *base = arg;
+
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: nothing to reload yet");
+		return;
+	}
+	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopexit(base, NULL);
+}
+
+struct verify_ctx {
+	struct node	*node;
+	int		 bad;
+};
+
+static int
+verify_feed(const unsigned char *origin, const struct feed_head *h, void *arg)
+{
+	struct verify_ctx *ctx = arg;
+	struct store_txn t;
+	char hex[KEY_HEX_LEN + 1], why[256];
+
+	hex_encode(hex, origin, KEY_PUBLIC_LEN);
+	if (store_read_begin(ctx->node->store, &t) == -1)
+		return -1;
+	if (feed_verify(&t, origin, why, sizeof(why)) == -1) {
+		printf("feed %s: %s\n", hex, why);
+		ctx->bad++;
+	} else
+		printf("feed %s: %llu records, chain and signatures verified\n",
+		    hex, (unsigned long long)h->seq);
+	store_read_end(&t);
+	return 0;
+}
+
+static int
+run_verify(struct node *n)
+{
+	struct verify_ctx ctx = { n, 0 };
+	struct store_txn t;
+
+	if (store_read_begin(n->store, &t) == -1) {
+		fprintf(stderr, "halled: cannot read the store\n");
+		return 1;
+	}
+	if (feed_each(&t, verify_feed, &ctx) == -1)
+		ctx.bad++;
+	store_read_end(&t);
+	printf("%s\n", ctx.bad ? "store has errors" : "store verified");
+	return ctx.bad ? 1 : 0;
+}
+
+static int
+run_daemon(struct node *n, const struct halle_config *cfg)
+{
+	struct event_base *base;
+	struct event *sigs[3];
+	struct control *control = NULL;
+	static const int signals[3] = { SIGTERM, SIGINT, SIGHUP };
+	char err[512];
+	int i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	for (i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(base, signals[i], on_signal, base);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
+			fatalx("cannot watch signals");
+	}
+	if (control_start(&control, base, n, cfg->control, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	log_info("node %s (%s) ready", cfg->name, n->id_hex);
+	event_base_dispatch(base);
+	control_stop(&control);
+	for (i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	event_base_free(base);
+	log_info("stopped");
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "config",  required_argument, NULL, 'c' },
+		{ "check",   no_argument,       NULL, 'n' },
+		{ "show-id", no_argument,       NULL, 'i' },
+		{ "verify",  no_argument,       NULL, 'v' },
+		{ "version", no_argument,       NULL, 'V' },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct halle_config cfg;
+	struct node node;
+	const char *file = NULL;
+	char err[1024];
+	int ch, check = 0, show_id = 0, verify = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:nVh", options, NULL)) != -1) {
+		switch (ch) {
+		case 'c': file = optarg; break;
+		case 'n': check = 1; break;
+		case 'i': show_id = 1; break;
+		case 'v': verify = 1; break;
+		case 'V': printf("halled %s\n", HALLE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (file == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load(&cfg, file, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		config_free(&cfg);
+		return 0;
+	}
+	log_init(cfg.log_level, "halled");
+	if (show_id) {
+		if (key_load_or_create(&node.key, cfg.key_file, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "halled: %s\n", err);
+			config_free(&cfg);
+			return 1;
+		}
+		hex_encode(node.id_hex, node.key.public_key, KEY_PUBLIC_LEN);
+		printf("%s\n", node.id_hex);
+		config_free(&cfg);
+		return 0;
+	}
+	if (node_open(&node, &cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "halled: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	rc = verify ? run_verify(&node) : run_daemon(&node, &cfg);
+	node_close(&node);
+	config_free(&cfg);
+	return rc;
+}

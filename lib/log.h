@@ -1,0 +1,24 @@
+/*
+ * log: one line per event on stderr, with a timestamp and a level.
+ *
+ *   2026-11-28T12:00:00Z info  control: listening on /run/halle/control.sock
+ *
+ * log_warn appends strerror(errno); log_warnx does not. fatal and fatalx log
+ * at error level and exit(1).
+ */
+#ifndef HALLE_LOG_H
+#define HALLE_LOG_H
+
+#include "config.h"
+
+void	log_init(enum log_level level, const char *progname);
+void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

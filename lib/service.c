@@ -1,0 +1,594 @@
+/*
+ * service: the node, its producers, catalogues and markets. See service.h;
+ * distributions, orders and order sheets are in service_orders.c.
+ *
+ * A writing operation is a struct holding the request and what the
+ * operation learns, and a function run by node_mutate() inside the write
+ * transaction: it resolves and validates everything, then appends records.
+ * After the commit, the answer is rendered from a fresh read snapshot.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "feed.h"
+#include "service_int.h"
+#include "timeutil.h"
+
+/* Status and feeds */
+
+struct count_ctx {
+	json_int_t	 records, feeds;
+};
+
+static int
+count_feed(const unsigned char *origin, const struct feed_head *h, void *arg)
+{
+	struct count_ctx *ctx = arg;
+
+	ctx->records += (json_int_t)h->seq;
+	ctx->feeds++;
+	return 0;
+}
+
+json_t *
+svc_status(struct node *n, struct halle_error *err)
+{
+	struct count_ctx ctx = { 0, 0 };
+	struct store_txn t;
+	size_t used, map;
+
+	if (read_begin(n, &t, err) == -1)
+		return NULL;
+	feed_each(&t, count_feed, &ctx);
+	store_read_end(&t);
+	store_usage(n->store, &used, &map);
+	return json_pack("{s:{s:s, s:s, s:s, s:I, s:s}, "
+	    "s:{s:I, s:I, s:I, s:I}, s:[], s:[]}",
+	    "node", "id", n->id_hex, "name", n->cfg->name,
+	    "version", HALLE_VERSION,
+	    "uptime_s", (json_int_t)(time(NULL) - n->started),
+	    "timezone", n->cfg->timezone,
+	    "store", "records", ctx.records, "feeds", ctx.feeds,
+	    "bytes", (json_int_t)used, "map_bytes", (json_int_t)map,
+	    "groupings", "peers");
+}
+
+struct feeds_ctx {
+	struct node	*node;
+	json_t		*list;
+};
+
+static int
+list_feed(const unsigned char *origin, const struct feed_head *h, void *arg)
+{
+	struct feeds_ctx *ctx = arg;
+	char hex[KEY_HEX_LEN + 1], when[40];
+	int own;
+
+	hex_encode(hex, origin, KEY_PUBLIC_LEN);
+	own = memcmp(origin, ctx->node->key.public_key, KEY_PUBLIC_LEN) == 0;
+	tu_format_instant((time_t)(h->time_ms / 1000), when, sizeof(when));
+	json_array_append_new(ctx->list, json_pack(
+	    "{s:s, s:s, s:I, s:s, s:b}", "origin", hex,
+	    "name", own ? ctx->node->cfg->name : "",
+	    "head_seq", (json_int_t)h->seq, "head_time", when,
+	    "frozen", (h->flags & FEED_FROZEN) != 0));
+	return 0;
+}
+
+json_t *
+svc_feeds(struct node *n, struct halle_error *err)
+{
+	struct feeds_ctx ctx = { n, json_array() };
+	struct store_txn t;
+
+	if (read_begin(n, &t, err) == -1) {
+		json_decref(ctx.list);
+		return NULL;
+	}
+	feed_each(&t, list_feed, &ctx);
+	store_read_end(&t);
+	return ctx.list;
+}
+
+/* Producers */
+
+struct producer_add {
+	json_t		*req;
+	char		 id[ID_MAX];
+};
+
+static int
+name_taken(struct store_txn *t, char kind, const char *name,
+    struct halle_error *err)
+{
+	char id[ID_MAX];
+
+	if (views_resolve(t, kind, name, id) == 1)
+		return 0;
+	return herr(err, 409, "name_taken", "a %s named '%s' exists already",
+	    kind == 'P' ? "producer" : "market", name);
+}
+
+static int
+producer_add_op(struct node_txn *nt, void *arg)
+{
+	struct producer_add *op = arg;
+	Halle__Producer p = HALLE__PRODUCER__INIT;
+
+	if (req_string(op->req, "name", 1, SERVICE_MAX_NAME,
+	    (const char **)&p.name, nt->err) == -1 ||
+	    req_string(op->req, "farm", 0, SERVICE_MAX_NAME,
+	    (const char **)&p.farm, nt->err) == -1 ||
+	    req_string(op->req, "town", 0, SERVICE_MAX_NAME,
+	    (const char **)&p.town, nt->err) == -1 ||
+	    req_string(op->req, "email", 0, SERVICE_MAX_NAME,
+	    (const char **)&p.email, nt->err) == -1 ||
+	    req_string(op->req, "phone", 0, SERVICE_MAX_LABEL,
+	    (const char **)&p.phone, nt->err) == -1)
+		return -1;
+	if (name_taken(nt->t, 'P', p.name, nt->err) == -1)
+		return -1;
+	ids_new(op->id, "pr");
+	p.id = op->id;
+	p.version = 1;
+	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
+	    &p.base);
+}
+
+json_t *
+svc_producer_add(struct node *n, json_t *req, struct halle_error *err)
+{
+	struct producer_add op = { req, "" };
+
+	if (node_mutate(n, producer_add_op, &op, err) == -1)
+		return NULL;
+	return svc_producer_show(n, op.id, err);
+}
+
+static int
+list_by_name(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	json_t *ids = arg;
+	const char *k = key;
+	size_t nul;
+
+	for (nul = klen; nul > 0 && k[nul - 1] != '\0'; nul--)
+		;
+	json_array_append_new(ids, json_stringn(k + nul, klen - nul));
+	return 0;
+}
+
+/* The ids of producers ('P') or markets ('M'), ordered by name. */
+static json_t *
+ids_by_name(struct store_txn *t, char kind)
+{
+	char prefix[5] = { 'n', ':', kind, ':', '\0' };
+	json_t *ids = json_array();
+
+	views_index_scan(t, prefix, list_by_name, ids);
+	return ids;
+}
+
+json_t *
+svc_producer_list(struct node *n, struct halle_error *err)
+{
+	struct store_txn t;
+	Halle__Producer *p;
+	json_t *ids, *v, *list = json_array();
+	size_t i;
+
+	if (read_begin(n, &t, err) == -1)
+		return NULL;
+	ids = ids_by_name(&t, 'P');
+	json_array_foreach(ids, i, v) {
+		if ((p = views_producer(&t, json_string_value(v), NULL)) == NULL)
+			continue;
+		json_array_append_new(list, render_producer(&t, p));
+		view_free(p);
+	}
+	json_decref(ids);
+	store_read_end(&t);
+	return list;
+}
+
+json_t *
+svc_producer_show(struct node *n, const char *ref, struct halle_error *err)
+{
+	struct store_txn t;
+	Halle__Producer *p;
+	char id[ID_MAX];
+	json_t *o = NULL;
+
+	if (read_begin(n, &t, err) == -1)
+		return NULL;
+	if (resolve_producer(&t, ref, id, err) == 0 &&
+	    (p = views_producer(&t, id, NULL)) != NULL) {
+		o = render_producer(&t, p);
+		view_free(p);
+	}
+	store_read_end(&t);
+	return o;
+}
+
+/* Catalogues */
+
+static int
+parse_unit(const char *s)
+{
+	static const char *const units[] = { "piece", "kg", "g", "l", "ml" };
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (strcmp(s, units[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int
+valid_sku(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._-/", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Reads product number i of the request into p. */
+static int
+parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
+{
+	const char *unit;
+	json_t *q;
+	long long v;
+	int present;
+
+	if (!json_is_object(j))
+		return herr(err, 400, "invalid_field",
+		    "products[%zu] must be an object", i);
+	if (req_string(j, "sku", 1, SERVICE_MAX_LABEL, (const char **)&p->sku,
+	    err) == -1 || req_string(j, "name", 1, SERVICE_MAX_NAME,
+	    (const char **)&p->name, err) == -1 ||
+	    req_string(j, "unit", 0, 8, &unit, err) == -1)
+		goto field;
+	if (!valid_sku(p->sku))
+		return herr(err, 400, "invalid_field", "products[%zu]: sku '%s' "
+		    "may hold only letters, digits and . _ - /", i, p->sku);
+	if (unit[0] != '\0' && parse_unit(unit) == -1)
+		return herr(err, 400, "invalid_field", "products[%zu]: unit "
+		    "'%s' is not one of piece, kg, g, l, ml", i, unit);
+	p->unit = unit[0] ? parse_unit(unit) : HALLE__UNIT__UNIT_PIECE;
+	p->quantity = 1;
+	if ((q = json_object_get(j, "quantity")) != NULL && !json_is_null(q)) {
+		if (!json_is_number(q) || !(json_number_value(q) > 0) ||
+		    !isfinite(json_number_value(q)) || json_number_value(q) > 1e6)
+			return herr(err, 400, "invalid_field", "products[%zu]: "
+			    "quantity must be a number above 0", i);
+		p->quantity = json_number_value(q);
+	}
+	if (req_integer(j, "price_cents", &present, &v, err) == -1)
+		goto field;
+	if (!present)
+		return herr(err, 400, "invalid_field",
+		    "products[%zu]: missing 'price_cents'", i);
+	if (v < 0)
+		return herr(err, 400, "invalid_field",
+		    "products[%zu]: price_cents must not be negative", i);
+	if (v > SERVICE_MAX_PRICE)
+		return herr(err, 400, "overflow", "products[%zu]: price_cents "
+		    "%lld is over %lld", i, v, SERVICE_MAX_PRICE);
+	p->price_cents = (uint64_t)v;
+	if (req_integer(j, "vat_bp", &present, &v, err) == -1)
+		goto field;
+	if (v < 0 || v > 10000)
+		return herr(err, 400, "invalid_field",
+		    "products[%zu]: vat_bp must be from 0 to 10000", i);
+	p->vat_bp = (uint32_t)v;
+	if ((q = json_object_get(j, "organic")) != NULL && !json_is_null(q)) {
+		if (!json_is_boolean(q))
+			return herr(err, 400, "invalid_field",
+			    "products[%zu]: organic must be true or false", i);
+		p->organic = json_is_true(q);
+	}
+	if (req_integer(j, "stock_per_day", &present, &v, err) == -1)
+		goto field;
+	if (present && v < 0)
+		return herr(err, 400, "invalid_field",
+		    "products[%zu]: stock_per_day must not be negative", i);
+	if (present && v > SERVICE_MAX_STOCK)
+		return herr(err, 400, "overflow", "products[%zu]: stock_per_day "
+		    "%lld is over %lld", i, v, SERVICE_MAX_STOCK);
+	p->limited = present;
+	p->stock_per_day = present ? (uint64_t)v : 0;
+	return 0;
+field:
+	{
+		char inner[sizeof(err->message)];
+
+		snprintf(inner, sizeof(inner), "%s", err->message);
+		return herr(err, err->status, err->code, "products[%zu]: %s",
+		    i, inner);
+	}
+}
+
+struct catalogue_publish {
+	const char	*ref;
+	json_t		*req;
+	char		 producer[ID_MAX];
+};
+
+static int
+catalogue_op(struct node_txn *nt, void *arg)
+{
+	struct catalogue_publish *op = arg;
+	Halle__Catalogue c = HALLE__CATALOGUE__INIT, *held;
+	Halle__Product *products = NULL, **ptrs = NULL;
+	json_t *list;
+	long long version;
+	size_t i, j;
+	int present, rc = -1;
+
+	if (resolve_producer(nt->t, op->ref, op->producer, nt->err) == -1 ||
+	    req_integer(op->req, "version", &present, &version, nt->err) == -1)
+		return -1;
+	list = json_object_get(op->req, "products");
+	if (!json_is_array(list))
+		return herr(nt->err, 400, "invalid_field",
+		    "'products' must be an array");
+	if (json_array_size(list) > SERVICE_MAX_PRODUCTS)
+		return herr(nt->err, 400, "invalid_field",
+		    "more than %d products", SERVICE_MAX_PRODUCTS);
+	held = views_catalogue(nt->t, op->producer);
+	c.version = held ? held->version + 1 : 1;
+	if (present && (version < 1 || (uint64_t)version < c.version)) {
+		herr(nt->err, 409, "stale_version", "catalogue version %lld is "
+		    "not newer than version %llu held", version,
+		    (unsigned long long)(held ? held->version : 0));
+		view_free(held);
+		return -1;
+	}
+	view_free(held);
+	if (present)
+		c.version = (uint64_t)version;
+	products = calloc(json_array_size(list) + 1, sizeof(*products));
+	ptrs = calloc(json_array_size(list) + 1, sizeof(*ptrs));
+	if (products == NULL || ptrs == NULL) {
+		herr(nt->err, 500, "internal", "out of memory");
+		goto done;
+	}
+	for (i = 0; i < json_array_size(list); i++) {
+		halle__product__init(&products[i]);
+		if (parse_product(json_array_get(list, i), i, &products[i],
+		    nt->err) == -1)
+			goto done;
+		for (j = 0; j < i; j++)
+			if (strcmp(products[j].sku, products[i].sku) == 0) {
+				herr(nt->err, 400, "invalid_field",
+				    "products[%zu]: sku '%s' appears twice", i,
+				    products[i].sku);
+				goto done;
+			}
+		ptrs[i] = &products[i];
+	}
+	c.producer = op->producer;
+	c.products = ptrs;
+	c.n_products = json_array_size(list);
+	rc = node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_CATALOGUE,
+	    &c.base);
+done:
+	free(products);
+	free(ptrs);
+	return rc;
+}
+
+json_t *
+svc_catalogue_publish(struct node *n, const char *ref, json_t *req,
+    struct halle_error *err)
+{
+	struct catalogue_publish op = { ref, req, "" };
+
+	if (node_mutate(n, catalogue_op, &op, err) == -1)
+		return NULL;
+	return svc_catalogue_show(n, op.producer, err);
+}
+
+json_t *
+svc_catalogue_show(struct node *n, const char *ref, struct halle_error *err)
+{
+	Halle__Catalogue *c;
+	struct store_txn t;
+	char id[ID_MAX];
+	json_t *o = NULL;
+
+	if (read_begin(n, &t, err) == -1)
+		return NULL;
+	if (resolve_producer(&t, ref, id, err) == 0) {
+		if ((c = views_catalogue(&t, id)) == NULL)
+			herr(err, 404, "no_catalogue",
+			    "producer '%s' has published no catalogue", ref);
+		else
+			o = render_catalogue(&t, c);
+		view_free(c);
+	}
+	store_read_end(&t);
+	return o;
+}
+
+/* Markets */
+
+struct market_add {
+	json_t		*req;
+	char		 id[ID_MAX];
+};
+
+static int
+market_schedule(json_t *req, Halle__Market *m, struct halle_error *err)
+{
+	const char *weekday, *from, *to;
+	int wd;
+
+	if (req_string(req, "weekday", 0, 8, &weekday, err) == -1 ||
+	    req_string(req, "from", 0, 8, &from, err) == -1 ||
+	    req_string(req, "to", 0, 8, &to, err) == -1)
+		return -1;
+	if (!weekday[0] && !from[0] && !to[0])
+		return 0;
+	if (!weekday[0] || !from[0] || !to[0])
+		return herr(err, 400, "invalid_field",
+		    "'weekday', 'from' and 'to' go together");
+	if ((wd = tu_parse_weekday(weekday)) == -1)
+		return herr(err, 400, "invalid_field", "weekday '%s' is not one "
+		    "of sun mon tue wed thu fri sat", weekday);
+	if (tu_parse_hhmm(from, &m->from_min) == -1 ||
+	    tu_parse_hhmm(to, &m->to_min) == -1)
+		return herr(err, 400, "invalid_field",
+		    "'from' and 'to' must be times as HH:MM");
+	if (m->from_min >= m->to_min)
+		return herr(err, 400, "bad_dates", "the market starts at %s, "
+		    "not before it ends at %s", from, to);
+	m->scheduled = 1;
+	m->weekday = (uint32_t)wd;
+	return 0;
+}
+
+static int
+bounded(json_t *req, const char *field, long long def, long long min,
+    long long max, uint32_t *out, struct halle_error *err)
+{
+	long long v;
+	int present;
+
+	if (req_integer(req, field, &present, &v, err) == -1)
+		return -1;
+	if (!present)
+		v = def;
+	if (v < min || v > max)
+		return herr(err, 400, "invalid_field",
+		    "'%s' must be from %lld to %lld", field, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+market_add_op(struct node_txn *nt, void *arg)
+{
+	struct market_add *op = arg;
+	Halle__Market m = HALLE__MARKET__INIT;
+
+	if (req_string(op->req, "name", 1, SERVICE_MAX_NAME,
+	    (const char **)&m.name, nt->err) == -1 ||
+	    req_string(op->req, "place", 1, SERVICE_MAX_NAME,
+	    (const char **)&m.place, nt->err) == -1 ||
+	    req_string(op->req, "town", 1, SERVICE_MAX_NAME,
+	    (const char **)&m.town, nt->err) == -1 ||
+	    market_schedule(op->req, &m, nt->err) == -1 ||
+	    bounded(op->req, "opens_days", 7, 1, 60, &m.opens_days,
+	    nt->err) == -1 ||
+	    bounded(op->req, "closes_hours", 36, 0, 720, &m.closes_hours,
+	    nt->err) == -1)
+		return -1;
+	if (name_taken(nt->t, 'M', m.name, nt->err) == -1)
+		return -1;
+	ids_new(op->id, "mk");
+	m.id = op->id;
+	m.version = 1;
+	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_MARKET, &m.base);
+}
+
+json_t *
+svc_market_add(struct node *n, json_t *req, struct halle_error *err)
+{
+	struct market_add op = { req, "" };
+
+	if (node_mutate(n, market_add_op, &op, err) == -1)
+		return NULL;
+	return svc_market_show(n, op.id, err);
+}
+
+json_t *
+svc_market_list(struct node *n, struct halle_error *err)
+{
+	struct store_txn t;
+	Halle__Market *m;
+	json_t *ids, *v, *list = json_array();
+	size_t i;
+
+	if (read_begin(n, &t, err) == -1)
+		return NULL;
+	ids = ids_by_name(&t, 'M');
+	json_array_foreach(ids, i, v) {
+		if ((m = views_market(&t, json_string_value(v))) == NULL)
+			continue;
+		json_array_append_new(list, render_market(&t, m));
+		view_free(m);
+	}
+	json_decref(ids);
+	store_read_end(&t);
+	return list;
+}
+
+json_t *
+svc_market_show(struct node *n, const char *ref, struct halle_error *err)
+{
+	struct store_txn t;
+	Halle__Market *m;
+	char id[ID_MAX];
+	json_t *o = NULL;
+
+	if (read_begin(n, &t, err) == -1)
+		return NULL;
+	if (resolve_market(&t, ref, id, err) == 0 &&
+	    (m = views_market(&t, id)) != NULL) {
+		o = render_market(&t, m);
+		view_free(m);
+	}
+	store_read_end(&t);
+	return o;
+}
+
+struct membership_op {
+	const char	*market_ref, *producer_ref;
+	char		 which;
+	int		 active;
+	char		 market[ID_MAX];
+};
+
+static int
+membership_op(struct node_txn *nt, void *arg)
+{
+	struct membership_op *op = arg;
+	Halle__Membership ms = HALLE__MEMBERSHIP__INIT, *held;
+	char producer[ID_MAX];
+	uint32_t kind;
+
+	if (resolve_market(nt->t, op->market_ref, op->market, nt->err) == -1 ||
+	    resolve_producer(nt->t, op->producer_ref, producer, nt->err) == -1)
+		return -1;
+	held = views_membership(nt->t, op->which, op->market, producer);
+	ms.version = held ? held->version + 1 : 1;
+	if (held != NULL && held->active == op->active) {
+		view_free(held);
+		return 0;	/* already so: nothing to write */
+	}
+	view_free(held);
+	ms.market = op->market;
+	ms.producer = producer;
+	ms.active = op->active;
+	kind = op->which == 'I' ? HALLE__RECORD_KIND__RECORD_KIND_INVITATION :
+	    HALLE__RECORD_KIND__RECORD_KIND_ACCEPTANCE;
+	return node_append(nt, kind, &ms.base);
+}
+
+json_t *
+svc_market_membership(struct node *n, const char *market, char which,
+    const char *producer, int active, struct halle_error *err)
+{
+	struct membership_op op = { market, producer, which, active, "" };
+
+	if (node_mutate(n, membership_op, &op, err) == -1)
+		return NULL;
+	return svc_market_show(n, op.market, err);
+}

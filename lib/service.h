@@ -1,0 +1,73 @@
+/*
+ * service: the node's operations, as the control API offers them: a JSON
+ * request in, a JSON answer out.
+ *
+ * Each function validates its whole request before writing anything; on bad
+ * input it returns NULL with err filled (status, stable code, a message that
+ * names the field and the reason) and the store is unchanged. A function
+ * that changes something commits its records durably before it returns the
+ * answer. The daemon's HTTP layer (daemon/api.c) only routes to these, so
+ * every rule here is tested without a socket.
+ */
+#ifndef HALLE_SERVICE_H
+#define HALLE_SERVICE_H
+
+#include <jansson.h>
+
+#include "error.h"
+#include "node.h"
+
+#define SERVICE_MAX_NAME	128
+#define SERVICE_MAX_LABEL	64
+#define SERVICE_MAX_QUANTITY	1000000LL
+#define SERVICE_MAX_PRICE	100000000LL
+#define SERVICE_MAX_STOCK	1000000000LL
+#define SERVICE_MAX_LINES	200
+#define SERVICE_MAX_PRODUCTS	2000
+
+json_t	*svc_status(struct node *n, struct halle_error *err);
+json_t	*svc_feeds(struct node *n, struct halle_error *err);
+
+json_t	*svc_producer_add(struct node *n, json_t *req, struct halle_error *err);
+json_t	*svc_producer_list(struct node *n, struct halle_error *err);
+json_t	*svc_producer_show(struct node *n, const char *producer,
+	    struct halle_error *err);
+json_t	*svc_catalogue_publish(struct node *n, const char *producer,
+	    json_t *req, struct halle_error *err);
+json_t	*svc_catalogue_show(struct node *n, const char *producer,
+	    struct halle_error *err);
+
+json_t	*svc_market_add(struct node *n, json_t *req, struct halle_error *err);
+json_t	*svc_market_list(struct node *n, struct halle_error *err);
+json_t	*svc_market_show(struct node *n, const char *market,
+	    struct halle_error *err);
+/* which: 'I' invitation (the market's word), 'A' acceptance (the producer's). */
+json_t	*svc_market_membership(struct node *n, const char *market,
+	    char which, const char *producer, int active,
+	    struct halle_error *err);
+
+json_t	*svc_distribution_open(struct node *n, json_t *req,
+	    struct halle_error *err);
+json_t	*svc_distribution_schedule(struct node *n, const char *market,
+	    json_t *req, struct halle_error *err);
+json_t	*svc_distribution_list(struct node *n, const char *market,
+	    struct halle_error *err);
+json_t	*svc_distribution_show(struct node *n, const char *id,
+	    struct halle_error *err);
+json_t	*svc_distribution_cancel(struct node *n, const char *id,
+	    struct halle_error *err);
+
+json_t	*svc_order_place(struct node *n, json_t *req, struct halle_error *err);
+json_t	*svc_order_change(struct node *n, const char *id, json_t *req,
+	    struct halle_error *err);
+json_t	*svc_order_cancel(struct node *n, const char *id,
+	    struct halle_error *err);
+json_t	*svc_order_show(struct node *n, const char *id,
+	    struct halle_error *err);
+json_t	*svc_order_list(struct node *n, const char *distribution,
+	    struct halle_error *err);
+
+json_t	*svc_sheet(struct node *n, const char *producer, const char *date,
+	    struct halle_error *err);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * service_int: what the service files share: reading fields of a JSON
+ * request and rendering entities as JSON. Not for use outside lib/service*.c.
+ */
+#ifndef HALLE_SERVICE_INT_H
+#define HALLE_SERVICE_INT_H
+
+#include <jansson.h>
+
+#include "error.h"
+#include "ids.h"
+#include "node.h"
+#include "service.h"
+#include "store.h"
+#include "views.h"
+
+/*
+ * A string field: absent or null gives "" unless required. Refuses other
+ * types, an empty required value, more than maxlen bytes and control
+ * characters, naming the field.
+ */
+int	req_string(json_t *req, const char *field, int required,
+	    size_t maxlen, const char **out, struct halle_error *err);
+/* An integer field; *present says whether it was given (not null). */
+int	req_integer(json_t *req, const char *field, int *present,
+	    long long *out, struct halle_error *err);
+
+/* Resolves a producer or market reference, or fills err (404/409). */
+int	resolve_producer(struct store_txn *t, const char *ref, char *id,
+	    struct halle_error *err);
+int	resolve_market(struct store_txn *t, const char *ref, char *id,
+	    struct halle_error *err);
+
+json_t	*render_producer(struct store_txn *t, const Halle__Producer *p);
+json_t	*render_catalogue(struct store_txn *t, const Halle__Catalogue *c);
+json_t	*render_market(struct store_txn *t, const Halle__Market *m);
+json_t	*render_distribution(struct store_txn *t,
+	    const Halle__Distribution *d, int64_t now_ms);
+json_t	*render_order(struct store_txn *t, const Halle__Order *o);
+
+/* Opens a read snapshot or fills err. */
+int	read_begin(struct node *n, struct store_txn *t,
+	    struct halle_error *err);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * store: see store.h. The only file that includes lmdb.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "log.h"
+#include "store.h"
+
+static const char *const db_names[STORE_NDB] = {
+	"records", "feeds", "views", "index", "meta"
+};
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 dbi[STORE_NDB];
+	size_t		 map_size;
+};
+
+const char *
+store_strerror(int ret)
+{
+	return mdb_strerror(ret);
+}
+
+static int
+mkdir_p(const char *dir)
+{
+	char path[4096], *p;
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int
+store_open_dbs(struct store *s)
+{
+	MDB_txn *txn;
+	int i, rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return rc;
+	for (i = 0; i < STORE_NDB; i++) {
+		rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+	}
+	return mdb_txn_commit(txn);
+}
+
+int
+store_open(struct store **sp, const char *dir, size_t map_size, char *err,
+    size_t errlen)
+{
+	struct store *s;
+	MDB_envinfo info;
+	int rc;
+
+	if (mkdir_p(dir) == -1) {
+		snprintf(err, errlen, "%s: cannot create data directory: %s",
+		    dir, strerror(errno));
+		return -1;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, STORE_NDB)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
+	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0 ||
+	    (rc = store_open_dbs(s)) != 0) {
+		snprintf(err, errlen, "%s: cannot open store: %s", dir,
+		    mdb_strerror(rc));
+		if (s->env != NULL)
+			mdb_env_close(s->env);
+		free(s);
+		return -1;
+	}
+	mdb_env_info(s->env, &info);
+	s->map_size = info.me_mapsize;
+	*sp = s;
+	return 0;
+}
+
+void
+store_close(struct store **sp)
+{
+	struct store *s = *sp;
+
+	if (s == NULL)
+		return;
+	mdb_env_close(s->env);
+	free(s);
+	*sp = NULL;
+}
+
+static int
+store_grow(struct store *s)
+{
+	size_t bigger = s->map_size * 2;
+	int rc;
+
+	if ((rc = mdb_env_set_mapsize(s->env, bigger)) != 0)
+		return rc;
+	log_info("store: map grown from %zu to %zu MiB", s->map_size >> 20,
+	    bigger >> 20);
+	s->map_size = bigger;
+	return 0;
+}
+
+static int
+store_txn_begin(struct store *s, struct store_txn *t, unsigned flags)
+{
+	MDB_txn *txn;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->store = s;
+	rc = mdb_txn_begin(s->env, NULL, flags, &txn);
+	if (rc == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(s->env, 0);
+		rc = mdb_txn_begin(s->env, NULL, flags, &txn);
+	}
+	if (rc != 0)
+		return rc;
+	t->txn = txn;
+	return 0;
+}
+
+int
+store_write(struct store *s, store_write_fn fn, void *arg, char *err,
+    size_t errlen)
+{
+	struct store_txn t;
+	int attempt, rc, fn_rc;
+
+	for (attempt = 0; attempt < 16; attempt++) {
+		if ((rc = store_txn_begin(s, &t, 0)) != 0)
+			break;
+		fn_rc = fn(&t, arg);
+		if (t.ret != 0) {
+			rc = t.ret;
+			mdb_txn_abort(t.txn);
+		} else if (fn_rc != 0) {
+			mdb_txn_abort(t.txn);
+			return -1;
+		} else if ((rc = mdb_txn_commit(t.txn)) == 0)
+			return 0;
+		if (rc != MDB_MAP_FULL)
+			break;
+		if ((rc = store_grow(s)) != 0)
+			break;
+	}
+	snprintf(err, errlen, "store write failed: %s", mdb_strerror(rc));
+	log_warnx("%s", err);
+	return -2;
+}
+
+int
+store_read_begin(struct store *s, struct store_txn *t)
+{
+	return store_txn_begin(s, t, MDB_RDONLY) == 0 ? 0 : -1;
+}
+
+void
+store_read_end(struct store_txn *t)
+{
+	if (t->txn != NULL)
+		mdb_txn_abort(t->txn);
+	t->txn = NULL;
+}
+
+static int
+sticky(struct store_txn *t, int rc)
+{
+	if (rc != 0 && t->ret == 0)
+		t->ret = rc;
+	return rc == 0 ? 0 : -1;
+}
+
+int
+store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+    const void **val, size_t *vlen)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	int rc;
+
+	if (t->ret != 0)
+		return -1;
+	rc = mdb_get(t->txn, t->store->dbi[db], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (sticky(t, rc) == -1)
+		return -1;
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return 0;
+}
+
+int
+store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+
+	if (t->ret != 0)
+		return -1;
+	return sticky(t, mdb_put(t->txn, t->store->dbi[db], &k, &v, 0));
+}
+
+int
+store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen)
+{
+	MDB_val k = { klen, (void *)key };
+	int rc;
+
+	if (t->ret != 0)
+		return -1;
+	rc = mdb_del(t->txn, t->store->dbi[db], &k, NULL);
+	return sticky(t, rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+int
+store_scan(struct store_txn *t, enum store_db db, const void *prefix,
+    size_t plen, store_scan_fn fn, void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k = { plen, (void *)prefix }, v;
+	int rc, fn_rc = 0;
+
+	if (t->ret != 0)
+		return -1;
+	if (sticky(t, mdb_cursor_open(t->txn, t->store->dbi[db], &cur)) == -1)
+		return -1;
+	rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+	while (rc == 0) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if ((fn_rc = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size,
+		    arg)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return sticky(t, rc);
+	return fn_rc == -1 ? -1 : 0;
+}
+
+void
+store_usage(struct store *s, size_t *used, size_t *map_size)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &st);
+	*used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+	*map_size = info.me_mapsize;
+}
+
+int
+store_backup(struct store *s, const char *dir, char *err, size_t errlen)
+{
+	int rc;
+
+	if (mkdir_p(dir) == -1) {
+		snprintf(err, errlen, "%s: cannot create directory: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if ((rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT)) != 0) {
+		snprintf(err, errlen, "%s: backup failed: %s", dir,
+		    mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
