@@ -90,6 +90,22 @@ feed_append(struct store_txn *t, const struct record *r, const uint8_t *buf,
 }
 
 int
+feed_freeze(struct store_txn *t, const unsigned char *origin)
+{
+	const void *v;
+	unsigned char hv[HEAD_BYTES];
+	size_t vlen;
+
+	if (store_get(t, STORE_FEEDS, origin, KEY_PUBLIC_LEN, &v, &vlen) != 0 ||
+	    vlen != HEAD_BYTES)
+		return -1;
+	memcpy(hv, v, HEAD_BYTES);
+	hv[51] |= FEED_FROZEN;
+	return store_put(t, STORE_FEEDS, origin, KEY_PUBLIC_LEN, hv,
+	    HEAD_BYTES);
+}
+
+int
 feed_get(struct store_txn *t, const unsigned char *origin, uint64_t seq,
     const void **buf, size_t *len)
 {

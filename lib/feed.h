@@ -37,6 +37,9 @@ int	feed_head(struct store_txn *t, const unsigned char *origin,
 int	feed_append(struct store_txn *t, const struct record *r,
 	    const uint8_t *buf, size_t len);
 
+/* Marks a feed frozen: feed_append refuses it from then on. 0 or -1. */
+int	feed_freeze(struct store_txn *t, const unsigned char *origin);
+
 /* The stored bytes of (origin, seq): 0, 1 when absent, -1 on error. */
 int	feed_get(struct store_txn *t, const unsigned char *origin,
 	    uint64_t seq, const void **buf, size_t *len);

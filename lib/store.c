@@ -255,7 +255,8 @@ store_scan(struct store_txn *t, enum store_db db, const void *prefix,
 		return -1;
 	rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0) {
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+		if (plen > 0 && (k.mv_size < plen ||
+		    memcmp(k.mv_data, prefix, plen) != 0))
 			break;
 		if ((fn_rc = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size,
 		    arg)) != 0)

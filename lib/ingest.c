@@ -1,0 +1,251 @@
+/*
+ * ingest: see ingest.h.
+ *
+ * The work is done in two passes so that nothing is written unless the
+ * whole run is good: first parse and check every envelope (shape, origin,
+ * sequence, chain, overlap with what is held, the last signature), then
+ * append and apply the new part.
+ *
+ * A fork proof is kept in the index database under "f:<origin>:<seq>" as
+ * len(held) (4 bytes, big-endian) || held || other.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed.h"
+#include "ingest.h"
+#include "views.h"
+
+static int __attribute__((format(printf, 3, 4)))
+report(struct ingest_report *rep, enum ingest_result result, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	rep->result = result;
+	va_start(ap, fmt);
+	vsnprintf(rep->reason, sizeof(rep->reason), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static void
+fork_key(char *key, size_t len, const unsigned char *origin, uint64_t seq)
+{
+	char hex[KEY_HEX_LEN + 1];
+
+	hex_encode(hex, origin, KEY_PUBLIC_LEN);
+	snprintf(key, len, "f:%s:%020llu", hex, (unsigned long long)seq);
+}
+
+static int
+keep_fork(struct store_txn *t, const unsigned char *origin, uint64_t seq,
+    const void *held, size_t held_len, const struct ingest_bytes *other)
+{
+	unsigned char *proof;
+	char key[128];
+	size_t len = 4 + held_len + other->len;
+	int rc;
+
+	if ((proof = malloc(len)) == NULL)
+		return -1;
+	proof[0] = (unsigned char)(held_len >> 24);
+	proof[1] = (unsigned char)(held_len >> 16);
+	proof[2] = (unsigned char)(held_len >> 8);
+	proof[3] = (unsigned char)held_len;
+	memcpy(proof + 4, held, held_len);
+	memcpy(proof + 4 + held_len, other->data, other->len);
+	fork_key(key, sizeof(key), origin, seq);
+	rc = store_put(t, STORE_INDEX, key, strlen(key), proof, len);
+	free(proof);
+	if (rc == 0)
+		rc = feed_freeze(t, origin);
+	return rc;
+}
+
+/*
+ * A record the node already holds at that seq: identical is fine; a
+ * different one that the origin really signed is a fork; a different one
+ * with a bad signature is simply a bad run.
+ */
+static int
+check_held(struct node_txn *nt, const unsigned char *origin,
+    const struct record *r, const struct ingest_bytes *b,
+    struct ingest_report *rep, int *fork)
+{
+	const void *held;
+	size_t held_len;
+
+	*fork = 0;
+	if (feed_get(nt->t, origin, r->seq, &held, &held_len) != 0)
+		return -1;
+	if (held_len == b->len && memcmp(held, b->data, b->len) == 0)
+		return 0;
+	if (record_verify_signature(r) == -1) {
+		report(rep, INGEST_BAD, "record %llu differs from the one held "
+		    "and its signature is invalid", (unsigned long long)r->seq);
+		return 1;
+	}
+	if (keep_fork(nt->t, origin, r->seq, held, held_len, b) == -1)
+		return -1;
+	*fork = 1;
+	report(rep, INGEST_FORK, "record %llu: two different signed records "
+	    "for one sequence number; feed frozen", (unsigned long long)r->seq);
+	return 1;
+}
+
+int
+ingest_run(struct node_txn *nt, const unsigned char *origin,
+    const struct ingest_bytes *run, size_t n, struct ingest_report *rep)
+{
+	struct feed_head head;
+	struct record *recs;
+	unsigned char prev[RECORD_HASH_LEN];
+	uint64_t first_new = 0;
+	size_t i;
+	char why[128];
+	int rc = 0, fork;
+
+	memset(rep, 0, sizeof(*rep));
+	if (feed_head(nt->t, origin, &head) == -1)
+		return herr(nt->err, 500, "store_error", "cannot read feed head");
+	rep->head_seq = head.seq;
+	if (head.flags & FEED_FROZEN)
+		return report(rep, INGEST_FROZEN, "feed frozen by a fork");
+	if (n == 0)
+		return report(rep, INGEST_OK, "empty run");
+	if ((recs = calloc(n, sizeof(*recs))) == NULL)
+		return herr(nt->err, 500, "internal", "out of memory");
+
+	/* Pass 1: check everything, write nothing (but a fork proof). */
+	for (i = 0; i < n; i++) {
+		if (record_parse(&recs[i], run[i].data, run[i].len, why,
+		    sizeof(why)) == -1) {
+			report(rep, INGEST_BAD, "record %zu of the run: %s", i,
+			    why);
+			goto done;
+		}
+		if (memcmp(recs[i].origin, origin, KEY_PUBLIC_LEN) != 0) {
+			report(rep, INGEST_BAD, "record %llu belongs to another "
+			    "feed", (unsigned long long)recs[i].seq);
+			goto done;
+		}
+		if (i > 0 && recs[i].seq != recs[i - 1].seq + 1) {
+			report(rep, INGEST_BAD, "record %llu does not follow the "
+			    "one before in the run", (unsigned long long)recs[i].seq);
+			goto done;
+		}
+	}
+	if (recs[0].seq > head.seq + 1) {
+		report(rep, INGEST_GAP, "run starts at %llu, after the head "
+		    "%llu", (unsigned long long)recs[0].seq,
+		    (unsigned long long)head.seq);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		const struct record *r = &recs[i];
+
+		if (r->seq <= head.seq) {
+			if ((rc = check_held(nt, origin, r, &run[i], rep,
+			    &fork)) == -1) {
+				herr(nt->err, 500, "store_error",
+				    "cannot keep fork proof");
+				goto done;
+			}
+			if (rc == 1) {
+				rc = 0;
+				goto done;
+			}
+			memcpy(prev, r->hash, RECORD_HASH_LEN);
+			continue;
+		}
+		if (first_new == 0) {
+			first_new = r->seq;
+			if (head.seq > 0)
+				memcpy(prev, head.hash, RECORD_HASH_LEN);
+		}
+		if (record_follows(r, r->seq - 1, r->seq > 1 ? prev : NULL)) {
+			report(rep, INGEST_BAD, "record %llu: previous hash does "
+			    "not match the chain", (unsigned long long)r->seq);
+			goto done;
+		}
+		memcpy(prev, r->hash, RECORD_HASH_LEN);
+	}
+	if (first_new == 0) {
+		report(rep, INGEST_OK, "all records held already");
+		goto done;
+	}
+	/* One signature, the last, authenticates the new part. */
+	if (record_verify_signature(&recs[n - 1]) == -1) {
+		report(rep, INGEST_BAD, "record %llu: the signature is not the "
+		    "origin's", (unsigned long long)recs[n - 1].seq);
+		goto done;
+	}
+
+	/* Pass 2: append and apply the new records. */
+	for (i = 0; i < n; i++) {
+		if (recs[i].seq < first_new)
+			continue;
+		if (feed_append(nt->t, &recs[i], run[i].data, run[i].len) == -1) {
+			rc = herr(nt->err, 500, "store_error",
+			    "cannot append to feed");
+			goto done;
+		}
+		if ((rc = views_apply(nt, &recs[i])) == -1)
+			goto done;
+		rep->accepted++;
+		rep->head_seq = recs[i].seq;
+	}
+	rep->result = INGEST_OK;
+done:
+	for (i = 0; i < n; i++)
+		record_free(&recs[i]);	/* harmless on unparsed entries */
+	free(recs);
+	return rc;
+}
+
+struct forks_ctx {
+	ingest_fork_fn	 fn;
+	void		*arg;
+};
+
+static int
+each_fork(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct forks_ctx *ctx = arg;
+	const unsigned char *p = val;
+	struct ingest_bytes held, other;
+	unsigned char origin[KEY_PUBLIC_LEN];
+	char hex[KEY_HEX_LEN + 1], seq[21];
+	size_t held_len;
+
+	if (klen != 2 + KEY_HEX_LEN + 1 + 20 || vlen < 4)
+		return 0;
+	memcpy(seq, (const char *)key + 2 + KEY_HEX_LEN + 1, 20);
+	seq[20] = '\0';
+	memcpy(hex, (const char *)key + 2, KEY_HEX_LEN);
+	hex[KEY_HEX_LEN] = '\0';
+	if (hex_decode(origin, KEY_PUBLIC_LEN, hex) == -1)
+		return 0;
+	held_len = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
+	    (size_t)p[2] << 8 | p[3];
+	if (held_len > vlen - 4)
+		return 0;
+	held.data = p + 4;
+	held.len = held_len;
+	other.data = p + 4 + held_len;
+	other.len = vlen - 4 - held_len;
+	return ctx->fn(origin, strtoull(seq, NULL, 10), &held, &other,
+	    ctx->arg);
+}
+
+int
+ingest_forks(struct store_txn *t, ingest_fork_fn fn, void *arg)
+{
+	struct forks_ctx ctx = { fn, arg };
+
+	return store_scan(t, STORE_INDEX, "f:", 2, each_fork, &ctx);
+}

@@ -1,0 +1,363 @@
+/*
+ * test_ingest: taking in runs of another node's records. Two real nodes in
+ * temporary directories: A writes its own feed through the service layer,
+ * B takes in runs copied from A's store, whole, partial, tampered, forked.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "feed.h"
+#include "ingest.h"
+#include "record.h"
+#include "service.h"
+#include "views.h"
+
+struct testnode {
+	char			 dir[64];
+	struct halle_config	 cfg;
+	struct node		 node;
+};
+
+static void
+testnode_open(struct testnode *tn, const char *name)
+{
+	char path[160];
+
+	strcpy(tn->dir, "/tmp/halle-ingest.XXXXXX");
+	assert_non_null(mkdtemp(tn->dir));
+	memset(&tn->cfg, 0, sizeof(tn->cfg));
+	tn->cfg.name = strdup(name);
+	snprintf(path, sizeof(path), "%s/data", tn->dir);
+	tn->cfg.data_dir = strdup(path);
+	snprintf(path, sizeof(path), "%s/node.key", tn->dir);
+	tn->cfg.key_file = strdup(path);
+	snprintf(path, sizeof(path), "%s/control.sock", tn->dir);
+	tn->cfg.control = strdup(path);
+	tn->cfg.listen = strdup("tcp://127.0.0.1:7420");
+	tn->cfg.timezone = strdup("Europe/Paris");
+	tn->cfg.map_size = 16 << 20;
+	char err[256];
+	assert_int_equal(node_open(&tn->node, &tn->cfg, err, sizeof(err)), 0);
+}
+
+static void
+testnode_close(struct testnode *tn)
+{
+	char cmd[128];
+
+	node_close(&tn->node);
+	config_free(&tn->cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tn->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A writes n producers: n records in its feed. */
+static void
+write_producers(struct testnode *a, int n)
+{
+	struct halle_error err;
+	char name[32];
+	json_t *req, *ans;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "Ferme %d", i);
+		req = json_pack("{s:s}", "name", name);
+		ans = svc_producer_add(&a->node, req, &err);
+		assert_non_null(ans);
+		json_decref(ans);
+		json_decref(req);
+	}
+}
+
+/* Copies records [from, to] of A's feed into malloc'd buffers. */
+static struct ingest_bytes *
+copy_run(struct testnode *a, uint64_t from, uint64_t to)
+{
+	struct ingest_bytes *run = calloc(to - from + 1, sizeof(*run));
+	struct store_txn t;
+	const void *buf;
+	size_t len;
+	uint64_t s;
+
+	assert_int_equal(store_read_begin(a->node.store, &t), 0);
+	for (s = from; s <= to; s++) {
+		assert_int_equal(feed_get(&t, a->node.key.public_key, s, &buf,
+		    &len), 0);
+		uint8_t *copy = malloc(len);
+		memcpy(copy, buf, len);
+		run[s - from].data = copy;
+		run[s - from].len = len;
+	}
+	store_read_end(&t);
+	return run;
+}
+
+static void
+free_run(struct ingest_bytes *run, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free((void *)run[i].data);
+	free(run);
+}
+
+struct offer {
+	const unsigned char		*origin;
+	const struct ingest_bytes	*run;
+	size_t				 n;
+	struct ingest_report		 rep;
+};
+
+static int
+offer_op(struct node_txn *nt, void *arg)
+{
+	struct offer *o = arg;
+
+	return ingest_run(nt, o->origin, o->run, o->n, &o->rep);
+}
+
+static struct ingest_report
+offer(struct testnode *b, struct testnode *a, const struct ingest_bytes *run,
+    size_t n)
+{
+	struct offer o = { a->node.key.public_key, run, n, { 0 } };
+	struct halle_error err;
+
+	assert_int_equal(node_mutate(&b->node, offer_op, &o, &err), 0);
+	return o.rep;
+}
+
+static struct feed_head
+head_of(struct testnode *holder, struct testnode *origin)
+{
+	struct feed_head h;
+	struct store_txn t;
+
+	assert_int_equal(store_read_begin(holder->node.store, &t), 0);
+	assert_int_equal(feed_head(&t, origin->node.key.public_key, &h), 0);
+	store_read_end(&t);
+	return h;
+}
+
+static void
+test_whole_then_more(void **state)
+{
+	struct testnode a, b;
+	struct ingest_bytes *run;
+	struct ingest_report rep;
+	struct halle_error err;
+	json_t *list;
+
+	testnode_open(&a, "commune-a");
+	testnode_open(&b, "commune-b");
+	write_producers(&a, 10);
+	run = copy_run(&a, 1, 6);
+	rep = offer(&b, &a, run, 6);
+	assert_int_equal(rep.result, INGEST_OK);
+	assert_int_equal(rep.accepted, 6);
+	assert_int_equal(head_of(&b, &a).seq, 6);
+	/* The same run again changes nothing. */
+	rep = offer(&b, &a, run, 6);
+	assert_int_equal(rep.result, INGEST_OK);
+	assert_int_equal(rep.accepted, 0);
+	free_run(run, 6);
+	/* An overlapping run adds only what is new. */
+	run = copy_run(&a, 4, 10);
+	rep = offer(&b, &a, run, 7);
+	assert_int_equal(rep.result, INGEST_OK);
+	assert_int_equal(rep.accepted, 4);
+	free_run(run, 7);
+	/* B's views hold A's producers; B's copy is byte-identical. */
+	list = svc_producer_list(&b.node, &err);
+	assert_int_equal(json_array_size(list), 10);
+	json_decref(list);
+	assert_memory_equal(head_of(&b, &a).hash, head_of(&a, &a).hash,
+	    RECORD_HASH_LEN);
+	struct store_txn t;
+	char why[256];
+	assert_int_equal(store_read_begin(b.node.store, &t), 0);
+	assert_int_equal(feed_verify(&t, a.node.key.public_key, why,
+	    sizeof(why)), 0);
+	store_read_end(&t);
+	testnode_close(&a);
+	testnode_close(&b);
+}
+
+static void
+test_gap(void **state)
+{
+	struct testnode a, b;
+	struct ingest_bytes *run;
+	struct ingest_report rep;
+
+	testnode_open(&a, "commune-a");
+	testnode_open(&b, "commune-b");
+	write_producers(&a, 5);
+	run = copy_run(&a, 3, 5);
+	rep = offer(&b, &a, run, 3);
+	assert_int_equal(rep.result, INGEST_GAP);
+	assert_int_equal(head_of(&b, &a).seq, 0);
+	free_run(run, 3);
+	testnode_close(&a);
+	testnode_close(&b);
+}
+
+/* Every single flipped bit in a run is refused, and nothing is stored. */
+static void
+test_tampered(void **state)
+{
+	struct testnode a, b;
+	struct ingest_bytes *run;
+	struct ingest_report rep;
+	size_t rec, byte;
+	int bit;
+
+	testnode_open(&a, "commune-a");
+	testnode_open(&b, "commune-b");
+	write_producers(&a, 3);
+	run = copy_run(&a, 1, 3);
+	for (rec = 0; rec < 3; rec++) {
+		uint8_t *p = (uint8_t *)run[rec].data;
+
+		for (byte = 0; byte < run[rec].len; byte++) {
+			for (bit = 0; bit < 8; bit += 3) {
+				p[byte] ^= (uint8_t)(1u << bit);
+				rep = offer(&b, &a, run, 3);
+				p[byte] ^= (uint8_t)(1u << bit);
+				if (rep.result == INGEST_OK) {
+					print_error("record %zu byte %zu bit %d "
+					    "accepted\n", rec, byte, bit);
+					fail();
+				}
+				assert_int_equal(head_of(&b, &a).seq, 0);
+			}
+		}
+	}
+	/* Untouched, it is accepted. */
+	rep = offer(&b, &a, run, 3);
+	assert_int_equal(rep.result, INGEST_OK);
+	assert_int_equal(rep.accepted, 3);
+	free_run(run, 3);
+	testnode_close(&a);
+	testnode_close(&b);
+}
+
+static int
+count_fork(const unsigned char *origin, uint64_t seq,
+    const struct ingest_bytes *held, const struct ingest_bytes *other,
+    void *arg)
+{
+	int *count = arg;
+
+	assert_int_equal(seq, 2);
+	assert_true(held->len != other->len ||
+	    memcmp(held->data, other->data, held->len) != 0);
+	(*count)++;
+	return 0;
+}
+
+/* A second valid record for a held seq proves a fork: kept, frozen. */
+static void
+test_fork(void **state)
+{
+	struct testnode a, b;
+	struct ingest_bytes *run, forged;
+	struct ingest_report rep;
+	struct feed_head h1;
+	struct store_txn t;
+	unsigned char hash[RECORD_HASH_LEN];
+	uint8_t *buf;
+	size_t len;
+	int forks = 0;
+
+	testnode_open(&a, "commune-a");
+	testnode_open(&b, "commune-b");
+	write_producers(&a, 3);
+	run = copy_run(&a, 1, 3);
+	rep = offer(&b, &a, run, 3);
+	assert_int_equal(rep.result, INGEST_OK);
+	h1 = head_of(&a, &a);
+	(void)h1;
+	/* A signs another record 2 with the right prev: a fork. */
+	struct record r1;
+	char why[128];
+	assert_int_equal(record_parse(&r1, run[0].data, run[0].len, why,
+	    sizeof(why)), 0);
+	assert_int_equal(record_build(&buf, &len, hash, &a.node.key, 2,
+	    r1.hash, 12345, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
+	    (const uint8_t *)"", 0), 0);
+	record_free(&r1);
+	forged.data = buf;
+	forged.len = len;
+	rep = offer(&b, &a, &forged, 1);
+	assert_int_equal(rep.result, INGEST_FORK);
+	assert_true(head_of(&b, &a).flags & FEED_FROZEN);
+	assert_int_equal(store_read_begin(b.node.store, &t), 0);
+	assert_int_equal(ingest_forks(&t, count_fork, &forks), 0);
+	store_read_end(&t);
+	assert_int_equal(forks, 1);
+	/* Frozen: nothing more is taken in. */
+	rep = offer(&b, &a, run, 3);
+	assert_int_equal(rep.result, INGEST_FROZEN);
+	free(buf);
+	free_run(run, 3);
+	testnode_close(&a);
+	testnode_close(&b);
+}
+
+/* A record of the right shape signed by another key is refused. */
+static void
+test_wrong_signer(void **state)
+{
+	struct testnode a, b, c;
+	struct ingest_bytes one;
+	struct ingest_report rep;
+	struct node_key forger;
+	unsigned char hash[RECORD_HASH_LEN];
+	uint8_t *buf;
+	size_t len;
+
+	testnode_open(&a, "commune-a");
+	testnode_open(&b, "commune-b");
+	testnode_open(&c, "commune-c");
+	forger = c.node.key;
+	memcpy(forger.public_key, a.node.key.public_key, KEY_PUBLIC_LEN);
+	assert_int_equal(record_build(&buf, &len, hash, &forger, 1, NULL, 1,
+	    HALLE__RECORD_KIND__RECORD_KIND_PRODUCER, (const uint8_t *)"", 0),
+	    0);
+	one.data = buf;
+	one.len = len;
+	rep = offer(&b, &a, &one, 1);
+	assert_int_equal(rep.result, INGEST_BAD);
+	assert_non_null(strstr(rep.reason, "signature"));
+	assert_int_equal(head_of(&b, &a).seq, 0);
+	free(buf);
+	testnode_close(&a);
+	testnode_close(&b);
+	testnode_close(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_whole_then_more),
+		cmocka_unit_test(test_gap),
+		cmocka_unit_test(test_tampered),
+		cmocka_unit_test(test_fork),
+		cmocka_unit_test(test_wrong_signer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
