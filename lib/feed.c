@@ -66,10 +66,32 @@ feed_head(struct store_txn *t, const unsigned char *origin,
 }
 
 int
+feed_put_record(struct store_txn *t, const struct record *r,
+    const uint8_t *buf, size_t len)
+{
+	unsigned char key[KEY_PUBLIC_LEN + 8];
+
+	record_key(key, r->origin, r->seq);
+	return store_put(t, STORE_RECORDS, key, sizeof(key), buf, len);
+}
+
+int
+feed_set_head(struct store_txn *t, const struct record *last)
+{
+	unsigned char hv[HEAD_BYTES];
+
+	put_u64(hv, last->seq);
+	memcpy(hv + 8, last->hash, RECORD_HASH_LEN);
+	put_u64(hv + 40, (uint64_t)last->time_ms);
+	memset(hv + 48, 0, 4);	/* flags: a feed that grows is not frozen */
+	return store_put(t, STORE_FEEDS, last->origin, KEY_PUBLIC_LEN, hv,
+	    sizeof(hv));
+}
+
+int
 feed_append(struct store_txn *t, const struct record *r, const uint8_t *buf,
     size_t len)
 {
-	unsigned char key[KEY_PUBLIC_LEN + 8], hv[HEAD_BYTES];
 	struct feed_head head;
 
 	if (feed_head(t, r->origin, &head) == -1)
@@ -77,14 +99,7 @@ feed_append(struct store_txn *t, const struct record *r, const uint8_t *buf,
 	if ((head.flags & FEED_FROZEN) ||
 	    record_follows(r, head.seq, head.seq ? head.hash : NULL) == -1)
 		return -1;
-	record_key(key, r->origin, r->seq);
-	put_u64(hv, r->seq);
-	memcpy(hv + 8, r->hash, RECORD_HASH_LEN);
-	put_u64(hv + 40, (uint64_t)r->time_ms);
-	memset(hv + 48, 0, 4);	/* flags: a feed that grows is not frozen */
-	if (store_put(t, STORE_RECORDS, key, sizeof(key), buf, len) == -1 ||
-	    store_put(t, STORE_FEEDS, r->origin, KEY_PUBLIC_LEN, hv,
-	    sizeof(hv)) == -1)
+	if (feed_put_record(t, r, buf, len) == -1 || feed_set_head(t, r) == -1)
 		return -1;
 	return 0;
 }

@@ -37,6 +37,15 @@ int	feed_head(struct store_txn *t, const unsigned char *origin,
 int	feed_append(struct store_txn *t, const struct record *r,
 	    const uint8_t *buf, size_t len);
 
+/*
+ * For a run already checked against the head (ingest.c): stores the
+ * records one by one with feed_put_record, then moves the head once to the
+ * last of them with feed_set_head. 0 or -1 (sticky store error).
+ */
+int	feed_put_record(struct store_txn *t, const struct record *r,
+	    const uint8_t *buf, size_t len);
+int	feed_set_head(struct store_txn *t, const struct record *last);
+
 /* Marks a feed frozen: feed_append refuses it from then on. 0 or -1. */
 int	feed_freeze(struct store_txn *t, const unsigned char *origin);
 

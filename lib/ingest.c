@@ -184,20 +184,27 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 		goto done;
 	}
 
-	/* Pass 2: append and apply the new records. */
+	/*
+	 * Pass 2: store the new records and move the head once; then apply
+	 * them in order (applying may append to this node's own feed, never
+	 * to this one).
+	 */
+	for (i = 0; i < n; i++)
+		if (recs[i].seq >= first_new && feed_put_record(nt->t, &recs[i],
+		    run[i].data, run[i].len) == -1)
+			break;
+	if (i < n || feed_set_head(nt->t, &recs[n - 1]) == -1) {
+		rc = herr(nt->err, 500, "store_error", "cannot append to feed");
+		goto done;
+	}
 	for (i = 0; i < n; i++) {
 		if (recs[i].seq < first_new)
 			continue;
-		if (feed_append(nt->t, &recs[i], run[i].data, run[i].len) == -1) {
-			rc = herr(nt->err, 500, "store_error",
-			    "cannot append to feed");
-			goto done;
-		}
 		if ((rc = views_apply(nt, &recs[i])) == -1)
 			goto done;
 		rep->accepted++;
-		rep->head_seq = recs[i].seq;
 	}
+	rep->head_seq = recs[n - 1].seq;
 	rep->result = INGEST_OK;
 done:
 	for (i = 0; i < n; i++)
