@@ -196,7 +196,7 @@ static const struct command commands[] = {
 	{ .group = "catalogue", .verb = "publish",
 	  .synopsis = "PRODUCER FILE.json",
 	  .summary = "Publishes the catalogue in FILE.json (- reads stdin) as "
-	    "the producer's new version.",
+	    "the\nproducer's new version.",
 	  .min_args = 2, .max_args = 2,
 	  .method = "PUT", .target = "/v1/producers/%s/catalogue",
 	  .body = body_catalogue, .show = show_catalogue,
@@ -256,7 +256,7 @@ static const struct command commands[] = {
 	{ .group = "distribution", .verb = "schedule",
 	  .synopsis = "MARKET [--weeks N]",
 	  .summary = "Opens the distributions of the market's next N weekly "
-	    "market days (4 by default).",
+	    "market\ndays (4 by default).",
 	  .min_args = 1, .max_args = 1, .options = schedule_options,
 	  .method = "POST", .target = "/v1/markets/%s/schedule",
 	  .body = body_fields, .show = show_schedule },
@@ -279,8 +279,9 @@ static const struct command commands[] = {
 	{ .group = "order", .verb = "place",
 	  .synopsis = "DISTRIBUTION --basket LABEL [--mediator NAME] "
 	    "PRODUCER:SKU:QTY...",
-	  .summary = "Places a household's order; the last two colons of each "
-	    "line separate the sku and the quantity.",
+	  .summary = "Places a household's order. In each line the last two "
+	    "colons\nseparate the sku and the quantity: a producer's name may "
+	    "hold colons.",
 	  .min_args = 2, .max_args = -1, .options = order_options,
 	  .method = "POST", .target = "/v1/orders",
 	  .fields = { "distribution" }, .lines = 1, .body = body_fields,
@@ -307,8 +308,8 @@ static const struct command commands[] = {
 	  .show = show_orders },
 
 	{ .group = "sheet", .synopsis = "PRODUCER DATE",
-	  .summary = "Shows what the producer must prepare for DATE, market "
-	    "by market and basket by basket.",
+	  .summary = "Shows what the producer must prepare for DATE, market by "
+	    "market\nand basket by basket.",
 	  .min_args = 2, .max_args = 2,
 	  .method = "GET", .target = "/v1/sheets/%s/%s", .show = show_sheet },
 };
@@ -826,17 +827,22 @@ body_catalogue(const struct invocation *inv, int first, json_t **bodyp)
 	FILE		*f = stdin;
 	json_error_t	 error;
 	json_t		*catalogue;
+	int		 saved;
 
 	if (strcmp(path, "-") != 0 && (f = fopen(path, "r")) == NULL) {
 		error_print("%s: %s", path, strerror(errno));
 		return (EXIT_USAGE);
 	}
 	catalogue = json_loadf(f, 0, &error);
+	saved = ferror(f) ? errno : 0;
 	if (f != stdin)
 		fclose(f);
 	if (catalogue == NULL) {
-		error_print("%s:%d:%d: %s", name, error.line, error.column,
-		    error.text);
+		if (saved != 0)
+			error_print("%s: %s", name, strerror(saved));
+		else
+			error_print("%s:%d:%d: %s", name, error.line,
+			    error.column, error.text);
 		return (EXIT_USAGE);
 	}
 	if (!json_is_object(catalogue)) {
@@ -1121,6 +1127,20 @@ integer_format(char *buf, size_t len, long long n)
 	return (buf);
 }
 
+/* A JSON number as it reads best: "3", "0.5"; "-" for anything else. */
+static char *
+number_format(char *buf, size_t len, json_t *number)
+{
+	if (json_is_integer(number))
+		snprintf(buf, len, "%lld",
+		    (long long)json_integer_value(number));
+	else if (json_is_real(number))
+		snprintf(buf, len, "%g", json_real_value(number));
+	else
+		snprintf(buf, len, "-");
+	return (buf);
+}
+
 static char *
 money_format(char *buf, size_t len, long long cents)
 {
@@ -1358,6 +1378,8 @@ show_producer(const struct invocation *inv, json_t *p)
 		if (field_string(p, optional[i])[0] != '\0')
 			kv_add(&t, optional[i], "%s",
 			    field_string(p, optional[i]));
+	if (field_string(p, "home")[0] != '\0')
+		kv_add(&t, "home node", "%s", field_string(p, "home"));
 	if ((version = field_integer(p, "catalogue_version")) > 0)
 		kv_add(&t, "catalogue", "version %lld", version);
 	else
@@ -1393,14 +1415,14 @@ show_producers(const struct invocation *inv, json_t *answer)
 static void
 product_add(struct table *t, json_t *p)
 {
-	char	 size[96], price[32], vat[32], stock[32];
+	char	 quantity[32], size[96], price[32], vat[32], stock[32];
 	json_t	*per_day = json_object_get(p, "stock_per_day");
 
-	snprintf(size, sizeof(size), "%lld %s", field_integer(p, "quantity"),
+	snprintf(size, sizeof(size), "%s %s", number_format(quantity,
+	    sizeof(quantity), json_object_get(p, "quantity")),
 	    field_string(p, "unit"));
-	if (json_is_integer(per_day))
-		integer_format(stock, sizeof(stock),
-		    json_integer_value(per_day));
+	if (json_is_number(per_day))
+		number_format(stock, sizeof(stock), per_day);
 	else
 		snprintf(stock, sizeof(stock), "unlimited");
 	const char *row[] = { field_string(p, "sku"), field_string(p, "name"),
@@ -1638,10 +1660,10 @@ order_lines_print(json_t *lines)
 	table_init(&t, columns, nitems(columns));
 	json_array_foreach(lines, i, l) {
 		const char *row[] = { field_string(l, "producer_name"),
-		    field_string(l, "sku"), integer_format(quantity,
-		    sizeof(quantity), field_integer(l, "quantity")),
-		    field_string(l, "state"), integer_format(confirmed,
-		    sizeof(confirmed), field_integer(l, "confirmed")),
+		    field_string(l, "sku"), number_format(quantity,
+		    sizeof(quantity), json_object_get(l, "quantity")),
+		    field_string(l, "state"), number_format(confirmed,
+		    sizeof(confirmed), json_object_get(l, "confirmed")),
 		    field_string(l, "reason") };
 		table_add(&t, row);
 	}
@@ -1745,8 +1767,9 @@ sheet_market_print(json_t *m)
 	json_array_foreach(products, i, p) {
 		baskets = baskets_format(json_object_get(p, "baskets"));
 		const char *row[] = { field_string(p, "sku"),
-		    field_string(p, "name"), integer_format(quantity,
-		    sizeof(quantity), field_integer(p, "quantity")), baskets };
+		    field_string(p, "name"), number_format(quantity,
+		    sizeof(quantity), json_object_get(p, "quantity")),
+		    baskets };
 		table_add(&t, row);
 		free(baskets);
 	}
