@@ -3,15 +3,26 @@
  *
  * libinih calls config_handler once for each "key = value" line. Every known
  * section has a table of its keys, each with a parse function that checks
- * the value and stores it into struct halle_config. Adding a section (peers
- * and groupings will come) means writing a table and adding a row to
- * config_sections.
+ * the value and stores it into struct halle_config. Adding a section means
+ * writing a table and adding a row to config_sections.
  *
- * This build of inih does not tell the handler its line number. Instead
- * ini_parse_file returns the number of the first line that failed, because
- * the handler returned 0 or because the line is not INI syntax. We ask inih
- * to stop at the first error, so the line it returns is the one our handler
- * rejected if the handler left a message, and a syntax error otherwise.
+ * [node] is a single section. [peer NAME] and [grouping NAME] are named:
+ * each header opens a new peer or grouping, appended to its array in cfg,
+ * and the parse functions of their keys fill the last one. What needs the
+ * whole file (every peer has a key, every member is a peer) is checked by
+ * config_resolve once inih is done.
+ *
+ * This build of inih does not tell the handler its line number, nor when a
+ * section starts, and it keeps only the first 49 bytes of a section name.
+ * Instead ini_parse_stream returns the number of the first line that
+ * failed, because the handler returned 0 or because the line is not INI
+ * syntax. We ask inih to stop at the first error, so the line it returns is
+ * the one our handler rejected if the handler left a message, and a syntax
+ * error otherwise. The rest we learn from our own reader, config_read: it
+ * counts lines, so that a peer or grouping can remember its line for the
+ * checks made after parsing, and it notes each section header, its line and
+ * its whole name, so that two headers of the same name are told apart and a
+ * 63-character peer name is not cut.
  *
  * inih is set up the same way before every parse, through the global knobs
  * of the Debian build: stop at the first error; no multi-line values, so an
@@ -22,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -44,6 +56,7 @@
 #define CONFIG_LINE_MAX		8192
 #define CONFIG_MSG_MAX		256
 #define NODE_NAME_MAX		63
+#define SECTION_NAME_MAX	127	/* kept whole by config_read */
 #define SOCKET_PATH_SIZE	sizeof(((struct sockaddr_un *)NULL)->sun_path)
 #define ZONEINFO_DIR		"/usr/share/zoneinfo"
 #define DEFAULT_TIMEZONE	"Europe/Paris"
@@ -54,16 +67,27 @@
 typedef int	(*config_parse_fn)(struct halle_config *, const char *value,
 		    char *msg, size_t msglen);
 
+/* A required key of [node] is reported missing after parsing. */
 struct config_key {
 	const char	*name;
 	bool		 required;
 	config_parse_fn	 parse;
 };
 
+/* Adds a peer or grouping called name, declared at line; -1 and msg if not. */
+typedef int	(*config_open_fn)(struct halle_config *, const char *name,
+		    int line, char *msg, size_t msglen);
+
+/*
+ * A single section ("node") has no open function. A named one ("peer")
+ * does: "[peer NAME]" opens a new peer, whose keys the parse functions then
+ * store into the last element of cfg->peers.
+ */
 struct config_section {
 	const char		*name;
 	const struct config_key	*keys;
 	size_t			 nkeys;
+	config_open_fn		 open;
 };
 
 static int	node_name(struct halle_config *, const char *, char *, size_t);
@@ -81,6 +105,15 @@ static int	node_log_level(struct halle_config *, const char *, char *,
 		    size_t);
 static int	node_map_size(struct halle_config *, const char *, char *,
 		    size_t);
+static int	peer_open(struct halle_config *, const char *, int, char *,
+		    size_t);
+static int	peer_key(struct halle_config *, const char *, char *, size_t);
+static int	peer_endpoint(struct halle_config *, const char *, char *,
+		    size_t);
+static int	grouping_open(struct halle_config *, const char *, int, char *,
+		    size_t);
+static int	grouping_members(struct halle_config *, const char *, char *,
+		    size_t);
 
 /* Required keys are reported missing in this order. */
 static const struct config_key node_keys[] = {
@@ -94,18 +127,39 @@ static const struct config_key node_keys[] = {
 	{ "map_size_mb",	false,	node_map_size },
 };
 
-static const struct config_section config_sections[] = {
-	{ "node",	node_keys,	nitems(node_keys) },
+/* A peer without a key and a grouping without members fail config_resolve. */
+static const struct config_key peer_keys[] = {
+	{ "key",		true,	peer_key },
+	{ "endpoint",		false,	peer_endpoint },
 };
 
-/* What the handler carries from one line to the next. */
+static const struct config_key grouping_keys[] = {
+	{ "members",		true,	grouping_members },
+};
+
+static const struct config_section config_sections[] = {
+	{ "node",	node_keys,	nitems(node_keys),	NULL },
+	{ "peer",	peer_keys,	nitems(peer_keys),	peer_open },
+	{ "grouping",	grouping_keys,	nitems(grouping_keys),	grouping_open },
+};
+
+/* What the reader and the handler carry from one line to the next. */
 struct config_parse {
 	struct halle_config	*cfg;
-	uint32_t		 seen[nitems(config_sections)];	/* key bits */
+	FILE			*fp;
+	int			 line;		/* being parsed, from 1 */
+	bool			 line_ended;	/* the last read ended a line */
+	int			 header_line;	/* of the last section header */
+	char			 header[SECTION_NAME_MAX + 1];	/* its name */
+	int			 opened_line;	/* header_line, once opened */
+	/* Keys seen, one bit each; of the last peer for [peer NAME]. */
+	uint32_t		 seen[nitems(config_sections)];
 	char			 msg[CONFIG_MSG_MAX];	/* first error, or "" */
 };
 
 _Static_assert(nitems(node_keys) <= 32, "config_parse.seen is 32 bits");
+_Static_assert(nitems(peer_keys) <= 32, "config_parse.seen is 32 bits");
+_Static_assert(nitems(grouping_keys) <= 32, "config_parse.seen is 32 bits");
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
@@ -147,19 +201,29 @@ config_strdup(char **field, const char *value, char *msg, size_t msglen)
 	return 0;
 }
 
+/* Checks a node, peer or grouping name; what names it in the message. */
 static int
-node_name(struct halle_config *cfg, const char *value, char *msg,
-    size_t msglen)
+name_check(const char *what, const char *value, char *msg, size_t msglen)
 {
 	size_t	n;
 
 	n = strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-");
-	if (value[n] != '\0' || n > NODE_NAME_MAX || value[0] == '-') {
-		snprintf(msg, msglen, "bad name '%s': want 1 to %d characters "
-		    "of a-z, 0-9 and '-', not starting with '-'", value,
+	if (n == 0 || value[n] != '\0' || n > NODE_NAME_MAX ||
+	    value[0] == '-') {
+		snprintf(msg, msglen, "bad %s '%s': want 1 to %d characters "
+		    "of a-z, 0-9 and '-', not starting with '-'", what, value,
 		    NODE_NAME_MAX);
 		return -1;
 	}
+	return 0;
+}
+
+static int
+node_name(struct halle_config *cfg, const char *value, char *msg,
+    size_t msglen)
+{
+	if (name_check("name", value, msg, msglen) == -1)
+		return -1;
 	return config_strdup(&cfg->name, value, msg, msglen);
 }
 
@@ -208,11 +272,13 @@ port_parse(const char *s)
 }
 
 /*
- * tcp://HOST:PORT, where HOST is a name, an address, '*' or a bracketed IPv6
- * address, or ipc://PATH with PATH short enough for a unix socket.
+ * Checks the ZeroMQ endpoint in value, the key called what: tcp://HOST:PORT,
+ * where HOST is a name, an address, '*' (to listen on every address) or a
+ * bracketed IPv6 address, or ipc://PATH with PATH short enough for a unix
+ * socket. An endpoint to dial cannot have '*' for its host.
  */
 static int
-node_listen(struct halle_config *cfg, const char *value, char *msg,
+endpoint_check(const char *what, bool dial, const char *value, char *msg,
     size_t msglen)
 {
 	const char	*host, *colon;
@@ -222,12 +288,12 @@ node_listen(struct halle_config *cfg, const char *value, char *msg,
 		if (value[6] == '\0')
 			goto bad;
 		if (strlen(value + 6) >= SOCKET_PATH_SIZE) {
-			snprintf(msg, msglen, "bad listen '%s': ipc path too "
-			    "long (at most %zu bytes)", value,
+			snprintf(msg, msglen, "bad %s '%s': ipc path too "
+			    "long (at most %zu bytes)", what, value,
 			    SOCKET_PATH_SIZE - 1);
 			return -1;
 		}
-		return config_strdup(&cfg->listen, value, msg, msglen);
+		return 0;
 	}
 	if (strncmp(value, "tcp://", 6) != 0)
 		goto bad;
@@ -239,15 +305,29 @@ node_listen(struct halle_config *cfg, const char *value, char *msg,
 	    (host[0] != '[' || host[hostlen - 1] != ']' || hostlen < 3))
 		goto bad;
 	if (port_parse(colon + 1) == -1) {
-		snprintf(msg, msglen, "bad listen '%s': port must be a number "
-		    "from 1 to 65535", value);
+		snprintf(msg, msglen, "bad %s '%s': port must be a number "
+		    "from 1 to 65535", what, value);
 		return -1;
 	}
-	return config_strdup(&cfg->listen, value, msg, msglen);
+	if (dial && hostlen == 1 && host[0] == '*') {
+		snprintf(msg, msglen, "bad %s '%s': '*' is for listening; "
+		    "give the peer's host", what, value);
+		return -1;
+	}
+	return 0;
  bad:
-	snprintf(msg, msglen, "bad listen '%s': want tcp://HOST:PORT or "
-	    "ipc://PATH", value);
+	snprintf(msg, msglen, "bad %s '%s': want tcp://HOST:PORT or "
+	    "ipc://PATH", what, value);
 	return -1;
+}
+
+static int
+node_listen(struct halle_config *cfg, const char *value, char *msg,
+    size_t msglen)
+{
+	if (endpoint_check("listen", false, value, msg, msglen) == -1)
+		return -1;
+	return config_strdup(&cfg->listen, value, msg, msglen);
 }
 
 static bool
@@ -338,6 +418,182 @@ node_map_size(struct halle_config *cfg, const char *value, char *msg,
 	return -1;
 }
 
+static int
+peer_open(struct halle_config *cfg, const char *name, int line, char *msg,
+    size_t msglen)
+{
+	struct config_peer	*peers;
+
+	if (name_check("peer name", name, msg, msglen) == -1)
+		return -1;
+	if (config_peer_by_name(cfg, name) != NULL) {
+		snprintf(msg, msglen, "duplicate section [peer %s]", name);
+		return -1;
+	}
+	peers = reallocarray(cfg->peers, cfg->npeers + 1, sizeof(*peers));
+	if (peers == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	cfg->peers = peers;
+	memset(&peers[cfg->npeers], 0, sizeof(*peers));
+	if (config_strdup(&peers[cfg->npeers].name, name, msg, msglen) == -1)
+		return -1;
+	peers[cfg->npeers++].line = line;
+	return 0;
+}
+
+static int
+peer_key(struct halle_config *cfg, const char *value, char *msg,
+    size_t msglen)
+{
+	struct config_peer		*peer = &cfg->peers[cfg->npeers - 1];
+	const struct config_peer	*other;
+	unsigned char			 key[KEY_PUBLIC_LEN];
+
+	if (hex_decode(key, sizeof(key), value) == -1) {
+		snprintf(msg, msglen, "bad key for peer '%s': want the %d hex "
+		    "digits that halled --show-id prints", peer->name,
+		    KEY_HEX_LEN);
+		return -1;
+	}
+	if ((other = config_peer_by_key(cfg, key)) != NULL) {
+		snprintf(msg, msglen, "key of peer '%s' is already the key of "
+		    "peer '%s'", peer->name, other->name);
+		return -1;
+	}
+	memcpy(peer->key, key, sizeof(key));
+	hex_encode(peer->key_hex, key, sizeof(key));
+	return 0;
+}
+
+static int
+peer_endpoint(struct halle_config *cfg, const char *value, char *msg,
+    size_t msglen)
+{
+	struct config_peer	*peer = &cfg->peers[cfg->npeers - 1];
+
+	if (endpoint_check("endpoint", true, value, msg, msglen) == -1)
+		return -1;
+	return config_strdup(&peer->endpoint, value, msg, msglen);
+}
+
+static int
+grouping_open(struct halle_config *cfg, const char *name, int line, char *msg,
+    size_t msglen)
+{
+	struct config_grouping	*groupings;
+	size_t			 i;
+
+	if (name_check("grouping name", name, msg, msglen) == -1)
+		return -1;
+	for (i = 0; i < cfg->ngroupings; i++)
+		if (strcmp(cfg->groupings[i].name, name) == 0) {
+			snprintf(msg, msglen, "duplicate section [grouping %s]",
+			    name);
+			return -1;
+		}
+	groupings = reallocarray(cfg->groupings, cfg->ngroupings + 1,
+	    sizeof(*groupings));
+	if (groupings == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	cfg->groupings = groupings;
+	memset(&groupings[cfg->ngroupings], 0, sizeof(*groupings));
+	if (config_strdup(&groupings[cfg->ngroupings].name, name, msg,
+	    msglen) == -1)
+		return -1;
+	groupings[cfg->ngroupings++].line = line;
+	return 0;
+}
+
+/* Appends the member s[0..len), spaces around it trimmed, to g. */
+static int
+grouping_add_member(struct config_grouping *g, const char *s, size_t len,
+    const char *value, char *msg, size_t msglen)
+{
+	size_t	i;
+
+	while (len > 0 && (s[0] == ' ' || s[0] == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len == 0) {
+		snprintf(msg, msglen, "grouping '%s': empty member name in "
+		    "'%s'", g->name, value);
+		return -1;
+	}
+	for (i = 0; i < g->nmembers; i++)
+		if (strlen(g->members[i]) == len &&
+		    memcmp(g->members[i], s, len) == 0) {
+			snprintf(msg, msglen, "grouping '%s': member '%s' is "
+			    "listed twice", g->name, g->members[i]);
+			return -1;
+		}
+	if ((g->members[g->nmembers] = strndup(s, len)) == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	g->nmembers++;
+	return 0;
+}
+
+/* "a, b,c": names separated by commas, with or without spaces. */
+static int
+grouping_members(struct halle_config *cfg, const char *value, char *msg,
+    size_t msglen)
+{
+	struct config_grouping	*g = &cfg->groupings[cfg->ngroupings - 1];
+	const char		*s;
+	size_t			 n, max = 1;
+
+	for (s = value; (s = strchr(s, ',')) != NULL; s++)
+		max++;
+	if ((g->members = calloc(max, sizeof(*g->members))) == NULL ||
+	    (g->member_peers = calloc(max, sizeof(*g->member_peers))) == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	for (s = value;; s += n + 1) {
+		n = strcspn(s, ",");
+		if (grouping_add_member(g, s, n, value, msg, msglen) == -1)
+			return -1;
+		if (s[n] == '\0')
+			return 0;
+	}
+}
+
+/*
+ * The section "name" or "name INSTANCE" in config_sections, or NULL; sets
+ * *si to its index and *instance to INSTANCE ("" for "[peer]"), or to NULL
+ * for a single section.
+ */
+static const struct config_section *
+config_section_find(const char *section, size_t *si, const char **instance)
+{
+	const struct config_section	*s;
+	size_t				 len;
+
+	for (*si = 0; *si < nitems(config_sections); (*si)++) {
+		s = &config_sections[*si];
+		len = strlen(s->name);
+		if (strncmp(section, s->name, len) != 0)
+			continue;
+		if (section[len] == '\0') {
+			*instance = s->open != NULL ? "" : NULL;
+			return s;
+		}
+		if (section[len] == ' ' && s->open != NULL) {
+			*instance = section + len + 1;
+			return s;
+		}
+	}
+	return NULL;
+}
+
 /* Called by inih for each key; returns 0 to make ini_parse stop. */
 static int
 config_handler(void *user, const char *section, const char *key,
@@ -346,6 +602,7 @@ config_handler(void *user, const char *section, const char *key,
 	struct config_parse		*p = user;
 	const struct config_section	*s = NULL;
 	const struct config_key		*k = NULL;
+	const char			*instance;
 	size_t				 si, ki;
 
 	if (p->msg[0] != '\0')
@@ -355,15 +612,21 @@ config_handler(void *user, const char *section, const char *key,
 		    "section", key);
 		return 0;
 	}
-	for (si = 0; si < nitems(config_sections); si++)
-		if (strcmp(section, config_sections[si].name) == 0) {
-			s = &config_sections[si];
-			break;
-		}
-	if (s == NULL) {
+	/* inih's copy is cut at 49 bytes; config_read kept the whole name. */
+	if (strncmp(p->header, section, strlen(section)) == 0)
+		section = p->header;
+	if ((s = config_section_find(section, &si, &instance)) == NULL) {
 		snprintf(p->msg, sizeof(p->msg), "unknown section [%s]",
 		    section);
 		return 0;
+	}
+	/* The first key after a [peer NAME] header opens that peer. */
+	if (instance != NULL && p->opened_line != p->header_line) {
+		p->opened_line = p->header_line;
+		p->seen[si] = 0;
+		if (s->open(p->cfg, instance, p->line, p->msg,
+		    sizeof(p->msg)) == -1)
+			return 0;
 	}
 	for (ki = 0; ki < s->nkeys; ki++)
 		if (strcmp(key, s->keys[ki].name) == 0) {
@@ -388,7 +651,42 @@ config_handler(void *user, const char *section, const char *key,
 	return k->parse(p->cfg, value, p->msg, sizeof(p->msg)) == 0;
 }
 
-/* The first required key not seen, in table order; NULL if none. */
+/*
+ * inih's reader: fgets on p->fp, which also counts lines and notes each
+ * section header the way inih reads it: after an optional UTF-8 byte order
+ * mark on line 1 and any spaces, '[' then the name up to the first ']'. A
+ * line longer than inih's buffer arrives in several reads.
+ */
+static char *
+config_read(char *buf, int size, void *stream)
+{
+	struct config_parse	*p = stream;
+	const unsigned char	*s = (const unsigned char *)buf;
+	bool			 line_start = p->line_ended;
+	size_t			 n;
+
+	if (fgets(buf, size, p->fp) == NULL)
+		return NULL;
+	p->line_ended = strchr(buf, '\n') != NULL;
+	if (!line_start)
+		return buf;
+	p->line++;
+	if (p->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	while (isspace(*s))
+		s++;
+	if (*s++ != '[')
+		return buf;
+	n = strcspn((const char *)s, "]");
+	if (n > SECTION_NAME_MAX)
+		n = SECTION_NAME_MAX;
+	memcpy(p->header, s, n);
+	p->header[n] = '\0';
+	p->header_line = p->line;
+	return buf;
+}
+
+/* The first required key of [node] not seen, in table order; NULL if none. */
 static const char *
 config_missing(const struct config_parse *p, const char **section)
 {
@@ -396,13 +694,67 @@ config_missing(const struct config_parse *p, const char **section)
 
 	for (si = 0; si < nitems(config_sections); si++)
 		for (ki = 0; ki < config_sections[si].nkeys; ki++) {
-			if (!config_sections[si].keys[ki].required ||
+			if (config_sections[si].open != NULL ||
+			    !config_sections[si].keys[ki].required ||
 			    (p->seen[si] & (UINT32_C(1) << ki)))
 				continue;
 			*section = config_sections[si].name;
 			return config_sections[si].keys[ki].name;
 		}
 	return NULL;
+}
+
+/*
+ * What needs the whole file: every peer has a key and is not this node, and
+ * every member of a grouping is a peer, whose index it records. Returns 0,
+ * or the line of the first problem with msg.
+ */
+static int
+config_resolve(struct halle_config *cfg, char *msg, size_t msglen)
+{
+	const struct config_peer	*peer;
+	struct config_grouping		*g;
+	size_t				 i, j;
+
+	for (i = 0; i < cfg->npeers; i++) {
+		peer = &cfg->peers[i];
+		if (peer->key_hex[0] == '\0') {
+			snprintf(msg, msglen, "peer '%s' has no key",
+			    peer->name);
+			return peer->line;
+		}
+		if (strcmp(peer->name, cfg->name) == 0) {
+			snprintf(msg, msglen, "peer '%s' has the name of this "
+			    "node", peer->name);
+			return peer->line;
+		}
+	}
+	for (i = 0; i < cfg->ngroupings; i++) {
+		g = &cfg->groupings[i];
+		if (g->nmembers == 0) {
+			snprintf(msg, msglen, "grouping '%s' has no members",
+			    g->name);
+			return g->line;
+		}
+		for (j = 0; j < g->nmembers; j++) {
+			if (strcmp(g->members[j], cfg->name) == 0) {
+				snprintf(msg, msglen, "grouping '%s': '%s' is "
+				    "this node; it is a member of every "
+				    "grouping it declares", g->name,
+				    g->members[j]);
+				return g->line;
+			}
+			if ((peer = config_peer_by_name(cfg,
+			    g->members[j])) == NULL) {
+				snprintf(msg, msglen, "grouping '%s': member "
+				    "'%s' has no [peer %s] section", g->name,
+				    g->members[j], g->members[j]);
+				return g->line;
+			}
+			g->member_peers[j] = (size_t)(peer - cfg->peers);
+		}
+	}
+	return 0;
 }
 
 static void
@@ -432,6 +784,7 @@ config_load(struct halle_config *cfg, const char *file, char *err,
 	memset(cfg, 0, sizeof(*cfg));
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg;
+	p.line_ended = true;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->map_size = (size_t)DEFAULT_MAP_SIZE_MB << 20;
 
@@ -441,7 +794,8 @@ config_load(struct halle_config *cfg, const char *file, char *err,
 		goto fail;
 	}
 	config_ini_setup();
-	line = ini_parse_file(fp, config_handler, &p);
+	p.fp = fp;
+	line = ini_parse_stream(config_read, &p, config_handler, &p);
 	read_errno = errno;
 	if (ferror(fp)) {
 		fclose(fp);
@@ -465,6 +819,10 @@ config_load(struct halle_config *cfg, const char *file, char *err,
 		    missing, section);
 		goto fail;
 	}
+	if ((line = config_resolve(cfg, p.msg, sizeof(p.msg))) != 0) {
+		config_error(err, errlen, "%s:%d: %s", file, line, p.msg);
+		goto fail;
+	}
 	if (cfg->timezone == NULL &&
 	    (cfg->timezone = strdup(DEFAULT_TIMEZONE)) == NULL) {
 		config_error(err, errlen, "%s: out of memory", file);
@@ -480,10 +838,89 @@ config_load(struct halle_config *cfg, const char *file, char *err,
 	return -1;
 }
 
+const struct config_peer *
+config_peer_by_name(const struct halle_config *cfg, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->npeers; i++)
+		if (strcmp(cfg->peers[i].name, name) == 0)
+			return &cfg->peers[i];
+	return NULL;
+}
+
+/* A peer whose key is not parsed yet has key_hex "" and matches nothing. */
+const struct config_peer *
+config_peer_by_key(const struct halle_config *cfg,
+    const unsigned char key[KEY_PUBLIC_LEN])
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->npeers; i++)
+		if (cfg->peers[i].key_hex[0] != '\0' &&
+		    memcmp(cfg->peers[i].key, key, KEY_PUBLIC_LEN) == 0)
+			return &cfg->peers[i];
+	return NULL;
+}
+
+/* Whether the peer at index peer (SIZE_MAX: this node) is a member of g. */
+static bool
+grouping_has(const struct config_grouping *g, size_t peer)
+{
+	size_t	i;
+
+	if (peer == SIZE_MAX)
+		return true;
+	for (i = 0; i < g->nmembers; i++)
+		if (g->member_peers[i] == peer)
+			return true;
+	return false;
+}
+
+int
+config_shares_grouping(const struct halle_config *cfg,
+    const unsigned char key_a[KEY_PUBLIC_LEN],
+    const unsigned char key_b[KEY_PUBLIC_LEN])
+{
+	const struct config_peer	*a = NULL, *b = NULL;
+	size_t				 ia = SIZE_MAX, ib = SIZE_MAX, i;
+
+	if (key_a != NULL) {
+		if ((a = config_peer_by_key(cfg, key_a)) == NULL)
+			return 0;
+		ia = (size_t)(a - cfg->peers);
+	}
+	if (key_b != NULL) {
+		if ((b = config_peer_by_key(cfg, key_b)) == NULL)
+			return 0;
+		ib = (size_t)(b - cfg->peers);
+	}
+	for (i = 0; i < cfg->ngroupings; i++)
+		if (grouping_has(&cfg->groupings[i], ia) &&
+		    grouping_has(&cfg->groupings[i], ib))
+			return 1;
+	return 0;
+}
+
 /* Frees what config_load allocated and zeroes cfg; safe to call twice. */
 void
 config_free(struct halle_config *cfg)
 {
+	size_t	i, j;
+
+	for (i = 0; i < cfg->npeers; i++) {
+		free(cfg->peers[i].name);
+		free(cfg->peers[i].endpoint);
+	}
+	free(cfg->peers);
+	for (i = 0; i < cfg->ngroupings; i++) {
+		for (j = 0; j < cfg->groupings[i].nmembers; j++)
+			free(cfg->groupings[i].members[j]);
+		free(cfg->groupings[i].members);
+		free(cfg->groupings[i].member_peers);
+		free(cfg->groupings[i].name);
+	}
+	free(cfg->groupings);
 	free(cfg->path);
 	free(cfg->name);
 	free(cfg->data_dir);

@@ -11,15 +11,49 @@
  *   log_level = info                       ; optional: debug, info, warn, error
  *   map_size_mb = 64                       ; optional: initial LMDB map, grows
  *
- * Unknown sections and keys are errors, as are duplicate keys. Relative paths
- * are taken as they are, from the directory halled runs in.
+ *   [peer commune-b]                       ; one section per other node
+ *   key      = 3b6a27bc...                 ; required: its 64-hex-digit public
+ *                                          ; key, as `halled --show-id` prints
+ *   endpoint = tcp://192.0.2.7:7420        ; optional: only for the peers this
+ *                                          ; node dials; the others dial it
+ *
+ *   [grouping pays-de-foo]
+ *   members = commune-b, commune-c         ; required: names of [peer] sections
+ *
+ * Peer and grouping names follow the rule of the node's name. This node is
+ * a member of every grouping it declares, so it is not listed in members.
+ * A peer may be in no grouping, or in several.
+ *
+ * Unknown sections and keys are errors, as are duplicate keys and sections,
+ * and two peers with the same key. Relative paths are taken as they are,
+ * from the directory halled runs in.
  */
 #ifndef HALLE_CONFIG_H
 #define HALLE_CONFIG_H
 
 #include <stddef.h>
 
+#include "key.h"
+
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
+
+/* A [peer NAME] section: another node this one talks to. */
+struct config_peer {
+	char		*name;
+	unsigned char	 key[KEY_PUBLIC_LEN];	/* Ed25519 public key */
+	char		 key_hex[KEY_HEX_LEN + 1];	/* lower case */
+	char		*endpoint;	/* NULL: the peer dials this node */
+	int		 line;		/* of the section's first key */
+};
+
+/* A [grouping NAME] section: this node and the peers it lists. */
+struct config_grouping {
+	char		 *name;
+	char		**members;	/* peer names, as written */
+	size_t		 *member_peers;	/* each one's index in peers */
+	size_t		  nmembers;	/* >= 1; this node is not counted */
+	int		  line;		/* of the members key */
+};
 
 struct halle_config {
 	char		*path;		/* the file it was read from */
@@ -31,6 +65,10 @@ struct halle_config {
 	char		*timezone;
 	enum log_level	 log_level;
 	size_t		 map_size;	/* bytes */
+	struct config_peer	*peers;		/* in file order */
+	size_t			 npeers;
+	struct config_grouping	*groupings;	/* in file order */
+	size_t			 ngroupings;
 };
 
 /*
@@ -42,6 +80,24 @@ struct halle_config {
 int	config_load(struct halle_config *cfg, const char *file, char *err,
 	    size_t errlen);
 void	config_free(struct halle_config *cfg);
+
+/* The peer called name, or NULL. */
+const struct config_peer *config_peer_by_name(const struct halle_config *cfg,
+	    const char *name);
+/* The peer whose public key is key, or NULL. */
+const struct config_peer *config_peer_by_key(const struct halle_config *cfg,
+	    const unsigned char key[KEY_PUBLIC_LEN]);
+
+/*
+ * Returns 1 when the nodes with public keys key_a and key_b are both members
+ * of one grouping of cfg, 0 otherwise. NULL stands for this node, which is a
+ * member of every grouping it declares (the configuration does not know this
+ * node's own key): (NULL, NULL) is 1 when cfg declares any grouping. A key
+ * that is no configured peer's shares nothing.
+ */
+int	config_shares_grouping(const struct halle_config *cfg,
+	    const unsigned char key_a[KEY_PUBLIC_LEN],
+	    const unsigned char key_b[KEY_PUBLIC_LEN]);
 
 /* Parses "debug", "info", "warn", "error"; returns -1 if none. */
 int	log_level_parse(const char *s);

@@ -2,7 +2,8 @@
  * test_config: config_load against the fixture files in
  * $HALLE_TEST_DATA/config. Valid files are checked field by field; each bad
  * file must fail with one exact message, "FILE:LINE: reason" or
- * "FILE: reason", and leave the struct empty.
+ * "FILE: reason", and leave the struct empty. The keys in the peer fixtures
+ * are SHA-256 digests of the peers' names: any 64 hex digits will do.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -18,6 +19,20 @@
 #include "config.h"
 
 #define MIB	((size_t)1 << 20)
+
+#define KEY_B \
+	"2466d03dec5e996ab99416b75e1a80301d8f5f429ceab2638de95007eecd84c1"
+#define KEY_C \
+	"5f39b969d3166862f38d6cf1ab01f0b7c09c392e36c899781546a783005c668b"
+#define KEY_D \
+	"6b64cf83b341fc9646c2f2e06b8abfa2ac329c72f3f2283bdd5f15d9e97f82ed"
+#define KEY_L \
+	"fc66f021c67d064c1490a12b5a4d4d2f5167ca692a16ca12f1f3a4cda29a6fa9"
+/* 63 characters, the longest name; inih alone would keep 44 of them. */
+#define LONG_NAME \
+	"communaute-de-communes-du-pays-de-la-vallee-de-la-haute-riviere"
+#define NAME_RULE \
+	"want 1 to 63 characters of a-z, 0-9 and '-', not starting with '-'"
 
 static char	data_dir[PATH_MAX];
 
@@ -107,6 +122,12 @@ test_valid(void **state)
 	assert_string_equal(cfg.timezone, "Asia/Tokyo");
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
 	assert_int_equal(cfg.map_size, 256 * MIB);
+	assert_int_equal(cfg.npeers, 0);
+	assert_null(cfg.peers);
+	assert_int_equal(cfg.ngroupings, 0);
+	assert_null(cfg.groupings);
+	/* No grouping: this node shares none, even with itself. */
+	assert_int_equal(config_shares_grouping(&cfg, NULL, NULL), 0);
 	config_free(&cfg);
 	assert_config_empty(&cfg);
 	config_free(&cfg);
@@ -149,6 +170,221 @@ test_long_lines(void **state)
 }
 
 static void
+key_from_hex(unsigned char key[KEY_PUBLIC_LEN], const char *hex)
+{
+	assert_int_equal(hex_decode(key, KEY_PUBLIC_LEN, hex), 0);
+}
+
+static void
+assert_peer(const struct halle_config *cfg, size_t i, const char *name,
+    const char *key_hex, const char *endpoint, int line)
+{
+	const struct config_peer	*peer = &cfg->peers[i];
+	unsigned char			 key[KEY_PUBLIC_LEN];
+
+	assert_true(i < cfg->npeers);
+	assert_string_equal(peer->name, name);
+	assert_string_equal(peer->key_hex, key_hex);
+	key_from_hex(key, key_hex);
+	assert_memory_equal(peer->key, key, KEY_PUBLIC_LEN);
+	if (endpoint == NULL)
+		assert_null(peer->endpoint);
+	else
+		assert_string_equal(peer->endpoint, endpoint);
+	assert_int_equal(peer->line, line);
+	assert_ptr_equal(config_peer_by_name(cfg, name), peer);
+	assert_ptr_equal(config_peer_by_key(cfg, key), peer);
+}
+
+/* Members are given as pairs of name and index in cfg->peers. */
+static void
+assert_grouping(const struct halle_config *cfg, size_t i, const char *name,
+    int line, size_t nmembers, ...)
+{
+	const struct config_grouping	*g = &cfg->groupings[i];
+	va_list				 ap;
+	size_t				 j;
+
+	assert_true(i < cfg->ngroupings);
+	assert_string_equal(g->name, name);
+	assert_int_equal(g->line, line);
+	assert_int_equal(g->nmembers, nmembers);
+	va_start(ap, nmembers);
+	for (j = 0; j < nmembers; j++) {
+		assert_string_equal(g->members[j], va_arg(ap, const char *));
+		assert_int_equal(g->member_peers[j], va_arg(ap, int));
+	}
+	va_end(ap);
+}
+
+/*
+ * Peers B, C, D and L; groupings pays-de-foo {B, C} and L's {C, L}, which
+ * overlap in C. D is in no grouping. This node, NULL, is in both.
+ */
+static void
+test_peers(void **state)
+{
+	struct halle_config	cfg;
+	char			path[PATH_MAX];
+	unsigned char		b[KEY_PUBLIC_LEN], c[KEY_PUBLIC_LEN];
+	unsigned char		d[KEY_PUBLIC_LEN], l[KEY_PUBLIC_LEN];
+	unsigned char		unknown[KEY_PUBLIC_LEN];
+
+	load_ok(&cfg, "peers.conf", path, sizeof(path));
+	assert_string_equal(cfg.name, "commune-a");
+	assert_string_equal(cfg.listen, "tcp://*:7420");
+
+	assert_int_equal(cfg.npeers, 4);
+	assert_peer(&cfg, 0, "commune-b", KEY_B, "tcp://127.0.0.1:7421", 10);
+	assert_peer(&cfg, 1, "commune-c", KEY_C,
+	    "ipc:///run/halle/commune-c.sock", 17);
+	assert_peer(&cfg, 2, "commune-d", KEY_D, NULL, 22);
+	assert_peer(&cfg, 3, LONG_NAME, KEY_L, NULL, 25);
+	assert_null(config_peer_by_name(&cfg, "commune-a"));
+	assert_null(config_peer_by_name(&cfg, "commune"));
+	assert_null(config_peer_by_name(&cfg, "pays-de-foo"));
+
+	assert_int_equal(cfg.ngroupings, 2);
+	assert_grouping(&cfg, 0, "pays-de-foo", 14, 2, "commune-b", 0,
+	    "commune-c", 1);
+	assert_grouping(&cfg, 1, LONG_NAME, 28, 2, "commune-c", 1,
+	    LONG_NAME, 3);
+
+	key_from_hex(b, KEY_B);
+	key_from_hex(c, KEY_C);
+	key_from_hex(d, KEY_D);
+	key_from_hex(l, KEY_L);
+	memset(unknown, 0x5a, sizeof(unknown));
+	assert_null(config_peer_by_key(&cfg, unknown));
+
+	/* This node and each peer. */
+	assert_int_equal(config_shares_grouping(&cfg, NULL, NULL), 1);
+	assert_int_equal(config_shares_grouping(&cfg, NULL, b), 1);
+	assert_int_equal(config_shares_grouping(&cfg, c, NULL), 1);
+	assert_int_equal(config_shares_grouping(&cfg, NULL, l), 1);
+	assert_int_equal(config_shares_grouping(&cfg, NULL, d), 0);
+	assert_int_equal(config_shares_grouping(&cfg, d, NULL), 0);
+	assert_int_equal(config_shares_grouping(&cfg, NULL, unknown), 0);
+	/* Two peers, both ways round. */
+	assert_int_equal(config_shares_grouping(&cfg, b, c), 1);
+	assert_int_equal(config_shares_grouping(&cfg, c, b), 1);
+	assert_int_equal(config_shares_grouping(&cfg, c, l), 1);
+	assert_int_equal(config_shares_grouping(&cfg, l, c), 1);
+	assert_int_equal(config_shares_grouping(&cfg, b, l), 0);
+	assert_int_equal(config_shares_grouping(&cfg, l, b), 0);
+	assert_int_equal(config_shares_grouping(&cfg, b, d), 0);
+	assert_int_equal(config_shares_grouping(&cfg, d, c), 0);
+	assert_int_equal(config_shares_grouping(&cfg, b, unknown), 0);
+	/* A peer and itself: only when it is in some grouping. */
+	assert_int_equal(config_shares_grouping(&cfg, b, b), 1);
+	assert_int_equal(config_shares_grouping(&cfg, d, d), 0);
+
+	config_free(&cfg);
+	assert_config_empty(&cfg);
+	config_free(&cfg);
+	assert_config_empty(&cfg);
+}
+
+static void
+test_peer_bad_name(void **state)
+{
+	load_fails("peer-no-name.conf", 9, "bad peer name '': " NAME_RULE);
+	load_fails("peer-bad-name.conf", 9,
+	    "bad peer name 'Commune_B': " NAME_RULE);
+	load_fails("peer-name-long.conf", 9,
+	    "bad peer name '" LONG_NAME "x': " NAME_RULE);
+	load_fails("grouping-bad-name.conf", 12,
+	    "bad grouping name '-pays': " NAME_RULE);
+}
+
+static void
+test_peer_bad_key(void **state)
+{
+	load_fails("peer-bad-key.conf", 10, "bad key for peer 'commune-b': "
+	    "want the 64 hex digits that halled --show-id prints");
+	load_fails("peer-bad-key-hex.conf", 9, "bad key for peer 'commune-b': "
+	    "want the 64 hex digits that halled --show-id prints");
+}
+
+/* Upper and lower case are the same key. */
+static void
+test_peer_duplicate_key(void **state)
+{
+	load_fails("peer-duplicate-key.conf", 13,
+	    "key of peer 'commune-c' is already the key of peer 'commune-b'");
+}
+
+static void
+test_peer_no_key(void **state)
+{
+	load_fails("peer-no-key.conf", 12, "peer 'commune-c' has no key");
+}
+
+static void
+test_peer_bad_endpoint(void **state)
+{
+	load_fails("peer-bad-endpoint.conf", 10, "bad endpoint "
+	    "'udp://127.0.0.1:7421': want tcp://HOST:PORT or ipc://PATH");
+	load_fails("peer-endpoint-star.conf", 10, "bad endpoint "
+	    "'tcp://*:7421': '*' is for listening; give the peer's host");
+}
+
+/* A section name twice, apart or one after the other. */
+static void
+test_duplicate_section(void **state)
+{
+	load_fails("peer-duplicate.conf", 15,
+	    "duplicate section [peer commune-b]");
+	load_fails("peer-duplicate-adjacent.conf", 11,
+	    "duplicate section [peer commune-b]");
+	load_fails("grouping-duplicate.conf", 15,
+	    "duplicate section [grouping pays-de-foo]");
+}
+
+static void
+test_peer_keys(void **state)
+{
+	load_fails("peer-unknown-key.conf", 10,
+	    "unknown key 'address' in [peer commune-b]");
+	load_fails("peer-duplicate-entry.conf", 10,
+	    "duplicate key 'key' in [peer commune-b]");
+	load_fails("grouping-unknown-key.conf", 12,
+	    "unknown key 'name' in [grouping pays-de-foo]");
+}
+
+static void
+test_peer_self(void **state)
+{
+	load_fails("peer-self.conf", 9,
+	    "peer 'commune-a' has the name of this node");
+}
+
+static void
+test_grouping_members(void **state)
+{
+	load_fails("grouping-unknown-member.conf", 12, "grouping "
+	    "'pays-de-foo': member 'commune-x' has no [peer commune-x] "
+	    "section");
+	load_fails("grouping-member-twice.conf", 15,
+	    "grouping 'pays-de-foo': member 'commune-b' is listed twice");
+	load_fails("grouping-empty-member.conf", 15, "grouping 'pays-de-foo': "
+	    "empty member name in 'commune-b, , commune-c'");
+	load_fails("grouping-trailing-comma.conf", 12, "grouping "
+	    "'pays-de-foo': empty member name in 'commune-b,'");
+	load_fails("grouping-members-empty.conf", 9,
+	    "'members' must not be empty");
+}
+
+/* [node] is last in the file: members are checked after parsing. */
+static void
+test_grouping_self(void **state)
+{
+	load_fails("grouping-self.conf", 6, "grouping 'pays-de-foo': "
+	    "'commune-a' is this node; it is a member of every grouping it "
+	    "declares");
+}
+
+static void
 test_unknown_key(void **state)
 {
 	load_fails("unknown-key.conf", 7, "unknown key 'colour' in [node]");
@@ -158,7 +394,9 @@ test_unknown_key(void **state)
 static void
 test_unknown_section(void **state)
 {
-	load_fails("unknown-section.conf", 9, "unknown section [peer]");
+	load_fails("unknown-section.conf", 9, "unknown section [market]");
+	load_fails("unknown-section-named.conf", 9,
+	    "unknown section [node commune-b]");
 }
 
 static void
@@ -296,6 +534,17 @@ main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_peers),
+		cmocka_unit_test(test_peer_bad_name),
+		cmocka_unit_test(test_peer_bad_key),
+		cmocka_unit_test(test_peer_duplicate_key),
+		cmocka_unit_test(test_peer_no_key),
+		cmocka_unit_test(test_peer_bad_endpoint),
+		cmocka_unit_test(test_duplicate_section),
+		cmocka_unit_test(test_peer_keys),
+		cmocka_unit_test(test_peer_self),
+		cmocka_unit_test(test_grouping_members),
+		cmocka_unit_test(test_grouping_self),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_unknown_section),
 		cmocka_unit_test(test_outside_section),
