@@ -87,6 +87,8 @@ record_parse(struct record *r, const uint8_t *buf, size_t len, char *err,
 	if ((env = halle__envelope__unpack(NULL, len, buf)) == NULL)
 		return parse_fail(r, err, errlen, "envelope does not decode");
 	r->envelope = env;
+	if (env->base.n_unknown_fields != 0)
+		return parse_fail(r, err, errlen, "envelope has unknown fields");
 	if (env->signature.len != RECORD_SIG_LEN)
 		return parse_fail(r, err, errlen, "signature is not 64 bytes");
 	rec = halle__record__unpack(NULL, env->record.len, env->record.data);

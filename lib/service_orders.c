@@ -161,9 +161,10 @@ schedule_op(struct node_txn *nt, void *arg)
 	if ((m = views_market(nt->t, market)) == NULL)
 		return herr(nt->err, 500, "store_error", "market unreadable");
 	if (!m->scheduled) {
-		view_free(m);
-		return herr(nt->err, 400, "invalid_field",
+		herr(nt->err, 400, "invalid_field",
 		    "market '%s' has no weekly schedule", m->name);
+		view_free(m);
+		return -1;
 	}
 	memset(&spec, 0, sizeof(spec));
 	spec.from = spec.to = spec.opens = spec.closes = "";

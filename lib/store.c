@@ -123,8 +123,8 @@ store_grow(struct store *s)
 
 	if ((rc = mdb_env_set_mapsize(s->env, bigger)) != 0)
 		return rc;
-	log_info("store: map grown from %zu to %zu MiB", s->map_size >> 20,
-	    bigger >> 20);
+	log_info("store: map grown from %zu to %zu KiB", s->map_size >> 10,
+	    bigger >> 10);
 	s->map_size = bigger;
 	return 0;
 }
