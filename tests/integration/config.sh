@@ -49,10 +49,10 @@ grep -v '^listen' "$CONF" >"$WORK/bad-missing.conf"
 bad_config "$WORK/bad-missing.conf" "^${re_file}-missing\\.conf(:[0-9]+)?: .*listen" "a missing listen"
 
 { sed 's/^name = .*/name = Commune A/' "$CONF"; } >"$WORK/bad-name.conf"
-bad_config "$WORK/bad-name.conf" "^${re_file}-name\\.conf(:2)?: .*name" "a bad node name"
+bad_config "$WORK/bad-name.conf" "^${re_file}-name\\.conf(:2)?: .*(name|Commune A)" "a bad node name"
 
 { cat "$CONF"; echo "log_level = chatty"; } >"$WORK/bad-level.conf"
-bad_config "$WORK/bad-level.conf" "^${re_file}-level\\.conf(:8)?: .*log_level" "a bad log_level"
+bad_config "$WORK/bad-level.conf" "^${re_file}-level\\.conf(:8)?: .*(log.?level|chatty)" "a bad log_level"
 
 halled_run -n -c "$WORK/does-not-exist.conf"
 assert_eq 1 "$RC" "halled -n on a missing file: exit status"

@@ -93,8 +93,10 @@ for (( cycle = 1; cycle <= CYCLES; cycle++ )); do
 			run ctl "$N" --json order place "$D" --basket "C$cycle-$ops" "$P:OEUFS-6:1"
 		fi
 		if (( RC == 0 )); then
-			id=$(jq -r '.id // empty' <<<"$OUT" 2>/dev/null) || id=
-			[[ -n $id ]] || fail "hallectl acknowledged a $kind without an id: $OUT"
+			# A regex, not jq: keep the writes coming fast.
+			[[ $OUT =~ \"id\":\ *\"(${kind:0:1}r-[0-9a-f]{12})\" ]] ||
+			    fail "hallectl acknowledged a $kind without an id: $OUT"
+			id=${BASH_REMATCH[1]}
 			echo "$kind $id" >>"$ACKS"
 			continue
 		fi
@@ -137,4 +139,4 @@ for (( cycle = 1; cycle <= CYCLES; cycle++ )); do
 done
 check_acks
 stop_node "$N"
-pass "$(wc -l <"$ACKS") acknowledged writes survived $CYCLES kill -9 ($total_ops tried)"
+pass "$CYCLES kill -9 during $total_ops writes: all $(wc -l <"$ACKS") acknowledged ids kept, store verified"

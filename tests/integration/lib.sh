@@ -28,8 +28,8 @@ export TZ_NODE=Europe/Paris
 
 for _tool in jq curl timeout; do
 	if ! command -v "$_tool" >/dev/null 2>&1; then
-		echo "SKIP $HALLE_TEST: $_tool is not installed"
-		exit 77
+		echo "FAIL $HALLE_TEST: $_tool is not installed (scripts/deps.sh installs it)" >&2
+		exit 1
 	fi
 done
 for _bin in "$HALLED" "$HALLECTL"; do
@@ -79,22 +79,45 @@ trap '_failed=1; exit 1' USR1
 trap '_on_err $LINENO "$BASH_COMMAND"' ERR
 
 _on_err() {
-	# Only the test's own shell reports; subshells just pass the failure up.
-	(( BASH_SUBSHELL == 0 )) || return 0
+	# Only the shell a failure ends reports; subshells pass the failure up.
+	[[ $BASHPID == "$_fail_target" ]] || return 0
 	(( _failed )) && return 0
 	echo "FAIL $HALLE_TEST: command failed at line $1: $2" >&2
 	_failed=1
 }
 
-# fail MESSAGE: prints "FAIL <test>: MESSAGE" and ends the test, even when
-# called inside a command substitution (the subshell signals the test's shell).
+# The shell that a failure ends: the test's, or a soft check's subshell.
+_fail_target=$$
+
+# fail MESSAGE: prints "FAIL <test>: MESSAGE" and ends the test (or the soft
+# check), even when called inside a command substitution: the subshell
+# signals the shell to end.
 fail() {
 	echo "FAIL $HALLE_TEST: $*" >&2
 	_failed=1
-	if (( BASH_SUBSHELL > 0 )); then
-		kill -USR1 $$ 2>/dev/null || true
+	if [[ $BASHPID != "$_fail_target" ]]; then
+		kill -USR1 "$_fail_target" 2>/dev/null || true
 	fi
 	exit 1
+}
+
+# soft CMD...: runs CMD in a subshell; when it fails, SOFT_FAILURES counts it
+# and the test goes on (for independent checks: one report lists them all).
+# Returns CMD's status.
+SOFT_FAILURES=0
+soft() {
+	local rc
+	set +e
+	(
+		set -e
+		_fail_target=$BASHPID
+		trap '_failed=1; exit 1' USR1
+		"$@"
+	)
+	rc=$?
+	set -e
+	(( rc == 0 )) || SOFT_FAILURES=$((SOFT_FAILURES + 1))
+	return "$rc"
 }
 
 # pass [WHAT]: prints "PASS <test>[: WHAT]".
@@ -297,11 +320,9 @@ start_node() {
 			rc=0
 			wait "$pid" || rc=$?
 			NODE_PID[$name]=
-			show_log "$name"
 			fail "halled $name exited with status $rc before answering 'hallectl status'"
 		fi
 		if (( $(_now_ms) >= end )); then
-			show_log "$name"
 			fail "halled $name did not answer 'hallectl status' within ${deadline}s"
 		fi
 		sleep 0.1
@@ -316,7 +337,6 @@ stop_node() {
 	[[ -n $pid ]] || fail "stop_node $name: not running"
 	kill -TERM "$pid" 2>/dev/null || true
 	if ! _wait_dead "$pid" "$deadline"; then
-		show_log "$name"
 		fail "halled $name still running ${deadline}s after SIGTERM"
 	fi
 	STOP_STATUS=0

@@ -284,6 +284,15 @@ assert_json "$S2" "[.markets[] | .products[] | select(.sku == \"CAROTTES-1KG\") 
 ctl_ok "$N" sheet "Ferme du Moulin" "$D"
 assert_contains "Pain de campagne" "$OUT" "readable sheet"
 
+step "cancelling a distribution releases the stock its lines held"
+ctlj "$N" distribution cancel "$D2"
+assert_json "$J" '[.state, .cancelled] | @csv' '"cancelled",true' "distribution D2 cancel"
+ctlj "$N" distribution show "$D2"
+assert_json "$J" .state cancelled "distribution D2 shown after cancel"
+ctl_error "$N" distribution_cancelled order place "$D2" --basket "Panier 12" "$P1:BRIOCHE:1"
+ctlj "$N" order place "$D1" --basket "Panier 12" "$P1:PAIN-1KG:3"
+check_line "$J" PAIN-1KG confirmed 2 480 "order after D2's cancel gets the 2 loaves O3 held, at the v2 price"
+
 step "weekly schedule"
 ctlj "$N" distribution schedule "$M1" --weeks 3
 SCHED=$J
