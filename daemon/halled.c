@@ -111,6 +111,9 @@ run_daemon(struct node *n, const struct halle_config *cfg)
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
 	log_info("node %s (%s) ready", cfg->name, n->id_hex);
+	if (cfg->npeers > 0)
+		log_warnx("%zu peers configured: this version checks them but "
+		    "does not connect to peers yet", cfg->npeers);
 	event_base_dispatch(base);
 	control_stop(&control);
 	for (i = 0; i < 3; i++)
