@@ -1,0 +1,164 @@
+/*
+ * sync: the peer protocol of one node, as a state machine that touches no
+ * socket ("sans-IO").
+ *
+ * The daemon (or the simulator in tests/sim) owns the links. It tells the
+ * engine what happens: a link to a peer is up or gone, a message arrived,
+ * time passed, the node appended records of its own. The engine answers
+ * with messages to send, queued in an outbox the caller drains, and with
+ * store operations it performs itself on the node (reads in read
+ * transactions, runs of records through node_mutate() and ingest_run()).
+ *
+ *   caller                     sync engine                      node/LMDB
+ *   ------                     -----------                      ---------
+ *   sync_on_connect(p)    -->  HELLO to p (outbox)
+ *   sync_on_message(p,m)  -->  HEADS/PULL/RECORDS/ACK/...  <-->  feed_head,
+ *   sync_on_tick(now)     -->  heartbeats, retries              feed_get,
+ *   sync_local_appended() -->  push own records live            node_mutate
+ *   sync_next_output()    <--  (peer, bytes)
+ *
+ * The protocol itself (messages, states, flow control, relay and grouping
+ * rules) is written down in docs/protocol.md.
+ *
+ * Groupings decide reach: the engine sends a peer the feed of an origin
+ * only when that origin shares a grouping with the peer, and it accepts a
+ * run only when its origin is a configured node sharing a grouping with
+ * this node. A run is acknowledged and relayed only after node_mutate()
+ * returned, that is once it is durable.
+ */
+#ifndef HALLE_SYNC_H
+#define HALLE_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "key.h"
+#include "node.h"
+
+#define SYNC_PROTOCOL_VERSION	1
+#define SYNC_MAX_MESSAGE	(8 * 1024 * 1024)  /* one encoded message */
+#define SYNC_MAX_RUN		256	/* envelopes in one RECORDS */
+#define SYNC_WINDOW		2048	/* records a peer may send unacknowledged */
+#define SYNC_NAME_MAX		64
+
+struct sync_peer_config {
+	char		 name[SYNC_NAME_MAX];
+	unsigned char	 key[KEY_PUBLIC_LEN];
+};
+
+struct sync_grouping_config {
+	char			 name[SYNC_NAME_MAX];
+	const unsigned char	(*members)[KEY_PUBLIC_LEN];
+	size_t			 nmembers;
+};
+
+/*
+ * What the engine needs from the configuration. The engine copies it; the
+ * caller may free its own after sync_new(). A peer is named everywhere by
+ * its index in peers. The groupings are the ones this node declares, as in
+ * config.h: this node is a member of each, listed or not; their members
+ * need not be peers (their feeds come relayed). Zero fields take the
+ * defaults.
+ */
+struct sync_config {
+	const struct sync_peer_config		*peers;
+	size_t					 npeers;
+	const struct sync_grouping_config	*groupings;
+	size_t					 ngroupings;
+	int64_t		 heartbeat_ms;	/* 0: 5000 */
+	uint64_t	 session;	/* 0: drawn at random (tests fix it) */
+	uint32_t	 version;	/* 0: SYNC_PROTOCOL_VERSION */
+	uint32_t	 min_version;	/* 0: SYNC_PROTOCOL_VERSION */
+};
+
+enum sync_peer_state {
+	SYNC_DOWN,		/* no link: nothing is sent */
+	SYNC_CONNECTING,	/* link up, nothing heard yet: HELLO resent */
+	SYNC_HELLO_SENT,	/* peer's HELLO heard, it has not heard ours */
+	SYNC_UP,		/* exchanging heads and records */
+	SYNC_REFUSED,		/* versions or keys do not match: see error */
+};
+
+/* What status shows for a peer. Times are the engine's clock (ms). */
+struct sync_peer_stats {
+	enum sync_peer_state	 state;
+	int64_t		 since_ms;	/* when the state was entered */
+	int64_t		 last_seen_ms;	/* last valid message; 0: never */
+	int64_t		 rtt_ms;	/* last heartbeat round trip; -1: none */
+	uint32_t	 version;	/* the version agreed; 0 until HELLO */
+	uint64_t	 records_in;	/* new records accepted from the peer */
+	uint64_t	 records_out;	/* records sent to it */
+	uint64_t	 rejected;	/* runs and messages refused */
+	uint64_t	 forks;		/* forks proven by its runs */
+	uint64_t	 lag_in;	/* records it holds that this node lacks */
+	uint64_t	 lag_out;	/* records this node holds that it lacks */
+	char		 last_error[256];	/* "" when none */
+};
+
+struct sync;
+
+/*
+ * Creates the engine of node n (which must stay open while the engine
+ * lives). Every peer starts DOWN. Returns NULL on allocation failure or
+ * when the configuration is unusable (reason logged).
+ */
+struct sync	*sync_new(struct node *n, const struct sync_config *cfg);
+/* Frees the engine and its outbox; sets *sp to NULL. */
+void		 sync_destroy(struct sync **sp);
+
+/* The link to peer is up: the engine queues a HELLO. */
+void	sync_on_connect(struct sync *s, int peer);
+/* The link to peer is gone: the peer goes DOWN, its streams are dropped. */
+void	sync_on_disconnect(struct sync *s, int peer);
+
+/*
+ * A message from peer. Bad input is never fatal: it is counted in the
+ * peer's rejected count, logged, and noted as its last error. Store
+ * failures are logged; the run is then neither acknowledged nor relayed.
+ */
+void	sync_on_message(struct sync *s, int peer, const uint8_t *msg,
+	    size_t len);
+
+/*
+ * Time passes: heartbeats, HELLO retries, pull retries, silence detection.
+ * now_ms (milliseconds, any origin, never going back) is the engine's clock
+ * until the next tick: call it once right after sync_new(), then every few
+ * hundred milliseconds. Status times are on this clock.
+ */
+void	sync_on_tick(struct sync *s, int64_t now_ms);
+
+/* The node appended records of its own feed: push them to who may see it. */
+void	sync_local_appended(struct sync *s);
+
+/*
+ * Takes the next message of the outbox: 1 with the peer and a malloc'd
+ * message the caller sends and frees, 0 when the outbox is empty. Messages
+ * to one peer come out in the order they must be sent.
+ */
+int	sync_next_output(struct sync *s, int *peer, uint8_t **msg,
+	    size_t *len);
+
+/*
+ * 1 when this node may append to its own feed without forking it: at
+ * least one peer that may hold the feed is UP, every peer that is UP has
+ * told its head of it since both ends started, and none holds more than
+ * this node (peers not UP are reached through those that are). A node that lost
+ * its store (but kept its key) recovers its feed from its peers, and must
+ * not write before this says 1. 0 otherwise (or on a store error).
+ */
+int	sync_own_feed_safe(struct sync *s);
+
+/* Fills st for peer; 0, or -1 when peer is out of range. */
+int	sync_peer_stats(struct sync *s, int peer, struct sync_peer_stats *st);
+
+/* "down", "connecting", "hello-sent", "up", "refused". */
+const char *sync_state_name(enum sync_peer_state state);
+
+/*
+ * 1 when the nodes holder and origin are both members of one of this
+ * node's groupings, so holder may hold the feed of origin, else 0.
+ */
+int	sync_may_hold(const struct sync *s, const unsigned char *holder,
+	    const unsigned char *origin);
+
+#endif

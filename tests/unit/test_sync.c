@@ -1,0 +1,313 @@
+/*
+ * test_sync: the sync engine between real nodes, with messages passed by
+ * hand (no network, no faults: tests/sim does those). A and B share a
+ * grouping, B and C another: C is B's peer but shares nothing with A.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "feed.h"
+#include "peer.pb-c.h"
+#include "service.h"
+#include "sync.h"
+
+enum { A, B, C, NNODES };
+
+struct testnode {
+	char			 dir[64];
+	struct halle_config	 cfg;
+	struct node		 node;
+	struct sync		*sync;
+	int			 peer_node[NNODES];	/* peer index -> node */
+	int			 npeers;
+};
+
+static struct testnode nodes[NNODES];
+static int64_t now_ms = 1000;
+
+static void
+testnode_open(struct testnode *tn, const char *name)
+{
+	char path[160], err[256];
+
+	strcpy(tn->dir, "/tmp/halle-sync.XXXXXX");
+	assert_non_null(mkdtemp(tn->dir));
+	memset(&tn->cfg, 0, sizeof(tn->cfg));
+	tn->cfg.name = strdup(name);
+	snprintf(path, sizeof(path), "%s/data", tn->dir);
+	tn->cfg.data_dir = strdup(path);
+	snprintf(path, sizeof(path), "%s/node.key", tn->dir);
+	tn->cfg.key_file = strdup(path);
+	tn->cfg.control = strdup("");
+	tn->cfg.listen = strdup("");
+	tn->cfg.timezone = strdup("Europe/Paris");
+	tn->cfg.map_size = 16 << 20;
+	assert_int_equal(node_open(&tn->node, &tn->cfg, err, sizeof(err)), 0);
+}
+
+/* Two groupings: "ab" of A and B, "bc" of B and C. */
+static const int groupings[2][NNODES] = { { 1, 1, 0 }, { 0, 1, 1 } };
+
+/* Starts the engine of node i with the peers given and its groupings. */
+static void
+start(int i, const int *peers, int npeers)
+{
+	struct testnode *tn = &nodes[i];
+	struct sync_peer_config pc[NNODES];
+	unsigned char keys[2][NNODES][KEY_PUBLIC_LEN];
+	struct sync_grouping_config g[2];
+	struct sync_config cfg;
+	int k, n, m;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(pc, 0, sizeof(pc));
+	for (k = 0; k < npeers; k++) {
+		snprintf(pc[k].name, sizeof(pc[k].name), "%s",
+		    nodes[peers[k]].cfg.name);
+		memcpy(pc[k].key, nodes[peers[k]].node.key.public_key,
+		    KEY_PUBLIC_LEN);
+		tn->peer_node[k] = peers[k];
+	}
+	tn->npeers = npeers;
+	memset(g, 0, sizeof(g));
+	for (k = n = 0; k < 2; k++) {
+		if (!groupings[k][i])
+			continue;
+		strcpy(g[n].name, k ? "bc" : "ab");
+		g[n].members = (const unsigned char (*)[KEY_PUBLIC_LEN])keys[n];
+		for (m = 0; m < NNODES; m++)
+			if (m != i && groupings[k][m])
+				memcpy(keys[n][g[n].nmembers++],
+				    nodes[m].node.key.public_key,
+				    KEY_PUBLIC_LEN);
+		n++;
+	}
+	cfg.peers = pc;
+	cfg.npeers = (size_t)npeers;
+	cfg.groupings = g;
+	cfg.ngroupings = (size_t)n;
+	cfg.heartbeat_ms = 1000;
+	cfg.session = 100 + (uint64_t)i;
+	tn->sync = sync_new(&tn->node, &cfg);
+	assert_non_null(tn->sync);
+	sync_on_tick(tn->sync, now_ms);
+}
+
+static int
+peer_index(int i, int j)
+{
+	int k;
+
+	for (k = 0; k < nodes[i].npeers; k++)
+		if (nodes[i].peer_node[k] == j)
+			return k;
+	return -1;
+}
+
+/* Passes every queued message on, until all outboxes are empty. */
+static void
+exchange(void)
+{
+	uint8_t *msg;
+	size_t len;
+	int i, peer, busy = 1, j;
+
+	while (busy) {
+		busy = 0;
+		for (i = 0; i < NNODES; i++)
+			while (nodes[i].sync != NULL &&
+			    sync_next_output(nodes[i].sync, &peer, &msg,
+			    &len) == 1) {
+				j = nodes[i].peer_node[peer];
+				sync_on_message(nodes[j].sync, peer_index(j, i),
+				    msg, len);
+				free(msg);
+				busy = 1;
+			}
+	}
+}
+
+static void
+tick(int64_t ms)
+{
+	int i;
+
+	now_ms += ms;
+	for (i = 0; i < NNODES; i++)
+		if (nodes[i].sync != NULL)
+			sync_on_tick(nodes[i].sync, now_ms);
+	exchange();
+}
+
+static void
+write_producers(int i, int n)
+{
+	static int written;
+	struct halle_error err;
+	char name[32];
+	json_t *req, *ans;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		snprintf(name, sizeof(name), "Ferme %d", written++);
+		req = json_pack("{s:s}", "name", name);
+		ans = svc_producer_add(&nodes[i].node, req, &err);
+		assert_non_null(ans);
+		json_decref(ans);
+		json_decref(req);
+	}
+	sync_local_appended(nodes[i].sync);
+}
+
+static uint64_t
+head(int holder, int origin)
+{
+	struct store_txn t;
+	struct feed_head h;
+
+	assert_int_equal(store_read_begin(nodes[holder].node.store, &t), 0);
+	assert_int_equal(feed_head(&t, nodes[origin].node.key.public_key,
+	    &h), 0);
+	store_read_end(&t);
+	return h.seq;
+}
+
+static struct sync_peer_stats
+stats(int i, int j)
+{
+	struct sync_peer_stats st;
+
+	assert_int_equal(sync_peer_stats(nodes[i].sync, peer_index(i, j),
+	    &st), 0);
+	return st;
+}
+
+static int
+setup(void **state)
+{
+	static const int a_peers[] = { B }, b_peers[] = { A, C };
+	static const int c_peers[] = { B };
+
+	testnode_open(&nodes[A], "a");
+	testnode_open(&nodes[B], "b");
+	testnode_open(&nodes[C], "c");
+	start(A, a_peers, 1);
+	start(B, b_peers, 2);
+	start(C, c_peers, 1);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+	int i;
+
+	for (i = 0; i < NNODES; i++) {
+		sync_destroy(&nodes[i].sync);
+		node_close(&nodes[i].node);
+		config_free(&nodes[i].cfg);
+		snprintf(cmd, sizeof(cmd), "rm -rf %.63s", nodes[i].dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	return 0;
+}
+
+/* More than a window of records crosses; then one more goes live. */
+static void
+test_catch_up_and_push(void **state)
+{
+	struct sync_peer_stats st;
+
+	write_producers(A, 100);
+	sync_on_connect(nodes[A].sync, 0);
+	sync_on_connect(nodes[B].sync, peer_index(B, A));
+	exchange();
+	assert_int_equal(stats(A, B).state, SYNC_UP);
+	assert_int_equal(stats(B, A).state, SYNC_UP);
+	assert_int_equal(head(B, A), 100);
+	assert_int_equal(stats(B, A).records_in, 100);
+	assert_true(stats(A, B).records_out >= 100);
+
+	write_producers(A, 1);		/* no tick: pushed at once */
+	exchange();
+	assert_int_equal(head(B, A), 101);
+
+	tick(1000);			/* a heartbeat: PING, PONG */
+	st = stats(A, B);
+	assert_int_equal(st.lag_in, 0);
+	assert_int_equal(st.lag_out, 0);
+	assert_true(st.rtt_ms >= 0);
+	assert_int_equal(st.rejected, 0);
+	assert_int_equal(st.version, SYNC_PROTOCOL_VERSION);
+}
+
+/* Bad input is counted and said, never fatal. */
+static void
+test_bad_input(void **state)
+{
+	static const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0x0f };
+	struct sync_peer_stats st;
+
+	sync_on_message(nodes[B].sync, peer_index(B, A), junk, sizeof(junk));
+	st = stats(B, A);
+	assert_int_equal(st.rejected, 1);
+	assert_non_null(strstr(st.last_error, "does not decode"));
+	sync_on_message(nodes[B].sync, peer_index(B, A), junk,
+	    SYNC_MAX_MESSAGE + 1);
+	assert_int_equal(stats(B, A).rejected, 2);
+}
+
+/* C may not see A's feed: B neither tells C of it nor serves it. */
+static void
+test_grouping_filter(void **state)
+{
+	Halle__PeerMessage m = HALLE__PEER_MESSAGE__INIT;
+	Halle__Pull pull = HALLE__PULL__INIT;
+	uint8_t buf[256];
+	size_t len;
+
+	sync_on_connect(nodes[B].sync, peer_index(B, C));
+	sync_on_connect(nodes[C].sync, 0);
+	exchange();
+	assert_int_equal(stats(C, B).state, SYNC_UP);
+	assert_int_equal(head(C, A), 0);
+
+	/* C asks for A's feed anyway, with the current sessions. */
+	pull.origin.data = nodes[A].node.key.public_key;
+	pull.origin.len = KEY_PUBLIC_LEN;
+	pull.from_seq = 1;
+	pull.max_records = 64;
+	m.session = 100 + C;
+	m.peer_session = 100 + B;
+	m.body_case = HALLE__PEER_MESSAGE__BODY_PULL;
+	m.pull = &pull;
+	len = halle__peer_message__pack(&m, buf);
+	sync_on_message(nodes[B].sync, peer_index(B, C), buf, len);
+	assert_int_equal(stats(B, C).rejected, 1);
+	assert_non_null(strstr(stats(B, C).last_error, "may not see"));
+	exchange();
+	tick(1000);
+	assert_int_equal(head(C, A), 0);
+	assert_int_equal(stats(B, C).records_out, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_catch_up_and_push),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_grouping_filter),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
