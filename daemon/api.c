@@ -4,6 +4,7 @@
  * status of a successful answer, and a handler that calls the service
  * layer (lib/service.h). docs/control-api.md documents every route.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/http.h>
@@ -12,6 +13,7 @@
 #include "service.h"
 
 struct route_args {
+	struct halled			*daemon;
 	struct node			*node;
 	const struct api_request	*req;
 	const char			*param[3];
@@ -25,12 +27,52 @@ struct route {
 	const char	*pattern;
 	int		 status;
 	route_fn	 fn;
+	int		 writes;	/* appends to the node's own feed */
 };
 
 #define ARGS struct route_args *a
 
-static json_t *status(ARGS) { return svc_status(a->node, a->err); }
-static json_t *feeds(ARGS) { return svc_feeds(a->node, a->err); }
+static json_t *
+status(ARGS)
+{
+	json_t *o = svc_status(a->node, a->err);
+
+	if (o != NULL)
+		peers_status(a->daemon->peers, o);
+	return o;
+}
+
+static json_t *
+feeds(ARGS)
+{
+	json_t *o = svc_feeds(a->node, a->err);
+
+	if (o != NULL)
+		peers_describe_feeds(a->daemon->peers, o);
+	return o;
+}
+
+static json_t *
+feed_records(ARGS)
+{
+	const char *from = a->req->query_from, *count = a->req->query_count;
+
+	return svc_feed_records(a->node, a->param[0],
+	    from ? strtoll(from, NULL, 10) : 1,
+	    count ? strtoll(count, NULL, 10) : 1000, a->err);
+}
+
+static json_t *
+reload(ARGS)
+{
+	char why[512];
+
+	if (halled_reload(a->daemon, why, sizeof(why)) == -1) {
+		herr(a->err, 400, "bad_config", "%s", why);
+		return NULL;
+	}
+	return status(a);
+}
 
 static json_t *producer_add(ARGS)
 { return svc_producer_add(a->node, a->req->body, a->err); }
@@ -113,31 +155,33 @@ static json_t *sheet(ARGS)
 #define DELETE	EVHTTP_REQ_DELETE
 
 static const struct route routes[] = {
-	{ GET,    "/v1/status",				200, status },
-	{ GET,    "/v1/feeds",				200, feeds },
-	{ POST,   "/v1/producers",			201, producer_add },
-	{ GET,    "/v1/producers",			200, producer_list },
-	{ GET,    "/v1/producers/*",			200, producer_show },
-	{ PUT,    "/v1/producers/*/catalogue",		201, catalogue_publish },
-	{ GET,    "/v1/producers/*/catalogue",		200, catalogue_show },
-	{ POST,   "/v1/markets",			201, market_add },
-	{ GET,    "/v1/markets",			200, market_list },
-	{ GET,    "/v1/markets/*",			200, market_show },
-	{ POST,   "/v1/markets/*/invitations",		201, market_invite },
-	{ DELETE, "/v1/markets/*/invitations/*",	200, market_uninvite },
-	{ POST,   "/v1/markets/*/acceptances",		201, market_accept },
-	{ DELETE, "/v1/markets/*/acceptances/*",	200, market_withdraw },
-	{ POST,   "/v1/markets/*/schedule",		201, schedule },
-	{ POST,   "/v1/distributions",			201, distribution_open },
-	{ GET,    "/v1/distributions",			200, distribution_list },
-	{ GET,    "/v1/distributions/*",		200, distribution_show },
-	{ POST,   "/v1/distributions/*/cancel",		200, distribution_cancel },
-	{ POST,   "/v1/orders",				201, order_place },
-	{ GET,    "/v1/orders",				200, order_list },
-	{ GET,    "/v1/orders/*",			200, order_show },
-	{ PUT,    "/v1/orders/*",			200, order_change },
-	{ POST,   "/v1/orders/*/cancel",		200, order_cancel },
-	{ GET,    "/v1/sheets/*/*",			200, sheet },
+	{ GET,    "/v1/status",				200, status, 0 },
+	{ GET,    "/v1/feeds",				200, feeds, 0 },
+	{ GET,    "/v1/feeds/*/records",		200, feed_records, 0 },
+	{ POST,   "/v1/reload",				200, reload, 0 },
+	{ POST,   "/v1/producers",			201, producer_add, 1 },
+	{ GET,    "/v1/producers",			200, producer_list, 0 },
+	{ GET,    "/v1/producers/*",			200, producer_show, 0 },
+	{ PUT,    "/v1/producers/*/catalogue",		201, catalogue_publish, 1 },
+	{ GET,    "/v1/producers/*/catalogue",		200, catalogue_show, 0 },
+	{ POST,   "/v1/markets",			201, market_add, 1 },
+	{ GET,    "/v1/markets",			200, market_list, 0 },
+	{ GET,    "/v1/markets/*",			200, market_show, 0 },
+	{ POST,   "/v1/markets/*/invitations",		201, market_invite, 1 },
+	{ DELETE, "/v1/markets/*/invitations/*",	200, market_uninvite, 1 },
+	{ POST,   "/v1/markets/*/acceptances",		201, market_accept, 1 },
+	{ DELETE, "/v1/markets/*/acceptances/*",	200, market_withdraw, 1 },
+	{ POST,   "/v1/markets/*/schedule",		201, schedule, 1 },
+	{ POST,   "/v1/distributions",			201, distribution_open, 1 },
+	{ GET,    "/v1/distributions",			200, distribution_list, 0 },
+	{ GET,    "/v1/distributions/*",		200, distribution_show, 0 },
+	{ POST,   "/v1/distributions/*/cancel",		200, distribution_cancel, 1 },
+	{ POST,   "/v1/orders",				201, order_place, 1 },
+	{ GET,    "/v1/orders",				200, order_list, 0 },
+	{ GET,    "/v1/orders/*",			200, order_show, 0 },
+	{ PUT,    "/v1/orders/*",			200, order_change, 1 },
+	{ POST,   "/v1/orders/*/cancel",		200, order_cancel, 1 },
+	{ GET,    "/v1/sheets/*/*",			200, sheet, 0 },
 };
 
 /* 1 when the request's path fits the pattern; wildcards go to params. */
@@ -162,7 +206,7 @@ route_match(const char *pattern, const struct api_request *req,
 }
 
 json_t *
-api_dispatch(struct node *node, const struct api_request *req, int *status,
+api_dispatch(struct halled *d, const struct api_request *req, int *status,
     struct halle_error *err)
 {
 	struct route_args args;
@@ -176,7 +220,14 @@ api_dispatch(struct node *node, const struct api_request *req, int *status,
 		path_known = 1;
 		if (routes[i].method != req->method)
 			continue;
-		args.node = node;
+		if (routes[i].writes && !peers_writable(d->peers)) {
+			herr(err, 503, "recovering", "this node is recovering "
+			    "its own feed from its peers and takes no writes "
+			    "until they have answered");
+			return NULL;
+		}
+		args.daemon = d;
+		args.node = &d->node;
 		args.req = req;
 		args.err = err;
 		*status = routes[i].status;

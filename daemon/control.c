@@ -21,7 +21,7 @@
 
 struct control {
 	struct evhttp	*http;
-	struct node	*node;
+	struct halled	*daemon;
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int		 fd;
 };
@@ -199,10 +199,12 @@ control_request(struct evhttp_request *req, void *arg)
 		ar.query_market = evhttp_find_header(&query, "market");
 		ar.query_distribution = evhttp_find_header(&query,
 		    "distribution");
+		ar.query_from = evhttp_find_header(&query, "from");
+		ar.query_count = evhttp_find_header(&query, "count");
 	}
 	if (read_body(req, &ar, &err) == -1)
 		goto out;
-	answer = api_dispatch(c->node, &ar, &status, &err);
+	answer = api_dispatch(c->daemon, &ar, &status, &err);
 out:
 	if (answer != NULL)
 		reply_json(req, status, answer);
@@ -220,8 +222,8 @@ out:
 }
 
 int
-control_start(struct control **cp, struct event_base *base, struct node *node,
-    const char *path, char *err, size_t errlen)
+control_start(struct control **cp, struct halled *d, const char *path,
+    char *err, size_t errlen)
 {
 	struct control *c;
 
@@ -229,13 +231,13 @@ control_start(struct control **cp, struct event_base *base, struct node *node,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	c->node = node;
+	c->daemon = d;
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	if ((c->fd = control_listen(path, err, errlen)) == -1) {
 		free(c);
 		return -1;
 	}
-	if ((c->http = evhttp_new(base)) == NULL ||
+	if ((c->http = evhttp_new(d->base)) == NULL ||
 	    evhttp_accept_socket(c->http, c->fd) == -1) {
 		snprintf(err, errlen, "%s: cannot serve HTTP", path);
 		if (c->http != NULL)

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "error.h"
-#include "node.h"
+#include "halled.h"
 
 #define CONTROL_MAX_BODY	(1024 * 1024)
 
@@ -23,8 +23,8 @@ struct control;
  * replaced, a live one is an error) and serves the API on base. 0, or -1
  * with the reason in err.
  */
-int	control_start(struct control **cp, struct event_base *base,
-	    struct node *node, const char *path, char *err, size_t errlen);
+int	control_start(struct control **cp, struct halled *d, const char *path,
+	    char *err, size_t errlen);
 /* Closes the socket, removes its file, frees everything. */
 void	control_stop(struct control **cp);
 
@@ -36,13 +36,15 @@ struct api_request {
 	json_t		*body;		/* an object; {} when none was sent */
 	const char	*query_market;	/* ?market=, ?distribution= */
 	const char	*query_distribution;
+	const char	*query_from;		/* ?from=, ?count= */
+	const char	*query_count;
 };
 
 /*
  * Answers one request: returns the JSON answer and its status in *status,
  * or NULL with err filled.
  */
-json_t	*api_dispatch(struct node *node, const struct api_request *req,
+json_t	*api_dispatch(struct halled *d, const struct api_request *req,
 	    int *status, struct halle_error *err);
 
 #endif

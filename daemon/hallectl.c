@@ -176,6 +176,10 @@ static const struct command commands[] = {
 	{ .group = "feeds", .synopsis = "",
 	  .summary = "Lists the feeds the node holds.",
 	  .method = "GET", .target = "/v1/feeds", .show = show_feeds },
+	{ .group = "reload", .synopsis = "",
+	  .summary = "Reads the configuration again and applies its peers "
+	    "and groupings\n(as SIGHUP does).",
+	  .method = "POST", .target = "/v1/reload", .show = show_status },
 
 	{ .group = "producer", .verb = "add",
 	  .synopsis = "NAME [--farm F] [--town T] [--email E] [--phone P]",

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "halled.h"
 #include "feed.h"
 #include "log.h"
 #include "node.h"
@@ -34,17 +35,70 @@ usage(FILE *f)
 	    "  -V, --version      print the version and exit\n");
 }
 
+int
+halled_reload(struct halled *d, char *err, size_t errlen)
+{
+	struct halle_config next;
+	struct peers *peers = NULL;
+
+	if (config_load(&next, d->cfg.path, err, errlen) == -1)
+		return -1;
+	if (strcmp(next.name, d->cfg.name) != 0 ||
+	    strcmp(next.data_dir, d->cfg.data_dir) != 0 ||
+	    strcmp(next.key_file, d->cfg.key_file) != 0 ||
+	    strcmp(next.control, d->cfg.control) != 0 ||
+	    strcmp(next.timezone, d->cfg.timezone) != 0)
+		log_warnx("reload: changes to [node] other than 'listen' take "
+		    "effect at the next start");
+	/* The old links go first: the new ones bind the same endpoint. */
+	peers_stop(&d->peers);
+	if (peers_start(&peers, d->base, &d->node, &next, err, errlen) == -1) {
+		log_warnx("reload: %s; going on with the previous peers", err);
+		if (peers_start(&d->peers, d->base, &d->node, &d->cfg, err,
+		    errlen) == -1)
+			log_warnx("reload: previous peers: %s", err);
+		config_free(&next);
+		return -1;
+	}
+	d->peers = peers;
+	/* Keep the [node] the node was opened with; take the rest. */
+	free(next.listen);
+	next.listen = d->cfg.listen;
+	d->cfg.listen = NULL;
+	{
+		struct halle_config old = d->cfg;
+
+		d->cfg.peers = next.peers;
+		d->cfg.npeers = next.npeers;
+		d->cfg.groupings = next.groupings;
+		d->cfg.ngroupings = next.ngroupings;
+		d->cfg.listen = next.listen;
+		next.peers = old.peers;
+		next.npeers = old.npeers;
+		next.groupings = old.groupings;
+		next.ngroupings = old.ngroupings;
+		next.listen = NULL;
+	}
+	config_free(&next);
+	log_info("reload: %zu peers, %zu groupings", d->cfg.npeers,
+	    d->cfg.ngroupings);
+	return 0;
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	struct event_base *base = arg;
+	struct halled *d = arg;
+	char err[512];
 
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: nothing to reload yet");
+		log_info("SIGHUP: reloading %s", d->cfg.path);
+		if (halled_reload(d, err, sizeof(err)) == -1)
+			log_warnx("SIGHUP: %s", err);
 		return;
 	}
 	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	event_base_loopexit(base, NULL);
+	event_base_loopexit(d->base, NULL);
 }
 
 struct verify_ctx {
@@ -90,9 +144,8 @@ run_verify(struct node *n)
 }
 
 static int
-run_daemon(struct node *n, const struct halle_config *cfg)
+run_daemon(struct halled *d)
 {
-	struct event_base *base;
 	struct event *sigs[3];
 	struct control *control = NULL;
 	static const int signals[3] = { SIGTERM, SIGINT, SIGHUP };
@@ -100,25 +153,25 @@ run_daemon(struct node *n, const struct halle_config *cfg)
 	int i;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((base = event_base_new()) == NULL)
+	if ((d->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	for (i = 0; i < 3; i++) {
-		sigs[i] = evsignal_new(base, signals[i], on_signal, base);
+		sigs[i] = evsignal_new(d->base, signals[i], on_signal, d);
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
 			fatalx("cannot watch signals");
 	}
-	if (control_start(&control, base, n, cfg->control, err,
+	if (peers_start(&d->peers, d->base, &d->node, &d->cfg, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
-	log_info("node %s (%s) ready", cfg->name, n->id_hex);
-	if (cfg->npeers > 0)
-		log_warnx("%zu peers configured: this version checks them but "
-		    "does not connect to peers yet", cfg->npeers);
-	event_base_dispatch(base);
+	if (control_start(&control, d, d->cfg.control, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	log_info("node %s (%s) ready", d->cfg.name, d->node.id_hex);
+	event_base_dispatch(d->base);
 	control_stop(&control);
+	peers_stop(&d->peers);
 	for (i = 0; i < 3; i++)
 		event_free(sigs[i]);
-	event_base_free(base);
+	event_base_free(d->base);
 	log_info("stopped");
 	return 0;
 }
@@ -135,8 +188,9 @@ main(int argc, char *argv[])
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct halle_config cfg;
-	struct node node;
+	static struct halled d;
+	struct halle_config *cfg = &d.cfg;
+	struct node *node = &d.node;
 	const char *file = NULL;
 	char err[1024];
 	int ch, check = 0, show_id = 0, verify = 0, rc;
@@ -156,35 +210,35 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(&cfg, file, err, sizeof(err)) == -1) {
+	if (config_load(cfg, file, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	if (check) {
 		printf("configuration OK\n");
-		config_free(&cfg);
+		config_free(cfg);
 		return 0;
 	}
-	log_init(cfg.log_level, "halled");
+	log_init(cfg->log_level, "halled");
 	if (show_id) {
-		if (key_load_or_create(&node.key, cfg.key_file, err,
+		if (key_load_or_create(&node->key, cfg->key_file, err,
 		    sizeof(err)) == -1) {
 			fprintf(stderr, "halled: %s\n", err);
-			config_free(&cfg);
+			config_free(cfg);
 			return 1;
 		}
-		hex_encode(node.id_hex, node.key.public_key, KEY_PUBLIC_LEN);
-		printf("%s\n", node.id_hex);
-		config_free(&cfg);
+		hex_encode(node->id_hex, node->key.public_key, KEY_PUBLIC_LEN);
+		printf("%s\n", node->id_hex);
+		config_free(cfg);
 		return 0;
 	}
-	if (node_open(&node, &cfg, err, sizeof(err)) == -1) {
+	if (node_open(node, cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "halled: %s\n", err);
-		config_free(&cfg);
+		config_free(cfg);
 		return 1;
 	}
-	rc = verify ? run_verify(&node) : run_daemon(&node, &cfg);
-	node_close(&node);
-	config_free(&cfg);
+	rc = verify ? run_verify(node) : run_daemon(&d);
+	node_close(node);
+	config_free(cfg);
 	return rc;
 }

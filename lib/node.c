@@ -68,9 +68,12 @@ node_mutate(struct node *n, node_op_fn fn, void *arg, struct halle_error *err)
 	char why[256];
 	int rc;
 
+	n->appended = 0;
 	rc = store_write(n->store, mutate_run, &ctx, why, sizeof(why));
 	if (rc == -2)
 		return herr(err, 500, "store_error", "%s", why);
+	if (rc == 0 && n->appended && n->on_own_append != NULL)
+		n->on_own_append(n->on_own_append_arg);
 	return rc;
 }
 
@@ -112,6 +115,7 @@ node_append(struct node_txn *nt, uint32_t kind, const ProtobufCMessage *msg)
 		record_free(&r);
 		return herr(nt->err, 500, "store_error", "cannot append to feed");
 	}
+	n->appended = 1;
 	rc = views_apply(nt, &r);
 	record_free(&r);
 	return rc;

@@ -29,6 +29,14 @@ struct node {
 	struct store		*store;
 	time_t			 started;
 	int64_t			 (*clock_ms)(void);	/* tests may replace it */
+	/*
+	 * Called after a commit that appended records to the node's own
+	 * feed (the daemon uses it to push them to peers). It must not
+	 * write to the node itself.
+	 */
+	void			 (*on_own_append)(void *arg);
+	void			*on_own_append_arg;
+	int			 appended;	/* private to node.c */
 };
 
 /* What an operation sees while it runs inside the write transaction. */

@@ -12,7 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include <sodium.h>
+
 #include "feed.h"
+#include "record.h"
 #include "service_int.h"
 #include "timeutil.h"
 
@@ -91,6 +96,61 @@ svc_feeds(struct node *n, struct halle_error *err)
 	feed_each(&t, list_feed, &ctx);
 	store_read_end(&t);
 	return ctx.list;
+}
+
+json_t *
+svc_feed_records(struct node *n, const char *origin_hex, long long from,
+    long long count, struct halle_error *err)
+{
+	unsigned char origin[KEY_PUBLIC_LEN];
+	char hex[RECORD_HASH_LEN * 2 + 1], *b64;
+	struct feed_head head;
+	struct store_txn t;
+	struct record r;
+	const void *buf;
+	size_t len, b64len;
+	json_t *list;
+	uint64_t seq;
+	char why[128];
+
+	if (strlen(origin_hex) != KEY_HEX_LEN ||
+	    hex_decode(origin, KEY_PUBLIC_LEN, origin_hex) == -1) {
+		herr(err, 400, "invalid_field", "'%s' is not a node key (64 hex "
+		    "digits)", origin_hex);
+		return NULL;
+	}
+	if (from < 1)
+		from = 1;
+	if (count < 1 || count > 1000)
+		count = 1000;
+	if (read_begin(n, &t, err) == -1)
+		return NULL;
+	if (feed_head(&t, origin, &head) == -1 || head.seq == 0) {
+		store_read_end(&t);
+		herr(err, 404, "unknown_feed", "no feed of origin %s is held",
+		    origin_hex);
+		return NULL;
+	}
+	list = json_array();
+	for (seq = (uint64_t)from; seq <= head.seq &&
+	    seq < (uint64_t)(from + count); seq++) {
+		if (feed_get(&t, origin, seq, &buf, &len) != 0 ||
+		    record_parse(&r, buf, len, why, sizeof(why)) == -1)
+			break;
+		hex_encode(hex, r.hash, RECORD_HASH_LEN);
+		record_free(&r);
+		b64len = sodium_base64_ENCODED_LEN(len,
+		    sodium_base64_VARIANT_ORIGINAL);
+		if ((b64 = malloc(b64len)) == NULL)
+			break;
+		sodium_bin2base64(b64, b64len, buf, len,
+		    sodium_base64_VARIANT_ORIGINAL);
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s}",
+		    "seq", (json_int_t)seq, "hash", hex, "envelope", b64));
+		free(b64);
+	}
+	store_read_end(&t);
+	return list;
 }
 
 /* Producers */

@@ -27,6 +27,13 @@
 
 json_t	*svc_status(struct node *n, struct halle_error *err);
 json_t	*svc_feeds(struct node *n, struct halle_error *err);
+/*
+ * Up to count (at most 1000) records of the feed of origin (64 hex) from
+ * sequence from on: [{"seq", "hash", "envelope"}], the envelope being the
+ * exact stored bytes in base64, so copies on two nodes can be compared.
+ */
+json_t	*svc_feed_records(struct node *n, const char *origin, long long from,
+	    long long count, struct halle_error *err);
 
 json_t	*svc_producer_add(struct node *n, json_t *req, struct halle_error *err);
 json_t	*svc_producer_list(struct node *n, struct halle_error *err);

@@ -1,0 +1,837 @@
+/*
+ * peers: see peers.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "feed.h"
+#include "log.h"
+#include "peers.h"
+#include "sync.h"
+
+#define PEERS_TICK_MS		200
+#define PEERS_PUMP_BUDGET	512	/* messages per socket per pump */
+#define PEERS_STRANGERS_LOGGED	64
+#define ZAP_ENDPOINT		"inproc://zeromq.zap.01"
+
+struct link {
+	char		 name[SYNC_NAME_MAX];
+	unsigned char	 key[KEY_PUBLIC_LEN];
+	unsigned char	 curve_key[crypto_box_PUBLICKEYBYTES];
+	char		*endpoint;		/* NULL: the peer dials us */
+	void		*dealer;
+	struct event	*ev;
+	unsigned char	 route[256];		/* ROUTER routing id */
+	size_t		 route_len;
+	uint64_t	 bytes_in, bytes_out;	/* peer protocol payloads */
+};
+
+struct grouping {
+	char		 name[SYNC_NAME_MAX];
+	unsigned char	(*members)[KEY_PUBLIC_LEN];	/* peers, then self */
+	size_t		 nmembers;
+};
+
+struct peers {
+	struct event_base	*base;
+	struct node		*node;
+	void			*zmq;
+	void			*zap, *router;
+	struct event		*zap_ev, *router_ev, *tick, *pump;
+	struct link		*links;
+	size_t			 nlinks;
+	struct grouping		*groupings;
+	size_t			 ngroupings;
+	struct sync		*sync;
+	int			 own_dirty;	/* own records to push */
+	int			 writable;	/* latched once safe */
+	uint64_t		 strangers;	/* handshakes refused */
+	unsigned char		 logged[PEERS_STRANGERS_LOGGED][32];
+	size_t			 nlogged;
+	unsigned char		 curve_public[crypto_box_PUBLICKEYBYTES];
+	unsigned char		 curve_secret[crypto_box_SECRETKEYBYTES];
+};
+
+static void	peers_pump(struct peers *);
+
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ZAP: admit a CURVE client whose key is a configured peer's. */
+
+static int
+zap_recv_frames(void *sock, zmq_msg_t *frames, int max)
+{
+	int n = 0, more;
+	size_t len = sizeof(more);
+
+	do {
+		if (n == max)
+			return -1;
+		zmq_msg_init(&frames[n]);
+		if (zmq_msg_recv(&frames[n], sock, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&frames[n]);
+			return n == 0 ? 0 : -1;
+		}
+		n++;
+		more = 0;
+		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &len);
+	} while (more);
+	return n;
+}
+
+static void
+zap_send(void *sock, const char *s, size_t len, int more)
+{
+	zmq_send(sock, s, len, more ? ZMQ_SNDMORE : 0);
+}
+
+static void
+stranger(struct peers *p, const unsigned char *curve_key)
+{
+	char hex[65];
+	size_t i;
+
+	p->strangers++;
+	for (i = 0; i < p->nlogged; i++)
+		if (memcmp(p->logged[i], curve_key, 32) == 0)
+			return;
+	if (p->nlogged < PEERS_STRANGERS_LOGGED)
+		memcpy(p->logged[p->nlogged++], curve_key, 32);
+	hex_encode(hex, curve_key, 32);
+	log_warnx("peers: refused a handshake from unknown key %s "
+	    "(X25519; logged once per key)", hex);
+}
+
+static int
+zap_handle(struct peers *p)
+{
+	zmq_msg_t f[8];
+	char user[16];
+	const unsigned char *client = NULL;
+	int n, i, admitted = -1;
+	size_t k;
+
+	if ((n = zap_recv_frames(p->zap, f, 8)) <= 0)
+		return n;
+	if (n >= 7 && zmq_msg_size(&f[5]) == 5 &&
+	    memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
+	    zmq_msg_size(&f[6]) == 32) {
+		client = zmq_msg_data(&f[6]);
+		for (k = 0; k < p->nlinks; k++)
+			if (memcmp(p->links[k].curve_key, client, 32) == 0)
+				admitted = (int)k;
+	}
+	if (admitted == -1 && client != NULL)
+		stranger(p, client);
+	/* The reply: version, request id, status, text, user id, metadata. */
+	zap_send(p->zap, "1.0", 3, 1);
+	zap_send(p->zap, n > 1 ? zmq_msg_data(&f[1]) : "",
+	    n > 1 ? zmq_msg_size(&f[1]) : 0, 1);
+	zap_send(p->zap, admitted >= 0 ? "200" : "400", 3, 1);
+	zap_send(p->zap, admitted >= 0 ? "OK" : "unknown key",
+	    admitted >= 0 ? 2 : 11, 1);
+	snprintf(user, sizeof(user), "%d", admitted);
+	zap_send(p->zap, user, admitted >= 0 ? strlen(user) : 0, 1);
+	zap_send(p->zap, "", 0, 0);
+	for (i = 0; i < n; i++)
+		zmq_msg_close(&f[i]);
+	return 1;
+}
+
+/* Receiving */
+
+static void
+deliver(struct peers *p, int peer, const void *data, size_t len)
+{
+	p->links[peer].bytes_in += len;
+	sync_on_message(p->sync, peer, data, len);
+}
+
+/* A message on the ROUTER: [routing id][payload], payload names its peer. */
+static int
+router_recv_one(struct peers *p)
+{
+	zmq_msg_t id, msg;
+	const char *user;
+	struct link *l;
+	long peer;
+	int more = 0;
+	size_t len = sizeof(more);
+
+	zmq_msg_init(&id);
+	if (zmq_msg_recv(&id, p->router, ZMQ_DONTWAIT) == -1) {
+		zmq_msg_close(&id);
+		return 0;
+	}
+	zmq_getsockopt(p->router, ZMQ_RCVMORE, &more, &len);
+	if (!more) {
+		zmq_msg_close(&id);
+		return 1;
+	}
+	zmq_msg_init(&msg);
+	if (zmq_msg_recv(&msg, p->router, ZMQ_DONTWAIT) == -1)
+		goto done;
+	zmq_getsockopt(p->router, ZMQ_RCVMORE, &more, &len);
+	while (more) {		/* a well-behaved peer sends one frame */
+		zmq_msg_t extra;
+
+		zmq_msg_init(&extra);
+		zmq_msg_recv(&extra, p->router, ZMQ_DONTWAIT);
+		zmq_msg_close(&extra);
+		zmq_getsockopt(p->router, ZMQ_RCVMORE, &more, &len);
+	}
+	user = zmq_msg_gets(&msg, "User-Id");
+	peer = user != NULL && *user ? strtol(user, NULL, 10) : -1;
+	if (peer < 0 || (size_t)peer >= p->nlinks)
+		goto done;
+	l = &p->links[peer];
+	if (l->dealer == NULL && (l->route_len != zmq_msg_size(&id) ||
+	    memcmp(l->route, zmq_msg_data(&id), l->route_len) != 0) &&
+	    zmq_msg_size(&id) <= sizeof(l->route)) {
+		/* The peer (re)connected to us: a new link. */
+		if (l->route_len != 0)
+			sync_on_disconnect(p->sync, (int)peer);
+		memcpy(l->route, zmq_msg_data(&id), zmq_msg_size(&id));
+		l->route_len = zmq_msg_size(&id);
+		log_info("peers: %s connected to us", l->name);
+		sync_on_connect(p->sync, (int)peer);
+	}
+	deliver(p, (int)peer, zmq_msg_data(&msg), zmq_msg_size(&msg));
+done:
+	zmq_msg_close(&msg);
+	zmq_msg_close(&id);
+	return 1;
+}
+
+static int
+dealer_recv_one(struct peers *p, size_t peer)
+{
+	zmq_msg_t msg;
+	int rc;
+
+	zmq_msg_init(&msg);
+	rc = zmq_msg_recv(&msg, p->links[peer].dealer, ZMQ_DONTWAIT);
+	if (rc >= 0)
+		deliver(p, (int)peer, zmq_msg_data(&msg), zmq_msg_size(&msg));
+	zmq_msg_close(&msg);
+	return rc >= 0;
+}
+
+static int
+readable(void *sock)
+{
+	int events = 0;
+	size_t len = sizeof(events);
+
+	if (sock == NULL || zmq_getsockopt(sock, ZMQ_EVENTS, &events,
+	    &len) == -1)
+		return 0;
+	return (events & ZMQ_POLLIN) != 0;
+}
+
+/* Sending */
+
+static void
+send_one(struct peers *p, int peer, uint8_t *msg, size_t len)
+{
+	struct link *l = &p->links[peer];
+	int rc;
+
+	if (l->dealer != NULL)
+		rc = zmq_send(l->dealer, msg, len, ZMQ_DONTWAIT);
+	else if (l->route_len == 0)
+		rc = -1, errno = EHOSTUNREACH;
+	else if ((rc = zmq_send(p->router, l->route, l->route_len,
+	    ZMQ_DONTWAIT | ZMQ_SNDMORE)) != -1)
+		rc = zmq_send(p->router, msg, len, ZMQ_DONTWAIT);
+	/*
+	 * Not sent (no connection yet, or the high-water mark): the engine
+	 * does not rely on delivery; it asks again on its next tick.
+	 */
+	if (rc == -1)
+		log_debug("peers: %s: message of %zu bytes not sent: %s",
+		    l->name, len, zmq_strerror(errno));
+	else
+		l->bytes_out += len;
+}
+
+static int
+flush_outbox(struct peers *p)
+{
+	uint8_t *msg;
+	size_t len;
+	int peer, n = 0;
+
+	while (sync_next_output(p->sync, &peer, &msg, &len) == 1) {
+		if (peer >= 0 && (size_t)peer < p->nlinks)
+			send_one(p, peer, msg, len);
+		free(msg);
+		n++;
+	}
+	return n > 0;
+}
+
+/*
+ * Runs until no socket has anything to read and the outbox is empty, or the
+ * budget is spent (then it runs again from the loop, so that the control
+ * API is served in between).
+ */
+static void
+peers_pump(struct peers *p)
+{
+	int progress, budget = PEERS_PUMP_BUDGET;
+	size_t i;
+
+	do {
+		progress = 0;
+		if (p->own_dirty) {
+			p->own_dirty = 0;
+			sync_local_appended(p->sync);
+		}
+		while (readable(p->zap) && zap_handle(p) > 0)
+			progress = 1;
+		while (budget > 0 && readable(p->router) &&
+		    router_recv_one(p)) {
+			budget--;
+			progress = 1;
+		}
+		for (i = 0; i < p->nlinks; i++)
+			while (budget > 0 && readable(p->links[i].dealer) &&
+			    dealer_recv_one(p, i)) {
+				budget--;
+				progress = 1;
+			}
+		progress |= flush_outbox(p);
+	} while (progress && budget > 0);
+	if (budget == 0)
+		event_active(p->pump, EV_TIMEOUT, 0);
+	if (!p->writable && sync_own_feed_safe(p->sync)) {
+		p->writable = 1;
+		log_info("peers: this node's own feed is known to be whole: "
+		    "writes are open");
+	}
+}
+
+static void
+on_socket(evutil_socket_t fd, short what, void *arg)
+{
+	peers_pump(arg);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct peers *p = arg;
+
+	sync_on_tick(p->sync, monotonic_ms());
+	peers_pump(p);
+}
+
+static void
+on_own_append(void *arg)
+{
+	struct peers *p = arg;
+
+	/* Not from inside the engine: note it, push on the next pump. */
+	p->own_dirty = 1;
+	event_active(p->pump, EV_TIMEOUT, 0);
+}
+
+/* Setting up */
+
+static int
+watch(struct peers *p, void *sock, struct event **ev)
+{
+	int fd;
+	size_t len = sizeof(fd);
+
+	if (zmq_getsockopt(sock, ZMQ_FD, &fd, &len) == -1)
+		return -1;
+	*ev = event_new(p->base, fd, EV_READ | EV_PERSIST, on_socket, p);
+	return *ev == NULL ? -1 : event_add(*ev, NULL);
+}
+
+static void
+common_options(void *sock)
+{
+	int linger = 0, hb_ivl = 2000, hb_timeout = 6000;
+	int64_t max = SYNC_MAX_MESSAGE + 4096;
+
+	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof(hb_ivl));
+	zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout,
+	    sizeof(hb_timeout));
+}
+
+static int
+start_router(struct peers *p, const char *listen, char *err, size_t errlen)
+{
+	int one = 1;
+
+	p->zap = zmq_socket(p->zmq, ZMQ_REP);
+	if (p->zap == NULL || zmq_bind(p->zap, ZAP_ENDPOINT) == -1) {
+		snprintf(err, errlen, "ZAP handler: %s", zmq_strerror(errno));
+		return -1;
+	}
+	p->router = zmq_socket(p->zmq, ZMQ_ROUTER);
+	if (p->router == NULL) {
+		snprintf(err, errlen, "ROUTER: %s", zmq_strerror(errno));
+		return -1;
+	}
+	common_options(p->router);
+	zmq_setsockopt(p->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+	zmq_setsockopt(p->router, ZMQ_CURVE_SERVER, &one, sizeof(one));
+	zmq_setsockopt(p->router, ZMQ_CURVE_SECRETKEY, p->curve_secret, 32);
+	zmq_setsockopt(p->router, ZMQ_ZAP_DOMAIN, "halle", 5);
+	if (zmq_bind(p->router, listen) == -1) {
+		snprintf(err, errlen, "%s: cannot listen: %s", listen,
+		    zmq_strerror(errno));
+		return -1;
+	}
+	if (watch(p, p->zap, &p->zap_ev) == -1 ||
+	    watch(p, p->router, &p->router_ev) == -1) {
+		snprintf(err, errlen, "cannot watch the peer sockets");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start_dealer(struct peers *p, struct link *l, char *err, size_t errlen)
+{
+	int hwm = 64, ivl = 200, ivl_max = 10000;
+
+	if ((l->dealer = zmq_socket(p->zmq, ZMQ_DEALER)) == NULL) {
+		snprintf(err, errlen, "DEALER: %s", zmq_strerror(errno));
+		return -1;
+	}
+	common_options(l->dealer);
+	/*
+	 * Messages wait for the connection (the first HELLO then goes out
+	 * as soon as the handshake is done), but only a few: the engine
+	 * resends what matters, and a stale message is dropped by session.
+	 */
+	zmq_setsockopt(l->dealer, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(l->dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
+	zmq_setsockopt(l->dealer, ZMQ_RECONNECT_IVL_MAX, &ivl_max,
+	    sizeof(ivl_max));
+	zmq_setsockopt(l->dealer, ZMQ_CURVE_SERVERKEY, l->curve_key, 32);
+	zmq_setsockopt(l->dealer, ZMQ_CURVE_PUBLICKEY, p->curve_public, 32);
+	zmq_setsockopt(l->dealer, ZMQ_CURVE_SECRETKEY, p->curve_secret, 32);
+	if (zmq_connect(l->dealer, l->endpoint) == -1) {
+		snprintf(err, errlen, "peer %s: cannot connect to %s: %s",
+		    l->name, l->endpoint, zmq_strerror(errno));
+		return -1;
+	}
+	if (watch(p, l->dealer, &l->ev) == -1) {
+		snprintf(err, errlen, "cannot watch the peer sockets");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+copy_config(struct peers *p, const struct halle_config *cfg, char *err,
+    size_t errlen)
+{
+	size_t i, j;
+
+	p->links = calloc(cfg->npeers, sizeof(*p->links));
+	p->groupings = calloc(cfg->ngroupings + 1, sizeof(*p->groupings));
+	if (p->links == NULL || p->groupings == NULL)
+		goto nomem;
+	p->nlinks = cfg->npeers;
+	for (i = 0; i < cfg->npeers; i++) {
+		struct link *l = &p->links[i];
+
+		snprintf(l->name, sizeof(l->name), "%s", cfg->peers[i].name);
+		memcpy(l->key, cfg->peers[i].key, KEY_PUBLIC_LEN);
+		if (crypto_sign_ed25519_pk_to_curve25519(l->curve_key,
+		    l->key) != 0) {
+			snprintf(err, errlen, "peer %s: key is not a valid "
+			    "Ed25519 public key", l->name);
+			return -1;
+		}
+		if (cfg->peers[i].endpoint != NULL &&
+		    (l->endpoint = strdup(cfg->peers[i].endpoint)) == NULL)
+			goto nomem;
+	}
+	p->ngroupings = cfg->ngroupings;
+	for (i = 0; i < cfg->ngroupings; i++) {
+		struct grouping *g = &p->groupings[i];
+		const struct config_grouping *cg = &cfg->groupings[i];
+
+		snprintf(g->name, sizeof(g->name), "%s", cg->name);
+		if ((g->members = calloc(cg->nmembers + 1,
+		    sizeof(*g->members))) == NULL)
+			goto nomem;
+		for (j = 0; j < cg->nmembers; j++)
+			memcpy(g->members[j], cfg->peers[cg->member_peers[j]].key,
+			    KEY_PUBLIC_LEN);
+		memcpy(g->members[j], p->node->key.public_key, KEY_PUBLIC_LEN);
+		g->nmembers = cg->nmembers + 1;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static int
+start_sync(struct peers *p)
+{
+	struct sync_peer_config *pc;
+	struct sync_grouping_config *gc;
+	struct sync_config sc;
+	size_t i;
+
+	pc = calloc(p->nlinks + 1, sizeof(*pc));
+	gc = calloc(p->ngroupings + 1, sizeof(*gc));
+	if (pc == NULL || gc == NULL) {
+		free(pc);
+		free(gc);
+		return -1;
+	}
+	for (i = 0; i < p->nlinks; i++) {
+		snprintf(pc[i].name, sizeof(pc[i].name), "%s",
+		    p->links[i].name);
+		memcpy(pc[i].key, p->links[i].key, KEY_PUBLIC_LEN);
+	}
+	for (i = 0; i < p->ngroupings; i++) {
+		snprintf(gc[i].name, sizeof(gc[i].name), "%s",
+		    p->groupings[i].name);
+		gc[i].members = (const unsigned char (*)[KEY_PUBLIC_LEN])
+		    p->groupings[i].members;
+		gc[i].nmembers = p->groupings[i].nmembers;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.peers = pc;
+	sc.npeers = p->nlinks;
+	sc.groupings = gc;
+	sc.ngroupings = p->ngroupings;
+	p->sync = sync_new(p->node, &sc);
+	free(pc);
+	free(gc);
+	if (p->sync == NULL)
+		return -1;
+	sync_on_tick(p->sync, monotonic_ms());
+	return 0;
+}
+
+static uint64_t
+own_feed_length(struct node *n)
+{
+	struct feed_head h;
+	struct store_txn t;
+
+	if (store_read_begin(n->store, &t) == -1)
+		return 0;
+	if (feed_head(&t, n->key.public_key, &h) == -1)
+		h.seq = 0;
+	store_read_end(&t);
+	return h.seq;
+}
+
+int
+peers_start(struct peers **pp, struct event_base *base, struct node *n,
+    const struct halle_config *cfg, char *err, size_t errlen)
+{
+	struct timeval tick = { 0, PEERS_TICK_MS * 1000 };
+	struct peers *p;
+	size_t i;
+
+	*pp = NULL;
+	if (cfg->npeers == 0)
+		return 0;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->base = base;
+	p->node = n;
+	*pp = p;
+	if (copy_config(p, cfg, err, errlen) == -1)
+		goto fail;
+	if (crypto_sign_ed25519_pk_to_curve25519(p->curve_public,
+	    n->key.public_key) != 0 ||
+	    crypto_sign_ed25519_sk_to_curve25519(p->curve_secret,
+	    n->key.secret_key) != 0) {
+		snprintf(err, errlen, "the node key has no X25519 form");
+		goto fail;
+	}
+	if ((p->zmq = zmq_ctx_new()) == NULL) {
+		snprintf(err, errlen, "ZeroMQ: %s", zmq_strerror(errno));
+		goto fail;
+	}
+	/* The ZAP handler first: without it libzmq admits every client. */
+	if (start_router(p, cfg->listen, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < p->nlinks; i++)
+		if (p->links[i].endpoint != NULL &&
+		    start_dealer(p, &p->links[i], err, errlen) == -1)
+			goto fail;
+	if (start_sync(p) == -1) {
+		snprintf(err, errlen, "cannot start the sync engine");
+		goto fail;
+	}
+	p->pump = event_new(base, -1, 0, on_socket, p);
+	p->tick = event_new(base, -1, EV_PERSIST, on_tick, p);
+	if (p->pump == NULL || p->tick == NULL ||
+	    event_add(p->tick, &tick) == -1) {
+		snprintf(err, errlen, "cannot schedule the sync engine");
+		goto fail;
+	}
+	for (i = 0; i < p->nlinks; i++)
+		if (p->links[i].dealer != NULL)
+			sync_on_connect(p->sync, (int)i);
+	n->on_own_append = on_own_append;
+	n->on_own_append_arg = p;
+	/*
+	 * A node that has a feed of its own writes at once; one whose store
+	 * is empty may have lost it, and waits until its peers have told it
+	 * how far its feed goes (peers_pump latches writable).
+	 */
+	p->writable = own_feed_length(n) > 0;
+	log_info("peers: listening on %s, %zu peers, %zu groupings",
+	    cfg->listen, p->nlinks, p->ngroupings);
+	peers_pump(p);
+	return 0;
+fail:
+	peers_stop(pp);
+	return -1;
+}
+
+static void
+close_socket(void **sock, struct event **ev)
+{
+	if (*ev != NULL)
+		event_free(*ev);
+	if (*sock != NULL)
+		zmq_close(*sock);
+	*ev = NULL;
+	*sock = NULL;
+}
+
+void
+peers_stop(struct peers **pp)
+{
+	struct peers *p = *pp;
+	size_t i;
+
+	if (p == NULL)
+		return;
+	if (p->node->on_own_append_arg == p) {
+		p->node->on_own_append = NULL;
+		p->node->on_own_append_arg = NULL;
+	}
+	if (p->tick != NULL)
+		event_free(p->tick);
+	if (p->pump != NULL)
+		event_free(p->pump);
+	sync_destroy(&p->sync);
+	for (i = 0; i < p->nlinks; i++) {
+		close_socket(&p->links[i].dealer, &p->links[i].ev);
+		free(p->links[i].endpoint);
+	}
+	close_socket(&p->router, &p->router_ev);
+	close_socket(&p->zap, &p->zap_ev);
+	if (p->zmq != NULL)
+		zmq_ctx_term(p->zmq);
+	for (i = 0; i < p->ngroupings; i++)
+		free(p->groupings[i].members);
+	free(p->groupings);
+	free(p->links);
+	sodium_memzero(p->curve_secret, sizeof(p->curve_secret));
+	free(p);
+	*pp = NULL;
+}
+
+int
+peers_writable(struct peers *p)
+{
+	return p == NULL || p->writable;
+}
+
+/* Status */
+
+static const char *
+peer_state(const struct sync_peer_stats *st)
+{
+	switch (st->state) {
+	case SYNC_UP:
+		return "up";
+	case SYNC_REFUSED:
+		return "refused";
+	case SYNC_DOWN:
+		return "down";
+	default:
+		return "connecting";
+	}
+}
+
+static json_t *
+seconds_since(int64_t now, int64_t then)
+{
+	return then <= 0 ? json_null() : json_integer((now - then) / 1000);
+}
+
+struct feed_count {
+	const struct grouping	*g;
+	json_int_t		 feeds;
+};
+
+static int
+count_grouping_feed(const unsigned char *origin, const struct feed_head *h,
+    void *arg)
+{
+	struct feed_count *fc = arg;
+	size_t i;
+
+	for (i = 0; i < fc->g->nmembers; i++)
+		if (memcmp(fc->g->members[i], origin, KEY_PUBLIC_LEN) == 0) {
+			fc->feeds++;
+			break;
+		}
+	return 0;
+}
+
+static int
+member_peer(const struct peers *p, const unsigned char *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->nlinks; i++)
+		if (memcmp(p->links[i].key, key, KEY_PUBLIC_LEN) == 0)
+			return (int)i;
+	return -1;
+}
+
+static json_t *
+grouping_status(struct peers *p, const struct grouping *g)
+{
+	struct feed_count fc = { g, 0 };
+	struct sync_peer_stats st;
+	struct store_txn t;
+	json_t *members = json_array();
+	size_t i;
+	int in_sync = 1, k;
+
+	for (i = 0; i < g->nmembers; i++) {
+		k = member_peer(p, g->members[i]);
+		json_array_append_new(members, json_string(k >= 0 ?
+		    p->links[k].name : p->node->cfg->name));
+		if (k < 0 || sync_peer_stats(p->sync, k, &st) == -1)
+			continue;
+		/*
+		 * In sync: every linked member agrees with this node. A
+		 * member this node does not dial and that has not dialled
+		 * it is reached through relays: it does not count.
+		 */
+		if (st.state == SYNC_UP ? st.lag_in || st.lag_out :
+		    p->links[k].endpoint != NULL || st.state != SYNC_DOWN)
+			in_sync = 0;
+	}
+	if (store_read_begin(p->node->store, &t) == 0) {
+		feed_each(&t, count_grouping_feed, &fc);
+		store_read_end(&t);
+	}
+	return json_pack("{s:s, s:o, s:I, s:b}", "name", g->name,
+	    "members", members, "feeds", fc.feeds, "in_sync", in_sync);
+}
+
+void
+peers_status(struct peers *p, json_t *status)
+{
+	struct sync_peer_stats st;
+	json_t *peers = json_array(), *groupings = json_array(), *o;
+	int64_t now = monotonic_ms();
+	size_t i;
+
+	for (i = 0; p != NULL && i < p->nlinks; i++) {
+		const struct link *l = &p->links[i];
+
+		if (sync_peer_stats(p->sync, (int)i, &st) == -1)
+			continue;
+		o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, "
+		    "s:I, s:I, s:I, s:I, s:s}", "name", l->name,
+		    "id", "", "endpoint", l->endpoint ? l->endpoint : "",
+		    "state", peer_state(&st),
+		    "since_s", seconds_since(now, st.since_ms),
+		    "last_seen_s", seconds_since(now, st.last_seen_ms),
+		    "rtt_ms", st.rtt_ms < 0 ? json_null() :
+		    json_integer(st.rtt_ms),
+		    "records_in", (json_int_t)st.records_in,
+		    "records_out", (json_int_t)st.records_out,
+		    "rejected", (json_int_t)st.rejected,
+		    "forks", (json_int_t)st.forks,
+		    "lag_in", (json_int_t)st.lag_in,
+		    "lag_out", (json_int_t)st.lag_out,
+		    "last_error", st.last_error);
+		{
+			char hex[KEY_HEX_LEN + 1];
+
+			hex_encode(hex, l->key, KEY_PUBLIC_LEN);
+			json_object_set_new(o, "id", json_string(hex));
+			json_object_set_new(o, "bytes_in",
+			    json_integer((json_int_t)l->bytes_in));
+			json_object_set_new(o, "bytes_out",
+			    json_integer((json_int_t)l->bytes_out));
+		}
+		json_array_append_new(peers, o);
+	}
+	for (i = 0; p != NULL && i < p->ngroupings; i++)
+		json_array_append_new(groupings, grouping_status(p,
+		    &p->groupings[i]));
+	json_object_set_new(status, "peers", peers);
+	json_object_set_new(status, "groupings", groupings);
+	if (p != NULL) {
+		json_object_set_new(status, "handshakes_refused",
+		    json_integer((json_int_t)p->strangers));
+		json_object_set_new(status, "writable",
+		    json_boolean(p->writable));
+	}
+}
+
+void
+peers_describe_feeds(struct peers *p, json_t *feeds)
+{
+	unsigned char origin[KEY_PUBLIC_LEN];
+	json_t *feed, *names;
+	size_t i, g, m;
+	int k;
+
+	json_array_foreach(feeds, i, feed) {
+		const char *hex = json_string_value(json_object_get(feed,
+		    "origin"));
+
+		names = json_array();
+		if (p != NULL && hex != NULL &&
+		    hex_decode(origin, KEY_PUBLIC_LEN, hex) == 0) {
+			if ((k = member_peer(p, origin)) >= 0)
+				json_object_set_new(feed, "name",
+				    json_string(p->links[k].name));
+			for (g = 0; g < p->ngroupings; g++)
+				for (m = 0; m < p->groupings[g].nmembers; m++)
+					if (memcmp(p->groupings[g].members[m],
+					    origin, KEY_PUBLIC_LEN) == 0)
+						json_array_append_new(names,
+						    json_string(
+						    p->groupings[g].name));
+		}
+		json_object_set_new(feed, "groupings", names);
+	}
+}

@@ -1,0 +1,61 @@
+/*
+ * peers: the node's links to the other nodes of its groupings, over
+ * ZeroMQ, driving the sync engine (lib/sync.h).
+ *
+ *        this node                                  a peer
+ *   +------------------+   DEALER --CURVE--> ROUTER  +----------+
+ *   | ROUTER (listen)  |<--CURVE-- DEALER            |          |
+ *   | ZAP handler      |                             |          |
+ *   | DEALER per peer  |---------------------------->|          |
+ *   +------------------+                             +----------+
+ *
+ * The node binds a ROUTER on its `listen` endpoint and connects a DEALER to
+ * each peer that has an `endpoint`. CURVE encrypts every link; its keys are
+ * the nodes' Ed25519 keys converted to X25519, so a peer's configured key is
+ * all that is needed. A ZAP handler, bound before any CURVE socket and kept
+ * for the whole run, admits only the keys of configured peers; a stranger's
+ * handshake fails, is logged once per key and counted.
+ *
+ * A message to a peer leaves by the DEALER when this node dials it, else by
+ * the ROUTER to the connection the peer last spoke from. ZMQ_FD is
+ * edge-triggered: every wake-up, and every send, is followed by draining
+ * every socket while ZMQ_EVENTS says there is more.
+ */
+#ifndef HALLE_PEERS_H
+#define HALLE_PEERS_H
+
+#include <stddef.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "node.h"
+
+struct peers;
+
+/*
+ * Starts the links and the sync engine of node n as cfg says (its peers
+ * and groupings; the strings are copied). 0, or -1 with the reason in err.
+ * With no peer configured, nothing is bound and 0 is returned.
+ */
+int	peers_start(struct peers **pp, struct event_base *base,
+	    struct node *n, const struct halle_config *cfg, char *err,
+	    size_t errlen);
+/* Closes every socket, stops the engine, frees; *pp becomes NULL. */
+void	peers_stop(struct peers **pp);
+
+/*
+ * 1 when the node may write to its own feed: always without peers; with
+ * peers, once the engine has seen that no peer holds more of this node's
+ * feed than the node itself (a node restored without its store recovers
+ * its feed first).
+ */
+int	peers_writable(struct peers *p);
+
+/* Replaces status["peers"] and status["groupings"] with what is known. */
+void	peers_status(struct peers *p, json_t *status);
+/* Names each feed's origin and lists the groupings it belongs to. */
+void	peers_describe_feeds(struct peers *p, json_t *feeds);
+
+#endif
