@@ -1,0 +1,336 @@
+/*
+ * bench_federation: real halled processes on loopback, measured end to end.
+ *
+ *   1. catch-up: node A holds N records (Producer bodies of about 300
+ *      bytes); node B starts empty and dials A. Timed from B's start until
+ *      B holds A's whole feed, every run checked (chain, last signature)
+ *      and committed durably by B;
+ *   2. latency: with C dialling B (A and C not peered), a record written
+ *      at A through its control API, until it is readable in C's store
+ *      (median and 99th percentile over W writes);
+ *   3. idle traffic: the peer protocol bytes A exchanges with B per minute
+ *      when nothing changes.
+ *
+ * B's and C's stores are read from this process with LMDB read
+ * transactions while the daemons run (LMDB allows readers in other
+ * processes). Beside the figures it prints the machine's limits measured
+ * in the same run.
+ *
+ *   bench_federation [-n RECORDS] [-w WRITES] [-i IDLE_SECONDS]
+ *                    (defaults 1000000, 200, 20)
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "bench_util.h"
+#include "ctl_http.h"
+#include "feed.h"
+#include "node.h"
+#include "store.h"
+
+#ifndef HALLED_PATH
+#define HALLED_PATH "halled"
+#endif
+
+struct proc {
+	const char	*name;
+	char		 conf[512], sock[512], data[512];
+	char		 key_hex[KEY_HEX_LEN + 1];
+	unsigned char	 key[KEY_PUBLIC_LEN];
+	int		 port;
+	pid_t		 pid;
+};
+
+static char workdir[] = "/tmp/halle-bench-fed.XXXXXX";
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "bench_federation: %s\n", what);
+	exit(1);
+}
+
+/* Makes the node's key (and its directory) through libhalle. */
+static void
+proc_init(struct proc *p, const char *name, int port)
+{
+	struct halle_config cfg;
+	struct node_key key;
+	char listen[64], err[256];
+
+	p->name = name;
+	p->port = port;
+	snprintf(listen, sizeof(listen), "tcp://127.0.0.1:%d", port);
+	bench_node_config(&cfg, workdir, name, listen);
+	if (key_load_or_create(&key, cfg.key_file, err, sizeof(err)) == -1)
+		die(err);
+	memcpy(p->key, key.public_key, KEY_PUBLIC_LEN);
+	hex_encode(p->key_hex, key.public_key, KEY_PUBLIC_LEN);
+	snprintf(p->conf, sizeof(p->conf), "%s/%s.conf", workdir, name);
+	snprintf(p->sock, sizeof(p->sock), "%s", cfg.control);
+	snprintf(p->data, sizeof(p->data), "%s", cfg.data_dir);
+	config_free(&cfg);
+}
+
+/* Writes p's configuration: its peers (dialled when dial is set). */
+static void
+proc_config(struct proc *p, struct proc **peers, const int *dial, int n)
+{
+	FILE *f = fopen(p->conf, "w");
+	int i;
+
+	if (f == NULL)
+		die("cannot write a configuration");
+	fprintf(f, "[node]\nname = %s\ndata_dir = %s/%s/data\n"
+	    "key_file = %s/%s/node.key\ncontrol = %s\n"
+	    "listen = tcp://127.0.0.1:%d\nlog_level = warn\n"
+	    "map_size_mb = 512\n", p->name, workdir, p->name, workdir,
+	    p->name, p->sock, p->port);
+	for (i = 0; i < n; i++) {
+		fprintf(f, "[peer %s]\nkey = %s\n", peers[i]->name,
+		    peers[i]->key_hex);
+		if (dial[i])
+			fprintf(f, "endpoint = tcp://127.0.0.1:%d\n",
+			    peers[i]->port);
+	}
+	fprintf(f, "[grouping bench]\nmembers = ");
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? ", " : "", peers[i]->name);
+	fprintf(f, "\n");
+	fclose(f);
+}
+
+static void
+proc_start(struct proc *p)
+{
+	char log[600];
+
+	snprintf(log, sizeof(log), "%s/%s.log", workdir, p->name);
+	if ((p->pid = fork()) == -1)
+		die("fork");
+	if (p->pid == 0) {
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(127);
+		execl(HALLED_PATH, "halled", "-c", p->conf, (char *)NULL);
+		_exit(127);
+	}
+}
+
+static void
+proc_stop(struct proc *p)
+{
+	int status;
+
+	if (p->pid <= 0)
+		return;
+	kill(p->pid, SIGTERM);
+	waitpid(p->pid, &status, 0);
+	p->pid = 0;
+}
+
+static json_t *
+api(struct proc *p, const char *method, const char *target, const char *body)
+{
+	struct ctl_http_reply reply;
+	char err[256];
+	json_t *j = NULL;
+
+	if (ctl_http_exchange(&reply, p->sock, method, target, body, 10000,
+	    err, sizeof(err)) != 0)
+		return NULL;
+	if (reply.status < 300)
+		j = json_loads(reply.body, 0, NULL);
+	ctl_http_reply_free(&reply);
+	return j;
+}
+
+/* Waits (at most timeout_s) until p answers with writes open. */
+static void
+wait_ready(struct proc *p, double timeout_s)
+{
+	double until = bench_now_s() + timeout_s;
+	json_t *st;
+	int ok;
+
+	while (bench_now_s() < until) {
+		st = api(p, "GET", "/v1/status", NULL);
+		ok = st != NULL && json_is_true(json_object_get(st, "writable"));
+		json_decref(st);
+		if (ok)
+			return;
+		usleep(20000);
+	}
+	die("a node did not become ready in time (see its log)");
+}
+
+/* The head of origin's feed in the store of the running node p. */
+static uint64_t
+held_seq(struct store **sp, struct proc *p, const unsigned char *origin)
+{
+	struct feed_head h;
+	struct store_txn t;
+	char err[256];
+
+	if (*sp == NULL && store_open(sp, p->data, 512 << 20, err,
+	    sizeof(err)) == -1)
+		return 0;
+	if (store_read_begin(*sp, &t) == -1)
+		return 0;
+	if (feed_head(&t, origin, &h) == -1)
+		h.seq = 0;
+	store_read_end(&t);
+	return h.seq;
+}
+
+static int
+compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+peer_bytes(struct proc *p, const char *peer)
+{
+	json_t *st = api(p, "GET", "/v1/status", NULL), *v;
+	double bytes = -1;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "peers"), i, v)
+		if (strcmp(json_string_value(json_object_get(v, "name")),
+		    peer) == 0)
+			bytes = (double)json_integer_value(json_object_get(v,
+			    "bytes_in")) + (double)json_integer_value(
+			    json_object_get(v, "bytes_out"));
+	json_decref(st);
+	return bytes;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct proc a, b, c, *pa[2], *pb[2], *pc[2];
+	struct store *store_b = NULL, *store_c = NULL;
+	struct halle_config cfg;
+	struct node node;
+	double verify, puts, zmq, t0, dt, *lat, b0, b1;
+	long records = 1000000, writes = 200, idle = 20, i;
+	char err[256], body[128];
+	int ch, base_port, dial[2];
+
+	while ((ch = getopt(argc, argv, "n:w:i:")) != -1) {
+		if (ch == 'n')
+			records = atol(optarg);
+		else if (ch == 'w')
+			writes = atol(optarg);
+		else if (ch == 'i')
+			idle = atol(optarg);
+		else {
+			fprintf(stderr, "usage: bench_federation [-n RECORDS] "
+			    "[-w WRITES] [-i IDLE_SECONDS]\n");
+			return 2;
+		}
+	}
+	if (records < 1 || writes < 1 || idle < 1 || mkdtemp(workdir) == NULL)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	bench_print_limits(workdir, &verify, &puts, &zmq);
+
+	base_port = 20000 + (int)(getpid() % 20000);
+	proc_init(&a, "commune-a", base_port);
+	proc_init(&b, "commune-b", base_port + 1);
+	proc_init(&c, "commune-c", base_port + 2);
+	pa[0] = &b, pa[1] = &c;
+	dial[0] = 0, dial[1] = 0;
+	proc_config(&a, pa, dial, 2);
+	pb[0] = &a, pb[1] = &c;
+	dial[0] = 1, dial[1] = 0;
+	proc_config(&b, pb, dial, 2);
+	pc[0] = &b, pc[1] = &a;
+	dial[0] = 1, dial[1] = 0;
+	proc_config(&c, pc, dial, 2);
+
+	/* A's feed, written before A runs. */
+	if (config_load(&cfg, a.conf, err, sizeof(err)) == -1 ||
+	    node_open(&node, &cfg, err, sizeof(err)) == -1)
+		die(err);
+	t0 = bench_now_s();
+	if (bench_fill(&node, records) == -1)
+		die("cannot fill the source feed");
+	printf("source feed: %ld records written and signed at A in %.1f s\n",
+	    records, bench_now_s() - t0);
+	node_close(&node);
+	config_free(&cfg);
+
+	proc_start(&a);
+	wait_ready(&a, 30);
+	t0 = bench_now_s();
+	proc_start(&b);
+	while (held_seq(&store_b, &b, a.key) < (uint64_t)records) {
+		if (bench_now_s() - t0 > 600)
+			die("B did not catch up within 600 s");
+		usleep(2000);
+	}
+	dt = bench_now_s() - t0;
+	printf("catch-up, A -> B over CURVE on loopback, every run "
+	    "authenticated and durable:\n");
+	printf("  %ld records in %.2f s: %.0f records/s (target 250000)\n",
+	    records, dt, records / dt);
+	printf("  ratios: %.2f x Ed25519 verify rate, %.2f x LMDB one-txn put "
+	    "rate, %.2f x ZeroMQ loopback rate\n", records / dt / verify,
+	    records / dt / puts, records / dt / zmq);
+
+	proc_start(&c);
+	wait_ready(&b, 30);
+	wait_ready(&c, 60);
+	while (held_seq(&store_c, &c, a.key) < (uint64_t)records) {
+		if (bench_now_s() - t0 > 1200)
+			die("C did not catch up in time");
+		usleep(5000);
+	}
+	if ((lat = calloc(writes, sizeof(*lat))) == NULL)
+		die("out of memory");
+	for (i = 0; i < writes; i++) {
+		uint64_t want = (uint64_t)records + (uint64_t)i + 1;
+		json_t *ans;
+
+		snprintf(body, sizeof(body), "{\"name\":\"Latence %ld\"}", i);
+		t0 = bench_now_s();
+		if ((ans = api(&a, "POST", "/v1/producers", body)) == NULL)
+			die("a write at A failed");
+		json_decref(ans);
+		while (held_seq(&store_c, &c, a.key) < want) {
+			if (bench_now_s() - t0 > 30)
+				die("a write at A did not reach C in 30 s");
+			usleep(200);
+		}
+		lat[i] = (bench_now_s() - t0) * 1000;
+	}
+	qsort(lat, writes, sizeof(*lat), compare_double);
+	printf("latency, written at A (durable) to readable at C through B, "
+	    "%ld writes:\n  median %.1f ms, 99th percentile %.1f ms\n",
+	    writes, lat[writes / 2], lat[(writes * 99) / 100]);
+	free(lat);
+
+	b0 = peer_bytes(&a, "commune-b");
+	sleep((unsigned)idle);
+	b1 = peer_bytes(&a, "commune-b");
+	printf("idle: %.0f bytes per minute between A and B (both ways, peer "
+	    "protocol payloads, over %ld s)\n", (b1 - b0) * 60.0 / idle, idle);
+
+	store_close(&store_b);
+	store_close(&store_c);
+	proc_stop(&c);
+	proc_stop(&b);
+	proc_stop(&a);
+	snprintf(body, sizeof(body), "rm -rf %s", workdir);
+	return system(body) == 0 ? 0 : 1;
+}

@@ -1,0 +1,29 @@
+/*
+ * bench_util: what the benchmarks share: this machine's limits, measured in
+ * the same run as the figures beside them, and a source feed to catch up.
+ */
+#ifndef HALLE_BENCH_UTIL_H
+#define HALLE_BENCH_UTIL_H
+
+#include "config.h"
+#include "node.h"
+
+double	bench_now_s(void);
+
+/* Ed25519 verifications/s, LMDB puts/s in one transaction (a store made
+ * in dir), ZeroMQ PUSH->PULL messages/s over TCP loopback; 512-byte items. */
+double	bench_limit_verify(void);
+double	bench_limit_lmdb(const char *dir);
+double	bench_limit_zmq(void);
+/* Measures and prints the three. */
+void	bench_print_limits(const char *dir, double *verify, double *puts,
+	    double *zmq);
+
+/* Fills cfg for a node named name whose files live under dir. */
+void	bench_node_config(struct halle_config *cfg, const char *dir,
+	    const char *name, const char *listen);
+
+/* Appends count Producer records (~300-byte bodies) to n's own feed. */
+int	bench_fill(struct node *n, long count);
+
+#endif
