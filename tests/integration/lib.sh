@@ -460,3 +460,153 @@ iso_from_now() { tzdate -d "now + $1 seconds" +%Y-%m-%dT%H:%M:%S%:z; }
 iso_at()    { tzdate -d "$1" +%Y-%m-%dT%H:%M:%S%:z; }
 # epoch_of ISO: seconds since the epoch.
 epoch_of()  { date -d "$1" +%s; }
+
+# ---- Several nodes: keys, peers, groupings (federation.sh) ----
+#
+# A node's id is its Ed25519 public key, as `halled --show-id` prints it.
+# make_node_id writes a config without peers (unless one exists) so that
+# halled can make the key, and keeps the id in NODE_ID. The full config of
+# a node is then the [node] section of write_config followed by a text of
+# [peer] and [grouping] sections (write_config_text / start_node_with).
+
+declare -A NODE_ID=()
+
+# make_node_id NAME: makes NAME's key (halled -c CONF --show-id) and sets
+# NODE_ID[NAME]. Call it in the test's shell, not in $(...).
+make_node_id() {
+	local name=$1 out
+	[[ -f $(conf_of "$name") ]] || write_config "$name"
+	out=$(timeout 20 "$HALLED" -c "$(conf_of "$name")" --show-id 2>&1) ||
+	    fail "halled -c $(conf_of "$name") --show-id failed: $out"
+	[[ $out =~ ^[0-9a-f]{64}$ ]] ||
+	    fail "halled --show-id for $name printed '$out', not 64 hex digits"
+	NODE_ID[$name]=$out
+}
+
+# endpoint_of NAME: the node's listen endpoint.
+endpoint_of() {
+	echo "tcp://127.0.0.1:${NODE_PORT[$1]}"
+}
+
+# peer_section NAME [dial]: the text of a [peer NAME] section with NAME's
+# key (NODE_ID), and its endpoint when the second argument is "dial". Give
+# each section to write_config_text as an argument of its own ($(...) takes
+# the last newline away).
+peer_section() {
+	[[ -n ${NODE_ID[$1]:-} ]] || fail "peer_section $1: no id (make_node_id first)"
+	printf '[peer %s]\nkey = %s\n' "$1" "${NODE_ID[$1]}"
+	if [[ ${2:-} == dial ]]; then
+		printf 'endpoint = %s\n' "$(endpoint_of "$1")"
+	fi
+}
+
+# grouping_section NAME MEMBER...: the text of a [grouping NAME] section.
+grouping_section() {
+	local name=$1; shift
+	local IFS=,
+	printf '[grouping %s]\nmembers = %s\n' "$name" "$*"
+}
+
+# write_config_text NAME TEXT...: the [node] section of write_config, then
+# each TEXT (sections of peers and groupings) on lines of its own.
+write_config_text() {
+	local name=$1 text; shift
+	write_config "$name"
+	for text in "$@"; do
+		printf '\n%s\n' "$text"
+	done >>"$(conf_of "$name")"
+}
+
+# start_node_with NAME TEXT...: write_config_text, then start_node.
+start_node_with() {
+	write_config_text "$@"
+	start_node "$1"
+}
+
+# node_writable NAME: true when the node's status says it takes writes
+# (a node without peers has no "writable" field: it always does).
+node_writable() {
+	local out
+	out=$(ctl "$1" --json status 2>/dev/null) || return 1
+	jq -e '.writable != false' <<<"$out" >/dev/null 2>&1
+}
+
+# status_value NAME FILTER: prints jq -r FILTER of the node's status.
+status_value() {
+	ctlj "$1" status
+	jv "$J" "$2"
+}
+
+# peer_value NAME PEER FIELD: prints a field of status peers[] for PEER
+# (nothing when the node has no such peer).
+peer_value() {
+	status_value "$1" ".peers[] | select(.name == \"$2\") | .$3"
+}
+
+# feed_value NAME ORIGIN_HEX FIELD: prints a field of the feed of ORIGIN in
+# `feeds --json` at NAME, or nothing when the node holds no such feed.
+feed_value() {
+	ctlj "$1" feeds
+	jv "$J" ".[] | select(.origin == \"$2\") | .$3"
+}
+
+# head_of NAME ORIGIN_HEX: the head seq of ORIGIN's feed at NAME (0 if none).
+head_of() {
+	local h
+	h=$(feed_value "$1" "$2" head_seq)
+	echo "${h:-0}"
+}
+
+# feed_records NAME ORIGIN_HEX: prints the records route's answer for all
+# the feed's records (pages of 1000), one JSON array.
+feed_records() {
+	local name=$1 origin=$2 from=1 all='[]' n
+	while :; do
+		http "$name" GET "/v1/feeds/$origin/records?from=$from&count=1000"
+		if [[ $HTTP_STATUS == 404 ]] && (( from == 1 )); then
+			break
+		fi
+		[[ $HTTP_STATUS == 200 ]] ||
+		    fail "GET /v1/feeds/$origin/records?from=$from at $name: HTTP $HTTP_STATUS: $HTTP_BODY"
+		n=$(jq 'length' <<<"$HTTP_BODY") ||
+		    fail "records route at $name: not JSON: $HTTP_BODY"
+		all=$(jq -c --argjson more "$HTTP_BODY" '. + $more' <<<"$all")
+		(( n == 1000 )) || break
+		from=$((from + 1000))
+	done
+	echo "$all"
+}
+
+# log_count NAME REGEX: how many lines of the node's log match REGEX (grep -E).
+log_count() {
+	local log
+	log=$(log_of "$1")
+	[[ -f $log ]] || { echo 0; return 0; }
+	grep -Ec -- "$2" "$log" || true
+}
+
+# log_mark NAME: prints the number of lines the node's log has now; with
+# log_since NAME MARK REGEX, what the log said after the mark.
+log_mark() {
+	local log
+	log=$(log_of "$1")
+	[[ -f $log ]] || { echo 0; return 0; }
+	wc -l <"$log"
+}
+log_since() {
+	local log
+	log=$(log_of "$1")
+	[[ -f $log ]] || return 0
+	tail -n "+$(( $2 + 1 ))" "$log" | grep -E -- "$3" || true
+}
+
+# wait_for DEADLINE_S CMD...: like wait_until, but returns 1 when
+# DEADLINE_S seconds pass first instead of failing the test.
+wait_for() {
+	local deadline=$1; shift
+	local end=$(( $(_now_ms) + deadline * 1000 ))
+	while ! "$@"; do
+		(( $(_now_ms) < end )) || return 1
+		sleep 0.1
+	done
+}
