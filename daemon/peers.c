@@ -30,6 +30,10 @@ struct link {
 	unsigned char	 route[256];		/* ROUTER routing id */
 	size_t		 route_len;
 	uint64_t	 bytes_in, bytes_out;	/* peer protocol payloads */
+	void		*monitor;		/* the DEALER's events */
+	struct event	*monitor_ev, *redial;
+	int		 key_refused;		/* the peer's ZAP said no */
+	int		 redial_s;		/* back-off, seconds */
 };
 
 struct grouping {
@@ -242,6 +246,68 @@ readable(void *sock)
 	return (events & ZMQ_POLLIN) != 0;
 }
 
+/*
+ * The DEALER's handshake events. libzmq does not dial again after the
+ * peer refused our key; we do, backing off, so that a peer whose admin
+ * adds this node later is reached without a restart.
+ */
+static void
+on_redial(evutil_socket_t fd, short what, void *arg)
+{
+	struct link *l = arg;
+
+	zmq_disconnect(l->dealer, l->endpoint);
+	zmq_connect(l->dealer, l->endpoint);
+}
+
+static void
+link_event(struct peers *p, struct link *l, uint16_t event)
+{
+	struct timeval later = { 0, 0 };
+
+	if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+		if (l->key_refused)
+			log_info("peers: %s: handshake succeeded, our key is "
+			    "admitted now", l->name);
+		l->key_refused = 0;
+		l->redial_s = 0;
+		return;
+	}
+	if (event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+		return;
+	if (!l->key_refused)
+		log_warnx("peers: %s refused this node's key at the handshake "
+		    "(is this node in its [peer] sections?)", l->name);
+	l->key_refused = 1;
+	l->redial_s = l->redial_s ? (l->redial_s * 2 > 60 ? 60 :
+	    l->redial_s * 2) : 2;
+	later.tv_sec = l->redial_s;
+	event_add(l->redial, &later);
+}
+
+static int
+monitor_recv_one(struct peers *p, struct link *l)
+{
+	zmq_msg_t head, addr;
+	uint16_t event;
+	int rc;
+
+	zmq_msg_init(&head);
+	if (zmq_msg_recv(&head, l->monitor, ZMQ_DONTWAIT) == -1) {
+		zmq_msg_close(&head);
+		return 0;
+	}
+	zmq_msg_init(&addr);
+	rc = zmq_msg_recv(&addr, l->monitor, ZMQ_DONTWAIT);
+	if (rc != -1 && zmq_msg_size(&head) >= 2) {
+		memcpy(&event, zmq_msg_data(&head), sizeof(event));
+		link_event(p, l, event);
+	}
+	zmq_msg_close(&addr);
+	zmq_msg_close(&head);
+	return 1;
+}
+
 /* Sending */
 
 static void
@@ -308,6 +374,10 @@ peers_pump(struct peers *p)
 			budget--;
 			progress = 1;
 		}
+		for (i = 0; i < p->nlinks; i++)
+			while (readable(p->links[i].monitor) &&
+			    monitor_recv_one(p, &p->links[i]))
+				progress = 1;
 		for (i = 0; i < p->nlinks; i++)
 			while (budget > 0 && readable(p->links[i].dealer) &&
 			    dealer_recv_one(p, i)) {
@@ -413,7 +483,8 @@ start_router(struct peers *p, const char *listen, char *err, size_t errlen)
 static int
 start_dealer(struct peers *p, struct link *l, char *err, size_t errlen)
 {
-	int hwm = 64, ivl = 200, ivl_max = 10000;
+	int hwm = 64, ivl = 200, ivl_max = 10000, zero = 0;
+	char monitor[64];
 
 	if ((l->dealer = zmq_socket(p->zmq, ZMQ_DEALER)) == NULL) {
 		snprintf(err, errlen, "DEALER: %s", zmq_strerror(errno));
@@ -432,6 +503,19 @@ start_dealer(struct peers *p, struct link *l, char *err, size_t errlen)
 	zmq_setsockopt(l->dealer, ZMQ_CURVE_SERVERKEY, l->curve_key, 32);
 	zmq_setsockopt(l->dealer, ZMQ_CURVE_PUBLICKEY, p->curve_public, 32);
 	zmq_setsockopt(l->dealer, ZMQ_CURVE_SECRETKEY, p->curve_secret, 32);
+	snprintf(monitor, sizeof(monitor), "inproc://halle-monitor-%p",
+	    (void *)l);
+	if (zmq_socket_monitor(l->dealer, monitor,
+	    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+	    == -1 || (l->monitor = zmq_socket(p->zmq, ZMQ_PAIR)) == NULL ||
+	    zmq_setsockopt(l->monitor, ZMQ_LINGER, &zero, sizeof(zero)) == -1 ||
+	    zmq_connect(l->monitor, monitor) == -1 ||
+	    watch(p, l->monitor, &l->monitor_ev) == -1 ||
+	    (l->redial = evtimer_new(p->base, on_redial, l)) == NULL) {
+		snprintf(err, errlen, "peer %s: cannot watch its link: %s",
+		    l->name, zmq_strerror(errno));
+		return -1;
+	}
 	if (zmq_connect(l->dealer, l->endpoint) == -1) {
 		snprintf(err, errlen, "peer %s: cannot connect to %s: %s",
 		    l->name, l->endpoint, zmq_strerror(errno));
@@ -510,6 +594,7 @@ start_sync(struct peers *p)
 		snprintf(pc[i].name, sizeof(pc[i].name), "%s",
 		    p->links[i].name);
 		memcpy(pc[i].key, p->links[i].key, KEY_PUBLIC_LEN);
+		pc[i].dialled = p->links[i].endpoint != NULL;
 	}
 	for (i = 0; i < p->ngroupings; i++) {
 		snprintf(gc[i].name, sizeof(gc[i].name), "%s",
@@ -644,6 +729,9 @@ peers_stop(struct peers **pp)
 		event_free(p->pump);
 	sync_destroy(&p->sync);
 	for (i = 0; i < p->nlinks; i++) {
+		if (p->links[i].redial != NULL)
+			event_free(p->links[i].redial);
+		close_socket(&p->links[i].monitor, &p->links[i].monitor_ev);
 		close_socket(&p->links[i].dealer, &p->links[i].ev);
 		free(p->links[i].endpoint);
 	}
@@ -790,6 +878,11 @@ peers_status(struct peers *p, json_t *status)
 			    json_integer((json_int_t)l->bytes_in));
 			json_object_set_new(o, "bytes_out",
 			    json_integer((json_int_t)l->bytes_out));
+		}
+		if (l->key_refused) {
+			json_object_set_new(o, "state", json_string("refused"));
+			json_object_set_new(o, "last_error", json_string(
+			    "the peer refused this node's key at the handshake"));
 		}
 		json_array_append_new(peers, o);
 	}

@@ -649,17 +649,20 @@ sync_own_feed_safe(struct sync *s)
 	if (rc == -1)
 		return 0;
 	/*
-	 * Peers that are not up do not count: a member reached only
-	 * through relays never links to this node, and the peers that are
-	 * up relay what it holds of this node's feed. At least one must
-	 * have answered.
+	 * A peer this node dials must have answered; one that dials this
+	 * node counts once it is up; a member reached only through relays
+	 * never links here, and its copy comes by the peers that are up.
 	 */
 	for (p = 0; p < s->npeers; p++) {
 		const struct stream_in *in = &s->peers[p].in[s->self];
 
-		if (!sync_in_scope(s, (int)p, s->self) ||
-		    s->peers[p].st.state != SYNC_UP)
+		if (!sync_in_scope(s, (int)p, s->self))
 			continue;
+		if (s->peers[p].st.state != SYNC_UP) {
+			if (s->peers[p].cfg.dialled)
+				return 0;
+			continue;
+		}
 		if (!in->remote_known || in->remote_seq > own.seq)
 			return 0;
 		answered++;

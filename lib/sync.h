@@ -44,6 +44,7 @@
 struct sync_peer_config {
 	char		 name[SYNC_NAME_MAX];
 	unsigned char	 key[KEY_PUBLIC_LEN];
+	int		 dialled;	/* this node connects to it */
 };
 
 struct sync_grouping_config {
@@ -139,10 +140,12 @@ int	sync_next_output(struct sync *s, int *peer, uint8_t **msg,
 	    size_t *len);
 
 /*
- * 1 when this node may append to its own feed without forking it: at
- * least one peer that may hold the feed is UP, every peer that is UP has
- * told its head of it since both ends started, and none holds more than
- * this node (peers not UP are reached through those that are). A node that lost
+ * 1 when this node may append to its own feed without forking it: every
+ * peer that may hold the feed and that this node dials, and every other
+ * such peer that is UP, has told its head of it since both ends started,
+ * at least one has, and none holds more than this node. (A peer that is
+ * neither dialled nor connected is reached through relays: its copy of the
+ * feed comes by the peers that are.) A node that lost
  * its store (but kept its key) recovers its feed from its peers, and must
  * not write before this says 1. 0 otherwise (or on a store error).
  */
