@@ -37,8 +37,8 @@
 
 #define SYNC_PROTOCOL_VERSION	1
 #define SYNC_MAX_MESSAGE	(8 * 1024 * 1024)  /* one encoded message */
-#define SYNC_MAX_RUN		256	/* envelopes in one RECORDS */
-#define SYNC_WINDOW		2048	/* records a peer may send unacknowledged */
+#define SYNC_MAX_RUN		4096	/* envelopes in one RECORDS */
+#define SYNC_WINDOW		8192	/* records a peer may send unacknowledged */
 #define SYNC_NAME_MAX		64
 
 struct sync_peer_config {

@@ -21,9 +21,9 @@
 #include "sync.h"
 
 #define SYNC_MAX_GROUPINGS	64
-#define SYNC_BATCH_RECORDS	256		/* envelopes per RECORDS */
+#define SYNC_BATCH_RECORDS	2048		/* envelopes per RECORDS */
 #define SYNC_BATCH_BYTES	(1024 * 1024)	/* ...or about this much */
-#define SYNC_MAX_WINDOW		4096		/* largest credit honoured */
+#define SYNC_MAX_WINDOW		16384		/* largest credit honoured */
 
 struct sync_origin {
 	unsigned char	 key[KEY_PUBLIC_LEN];
