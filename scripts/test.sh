@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install the dependencies, build
-# warning-free (-Wall -Wextra -Werror), run every test with ctest; then the
-# same again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# warning-free (-Wall -Wextra -Werror) and run every test with ctest; run
+# the libFuzzer targets (tests/fuzz), built with clang, each for a bounded
+# time from a fresh seed corpus, as ctest tests of build-fuzz; then build
+# and run every test again under AddressSanitizer and UBSan (last, so the
+# closing ctest summary counts the whole suite).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -17,6 +20,12 @@ run_suite() {
 
 echo "== build and test"
 run_suite build
+echo "== fuzz (libFuzzer, clang, ${HALLE_FUZZ_TIME:-30} s a target)"
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DHALLE_FUZZ=ON -DHALLE_FUZZ_TIME="${HALLE_FUZZ_TIME:-30}" >/dev/null
+cmake --build build-fuzz -j "$jobs" --target fuzz_record fuzz_peer make_corpus
+# Only the fuzz tests: the others are registered in build-fuzz but not built.
+(cd build-fuzz && ctest --output-on-failure -j "$jobs" -R '^fuzz_')
 echo "== build and test under ASan and UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
