@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "chores.h"
 #include "control.h"
 #include "halled.h"
 #include "feed.h"
@@ -165,8 +166,11 @@ run_daemon(struct halled *d)
 		fatalx("%s", err);
 	if (control_start(&control, d, d->cfg.control, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (chores_start(d) == -1)
+		fatalx("cannot schedule the node's chores");
 	log_info("node %s (%s) ready", d->cfg.name, d->node.id_hex);
 	event_base_dispatch(d->base);
+	chores_stop();
 	control_stop(&control);
 	peers_stop(&d->peers);
 	for (i = 0; i < 3; i++)

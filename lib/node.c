@@ -8,6 +8,7 @@
 #include "feed.h"
 #include "node.h"
 #include "record.h"
+#include "seal.h"
 #include "timeutil.h"
 #include "views.h"
 
@@ -80,6 +81,13 @@ node_mutate(struct node *n, node_op_fn fn, void *arg, struct halle_error *err)
 int
 node_append(struct node_txn *nt, uint32_t kind, const ProtobufCMessage *msg)
 {
+	return node_append_sealed(nt, kind, msg, NULL);
+}
+
+int
+node_append_sealed(struct node_txn *nt, uint32_t kind,
+    const ProtobufCMessage *msg, const unsigned char *recipient)
+{
 	struct node *n = nt->node;
 	struct feed_head head;
 	struct record r;
@@ -95,8 +103,22 @@ node_append(struct node_txn *nt, uint32_t kind, const ProtobufCMessage *msg)
 	if ((body = malloc(body_len ? body_len : 1)) == NULL)
 		return herr(nt->err, 500, "internal", "out of memory");
 	protobuf_c_message_pack(msg, body);
-	rc = record_build(&buf, &len, hash, &n->key, head.seq + 1,
-	    head.seq ? head.hash : NULL, nt->now_ms, kind, body, body_len);
+	if (recipient != NULL) {
+		uint8_t *sealed;
+		size_t sealed_len;
+
+		rc = seal_body(&sealed, &sealed_len, body, body_len, recipient,
+		    &n->key);
+		free(body);
+		if (rc == -1)
+			return herr(nt->err, 500, "internal", "cannot seal a "
+			    "record for that node's key");
+		body = sealed;
+		body_len = sealed_len;
+	}
+	rc = record_build_to(&buf, &len, hash, &n->key, head.seq + 1,
+	    head.seq ? head.hash : NULL, nt->now_ms, kind, body, body_len,
+	    recipient);
 	free(body);
 	if (rc == -1)
 		return herr(nt->err, 500, "internal", "out of memory");

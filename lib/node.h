@@ -73,5 +73,12 @@ int	node_mutate(struct node *n, node_op_fn fn, void *arg,
  */
 int	node_append(struct node_txn *nt, uint32_t kind,
 	    const ProtobufCMessage *msg);
+/*
+ * The same, with the body sealed (seal.h) so that only this node and
+ * recipient (an Ed25519 public key; this node's own for a record only it
+ * may read) can open it.
+ */
+int	node_append_sealed(struct node_txn *nt, uint32_t kind,
+	    const ProtobufCMessage *msg, const unsigned char *recipient);
 
 #endif

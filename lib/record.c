@@ -28,6 +28,16 @@ record_build(uint8_t **out, size_t *out_len,
     uint64_t seq, const unsigned char *prev, int64_t time_ms, uint32_t kind,
     const uint8_t *body, size_t body_len)
 {
+	return record_build_to(out, out_len, hash, key, seq, prev, time_ms,
+	    kind, body, body_len, NULL);
+}
+
+int
+record_build_to(uint8_t **out, size_t *out_len,
+    unsigned char hash[RECORD_HASH_LEN], const struct node_key *key,
+    uint64_t seq, const unsigned char *prev, int64_t time_ms, uint32_t kind,
+    const uint8_t *body, size_t body_len, const unsigned char *recipient)
+{
 	Halle__Record rec = HALLE__RECORD__INIT;
 	Halle__Envelope env = HALLE__ENVELOPE__INIT;
 	uint8_t *content, sig[RECORD_SIG_LEN];
@@ -44,6 +54,10 @@ record_build(uint8_t **out, size_t *out_len,
 	rec.kind = kind;
 	rec.body.data = (uint8_t *)body;
 	rec.body.len = body_len;
+	if (recipient != NULL) {
+		rec.recipient.data = (uint8_t *)recipient;
+		rec.recipient.len = KEY_PUBLIC_LEN;
+	}
 
 	content_len = halle__record__get_packed_size(&rec);
 	if ((content = malloc(content_len)) == NULL)

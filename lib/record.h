@@ -52,6 +52,13 @@ int	record_build(uint8_t **out, size_t *out_len,
 	    uint64_t seq, const unsigned char *prev, int64_t time_ms,
 	    uint32_t kind, const uint8_t *body, size_t body_len);
 
+/* The same, for a record whose body is sealed to recipient (32 bytes). */
+int	record_build_to(uint8_t **out, size_t *out_len,
+	    unsigned char hash[RECORD_HASH_LEN], const struct node_key *key,
+	    uint64_t seq, const unsigned char *prev, int64_t time_ms,
+	    uint32_t kind, const uint8_t *body, size_t body_len,
+	    const unsigned char *recipient);
+
 /*
  * Parses envelope bytes and checks their shape: sizes of keys, hashes and
  * signature, seq >= 1, prev empty exactly when seq is 1, size limit. It does

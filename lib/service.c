@@ -8,11 +8,14 @@
  * After the commit, the answer is rendered from a fresh read snapshot.
  */
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -616,6 +619,35 @@ struct membership_op {
 	char		 market[ID_MAX];
 };
 
+/*
+ * A market's node invites; a producer's home node accepts. Either decision
+ * made at another node would be ignored by everyone: refuse it here.
+ */
+static int
+decided_here(struct node_txn *nt, char which, const char *market,
+    const char *producer)
+{
+	unsigned char owner[KEY_PUBLIC_LEN];
+	char key[ID_MAX + 2];
+	void *m;
+
+	if (which == 'I') {
+		snprintf(key, sizeof(key), "M:%s", market);
+		m = VIEW_LOAD(nt->t, Market, market, key, owner);
+	} else
+		m = views_producer(nt->t, producer, owner);
+	if (m == NULL)
+		return herr(nt->err, 500, "store_error", "cannot read the store");
+	view_free(m);
+	if (memcmp(owner, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
+		return 0;
+	if (which == 'I')
+		return herr(nt->err, 403, "not_owner", "market %s belongs to "
+		    "another commune: only its node invites producers", market);
+	return herr(nt->err, 403, "not_owner", "producer %s's home is another "
+	    "commune: only its node accepts markets for it", producer);
+}
+
 static int
 membership_op(struct node_txn *nt, void *arg)
 {
@@ -626,6 +658,8 @@ membership_op(struct node_txn *nt, void *arg)
 
 	if (resolve_market(nt->t, op->market_ref, op->market, nt->err) == -1 ||
 	    resolve_producer(nt->t, op->producer_ref, producer, nt->err) == -1)
+		return -1;
+	if (decided_here(nt, op->which, op->market, producer) == -1)
 		return -1;
 	held = views_membership(nt->t, op->which, op->market, producer);
 	ms.version = held ? held->version + 1 : 1;
@@ -651,4 +685,133 @@ svc_market_membership(struct node *n, const char *market, char which,
 	if (node_mutate(n, membership_op, &op, err) == -1)
 		return NULL;
 	return svc_market_show(n, op.market, err);
+}
+
+/* Counting orders, for the metrics */
+
+struct order_count_ctx {
+	struct store_txn	*t;
+	struct svc_order_counts	*c;
+};
+
+static int
+count_order(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct order_count_ctx *ctx = arg;
+	const Halle__LineDecision *ld;
+	Halle__Order *o;
+	void *conf;
+	size_t i;
+
+	if (vlen < KEY_PUBLIC_LEN || (o = halle__order__unpack(NULL,
+	    vlen - KEY_PUBLIC_LEN, (const uint8_t *)val + KEY_PUBLIC_LEN)) ==
+	    NULL)
+		return 0;
+	if (o->cancelled) {
+		ctx->c->cancelled++;
+		view_free(o);
+		return 0;
+	}
+	ctx->c->orders++;
+	for (i = 0; i < o->n_lines; i++) {
+		ld = views_decision(ctx->t, o->id, o->lines[i]->producer,
+		    o->lines[i]->sku, &conf);
+		/* As render_line: a ruling on an older version is no ruling. */
+		if (ld != NULL && ((Halle__Confirmation *)conf)->order_version !=
+		    o->version)
+			ld = NULL;
+		if (ld == NULL ||
+		    ld->state == HALLE__LINE_STATE__LINE_STATE_PENDING)
+			ctx->c->lines_pending++;
+		else if (ld->state == HALLE__LINE_STATE__LINE_STATE_CONFIRMED)
+			ctx->c->lines_confirmed++;
+		else
+			ctx->c->lines_refused++;
+		view_free(conf);
+	}
+	view_free(o);
+	return 0;
+}
+
+int
+svc_order_counts(struct node *n, struct svc_order_counts *c,
+    struct halle_error *err)
+{
+	struct order_count_ctx ctx = { NULL, c };
+	struct store_txn t;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (read_begin(n, &t, err) == -1)
+		return -1;
+	ctx.t = &t;
+	rc = store_scan(&t, STORE_VIEWS, "O:", 2, count_order, &ctx);
+	store_read_end(&t);
+	if (rc == -1)
+		return herr(err, 500, "store_error", "cannot read the orders");
+	return 0;
+}
+
+/* Backup */
+
+/* 0 when dir does not exist or is an empty directory; -1 with err. */
+static int
+backup_target_free(const char *dir, struct halle_error *err)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int empty = 1;
+
+	if (lstat(dir, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return herr(err, 400, "invalid_field", "'path': %s: %s", dir,
+		    strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return herr(err, 409, "backup_target_exists", "'path': %s "
+		    "exists and is not a directory", dir);
+	if ((d = opendir(dir)) == NULL)
+		return herr(err, 400, "invalid_field", "'path': %s: %s", dir,
+		    strerror(errno));
+	while (empty && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	if (!empty)
+		return herr(err, 409, "backup_target_exists", "'path': %s is "
+		    "not empty: a backup goes into a new or empty directory",
+		    dir);
+	return 0;
+}
+
+json_t *
+svc_backup(struct node *n, json_t *req, struct halle_error *err)
+{
+	const char *dir;
+	char file[4096], why[512];
+	struct stat st;
+
+	if (req_string(req, "path", 1, sizeof(file) - 16, &dir, err) == -1)
+		return NULL;
+	if (dir[0] != '/') {
+		herr(err, 400, "invalid_field", "'path' must be an absolute "
+		    "path, got '%s'", dir);
+		return NULL;
+	}
+	if (backup_target_free(dir, err) == -1)
+		return NULL;
+	if (store_backup(n->store, dir, why, sizeof(why)) == -1) {
+		herr(err, 500, "store_error", "%s", why);
+		return NULL;
+	}
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	if (stat(file, &st) == -1) {
+		herr(err, 500, "store_error", "%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	return json_pack("{s:s, s:I}", "path", dir, "bytes",
+	    (json_int_t)st.st_size);
 }

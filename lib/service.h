@@ -12,6 +12,8 @@
 #ifndef HALLE_SERVICE_H
 #define HALLE_SERVICE_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "error.h"
@@ -76,5 +78,33 @@ json_t	*svc_order_list(struct node *n, const char *distribution,
 
 json_t	*svc_sheet(struct node *n, const char *producer, const char *date,
 	    struct halle_error *err);
+
+/*
+ * Marks closed each distribution of this node's markets whose order
+ * window has closed: a record that tells the producers' home nodes they
+ * have heard every order of it (their sheets become final). The daemon
+ * calls it every few seconds. Returns how many it marked, or -1 (err).
+ */
+int	svc_close_due(struct node *n, struct halle_error *err);
+
+/*
+ * The orders held, for the metrics: orders not cancelled and their lines
+ * by the state the order route shows (pending, confirmed, refused), and
+ * the cancelled orders. Scans every order. 0, or -1 with err filled.
+ */
+struct svc_order_counts {
+	uint64_t	 orders, cancelled;
+	uint64_t	 lines_pending, lines_confirmed, lines_refused;
+};
+int	svc_order_counts(struct node *n, struct svc_order_counts *counts,
+	    struct halle_error *err);
+
+/*
+ * Writes a compacted, consistent copy of the store into req's "path": an
+ * absolute path to a directory that does not exist or is empty (409
+ * backup_target_exists otherwise). The node goes on running; the copy is
+ * one read snapshot. Answers {"path", "bytes"}.
+ */
+json_t	*svc_backup(struct node *n, json_t *req, struct halle_error *err);
 
 #endif

@@ -263,6 +263,7 @@ render_distribution(struct store_txn *t, const Halle__Distribution *d,
 	    "opens_at", instant(d->opens_at), "closes_at", instant(d->closes_at),
 	    "starts_at", instant(d->starts_at), "state", state,
 	    "cancelled", d->cancelled);
+	json_object_set_new(o, "closed_marked", json_boolean(d->closed));
 	view_free(m);
 	return o;
 }

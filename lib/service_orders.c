@@ -523,6 +523,65 @@ parse_lines(struct node_txn *nt, const Halle__Distribution *d,
 	return 0;
 }
 
+/*
+ * Appends an order as one part per producer's home node concerned (by its
+ * lines now, or by those of prev, the version it replaces, so that a home
+ * whose lines all went learns it), each sealed to that home and holding
+ * only its lines. 0, or -1 with nt->err filled.
+ */
+static int
+write_parts(struct node_txn *nt, const Halle__Order *order,
+    const Halle__Order *prev)
+{
+	unsigned char (*homes)[KEY_PUBLIC_LEN], home[KEY_PUBLIC_LEN];
+	const Halle__Order *from[2] = { order, prev };
+	Halle__OrderLine **lines;
+	Halle__Producer *p;
+	Halle__Order part;
+	size_t nhomes = 0, i, j, k, f, total;
+	int rc = 0;
+
+	total = order->n_lines + (prev ? prev->n_lines : 0);
+	homes = calloc(total + 1, sizeof(*homes));
+	lines = calloc(order->n_lines + 1, sizeof(*lines));
+	if (homes == NULL || lines == NULL) {
+		free(homes);
+		free(lines);
+		return herr(nt->err, 500, "internal", "out of memory");
+	}
+	for (f = 0; f < 2; f++)
+		for (i = 0; from[f] != NULL && i < from[f]->n_lines; i++) {
+			p = views_producer(nt->t, from[f]->lines[i]->producer,
+			    home);
+			if (p == NULL)
+				continue;
+			view_free(p);
+			for (j = 0; j < nhomes; j++)
+				if (memcmp(homes[j], home, KEY_PUBLIC_LEN) == 0)
+					break;
+			if (j == nhomes)
+				memcpy(homes[nhomes++], home, KEY_PUBLIC_LEN);
+		}
+	for (j = 0; j < nhomes && rc == 0; j++) {
+		part = *order;
+		part.lines = lines;
+		part.n_lines = 0;
+		for (k = 0; k < order->n_lines; k++) {
+			p = views_producer(nt->t, order->lines[k]->producer,
+			    home);
+			if (p != NULL && memcmp(home, homes[j],
+			    KEY_PUBLIC_LEN) == 0)
+				lines[part.n_lines++] = order->lines[k];
+			view_free(p);
+		}
+		rc = node_append_sealed(nt, HALLE__RECORD_KIND__RECORD_KIND_ORDER,
+		    &part.base, homes[j]);
+	}
+	free(homes);
+	free(lines);
+	return rc;
+}
+
 struct order_op {
 	json_t		*req;
 	const char	*id_in;		/* change and cancel */
@@ -558,8 +617,7 @@ order_place_op(struct node_txn *nt, void *arg)
 		o.lines = ls.ptrs;
 		o.n_lines = ls.n;
 		o.placed_at = nt->now_ms / 1000;
-		rc = node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_ORDER,
-		    &o.base);
+		rc = write_parts(nt, &o, NULL);
 	}
 	line_set_free(&ls);
 	view_free(d);
@@ -606,7 +664,7 @@ order_change_op(struct node_txn *nt, void *arg)
 		next.lines = ls.ptrs;
 		next.n_lines = ls.n;
 	}
-	rc = node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_ORDER, &next.base);
+	rc = write_parts(nt, &next, o);
 done:
 	line_set_free(&ls);
 	view_free(d);
@@ -713,8 +771,11 @@ sheet_market(struct sheet_ctx *ctx, const Halle__Distribution *d)
 	if (m != NULL)
 		return m;
 	mk = views_market(ctx->t, d->market);
-	/* A market of this node is final once its orders are closed. */
-	final = node_now_ms(ctx->node) / 1000 >= d->closes_at;
+	/*
+	 * Final once the market's node has marked the distribution closed:
+	 * every order of it came before that mark in the market's feed.
+	 */
+	final = d->closed;
 	m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{}}", "id", d->market,
 	    "name", mk ? mk->name : "", "town", mk ? mk->town : "",
 	    "place", mk ? mk->place : "", "distribution", d->id,
@@ -844,4 +905,60 @@ svc_sheet(struct node *n, const char *producer_ref, const char *date,
 	json_decref(ctx.markets);
 	store_read_end(&t);
 	return sheet;
+}
+
+/* Closing order windows */
+
+struct close_due {
+	struct node_txn	*nt;
+	int		 marked;
+};
+
+static int
+close_one(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct close_due *ctx = arg;
+	struct node_txn *nt = ctx->nt;
+	unsigned char owner[KEY_PUBLIC_LEN];
+	Halle__Distribution *d;
+	char id[ID_MAX], dkey[ID_MAX + 2];
+	int rc = 0;
+
+	if (key_tail(key, klen, id) == NULL)
+		return 0;
+	snprintf(dkey, sizeof(dkey), "D:%s", id);
+	d = VIEW_LOAD(nt->t, Distribution, distribution, dkey, owner);
+	if (d == NULL)
+		return 0;
+	if (memcmp(owner, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0 &&
+	    !d->closed && !d->cancelled && nt->now_ms / 1000 >= d->closes_at) {
+		d->closed = 1;
+		d->version++;
+		rc = node_append(nt,
+		    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION, &d->base);
+		ctx->marked++;
+	}
+	view_free(d);
+	return rc;
+}
+
+static int
+close_due_op(struct node_txn *nt, void *arg)
+{
+	struct close_due *ctx = arg;
+
+	ctx->nt = nt;
+	ctx->marked = 0;
+	return views_index_scan(nt->t, "m:", close_one, ctx);
+}
+
+int
+svc_close_due(struct node *n, struct halle_error *err)
+{
+	struct close_due ctx = { NULL, 0 };
+
+	if (node_mutate(n, close_due_op, &ctx, err) == -1)
+		return -1;
+	return ctx.marked;
 }

@@ -12,6 +12,7 @@
 
 #include "ids.h"
 #include "log.h"
+#include "seal.h"
 #include "timeutil.h"
 #include "views.h"
 
@@ -472,7 +473,7 @@ apply_membership(struct node_txn *nt, const struct record *r, char which,
 }
 
 static int	rule_order(struct node_txn *, const Halle__Order *,
-		    const Halle__Distribution *);
+		    const Halle__Distribution *, const unsigned char *);
 
 struct rerule_ctx {
 	struct node_txn			*nt;
@@ -481,12 +482,13 @@ struct rerule_ctx {
 };
 
 static int
-rerule_one(const void *key, size_t klen, const void *val, size_t vlen,
+rerule_one(const void *k_, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct rerule_ctx *ctx = arg;
-	const char *k = key;
-	char id[ID_MAX];
+	const char *k = k_;
+	char id[ID_MAX], key[KEY_MAX];
+	unsigned char market_node[KEY_PUBLIC_LEN];
 	Halle__Order *o;
 	size_t plen = 2 + strlen(ctx->dist->id) + 1;
 	int rc = 0;
@@ -495,9 +497,10 @@ rerule_one(const void *key, size_t klen, const void *val, size_t vlen,
 		return 0;
 	memcpy(id, k + plen, klen - plen);
 	id[klen - plen] = '\0';
-	if ((o = views_order(ctx->nt->t, id)) == NULL)
+	snprintf(key, sizeof(key), "O:%s", id);
+	if ((o = VIEW_LOAD(ctx->nt->t, Order, order, key, market_node)) == NULL)
 		return 0;
-	rc = rule_order(ctx->nt, o, ctx->dist);
+	rc = rule_order(ctx->nt, o, ctx->dist, market_node);
 	view_free(o);
 	return rc;
 }
@@ -537,15 +540,69 @@ apply_distribution(struct node_txn *nt, const struct record *r,
 	return views_index_scan(nt->t, prefix, rerule_one, &ctx);
 }
 
+/*
+ * The home of each line's producer, compared with home: 1 when the line
+ * belongs to that home's part. A line whose producer is not known here yet
+ * belongs to no part.
+ */
+static int
+line_of_home(struct store_txn *t, const Halle__OrderLine *l,
+    const unsigned char *home)
+{
+	unsigned char h[KEY_PUBLIC_LEN];
+
+	return producer_home(t, l->producer, h) == 0 &&
+	    memcmp(h, home, KEY_PUBLIC_LEN) == 0;
+}
+
+/*
+ * The order as this node knows it: the part just received merged into what
+ * it held: the held lines of other homes, then the part's lines.
+ */
+static Halle__Order *
+merge_part(struct store_txn *t, const Halle__Order *held,
+    const Halle__Order *part, const unsigned char *home,
+    Halle__OrderLine ***lines_out)
+{
+	Halle__OrderLine **lines;
+	Halle__Order *merged;
+	size_t i, n = 0;
+
+	if ((merged = malloc(sizeof(*merged))) == NULL)
+		return NULL;
+	lines = calloc((held ? held->n_lines : 0) + part->n_lines + 1,
+	    sizeof(*lines));
+	if (lines == NULL) {
+		free(merged);
+		return NULL;
+	}
+	for (i = 0; held != NULL && i < held->n_lines; i++)
+		if (!line_of_home(t, held->lines[i], home))
+			lines[n++] = held->lines[i];
+	for (i = 0; i < part->n_lines; i++)
+		lines[n++] = part->lines[i];
+	*merged = *part;
+	if (held != NULL && held->version > merged->version)
+		merged->version = held->version;
+	merged->lines = lines;
+	merged->n_lines = n;
+	*lines_out = lines;
+	return merged;
+}
+
 static int
 apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 {
 	unsigned char owner[KEY_PUBLIC_LEN];
-	char key[KEY_MAX];
+	const unsigned char *home = r->has_recipient ? r->recipient : r->origin;
+	char key[KEY_MAX], hex[KEY_HEX_LEN + 1];
+	Halle__OrderLine **lines = NULL;
 	Halle__Distribution *d;
-	void *held;
-	size_t i;
-	int ok, rc = 0;
+	Halle__Order *held, *merged;
+	const void *v;
+	size_t i, vlen;
+	uint64_t part_version = 0;
+	int rc = 0;
 
 	if (!ids_valid(o->id, "or") ||
 	    (d = views_distribution(nt->t, o->distribution)) == NULL)
@@ -555,15 +612,29 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 		view_free(d);
 		return 0;
 	}
-	snprintf(key, sizeof(key), "O:%s", o->id);
-	ok = newer_than_held(nt->t, &halle__order__descriptor, key, r->origin,
-	    o->version, &held);
-	view_free(held);
-	if (!ok) {
+	/* Each home's part has its own version: an older one changes nothing. */
+	hex_encode(hex, home, KEY_PUBLIC_LEN);
+	snprintf(key, sizeof(key), "v:%s:%s", o->id, hex);
+	if (store_get(nt->t, STORE_INDEX, key, strlen(key), &v, &vlen) == 0 &&
+	    vlen == sizeof(part_version))
+		memcpy(&part_version, v, sizeof(part_version));
+	if (part_version >= o->version) {
 		view_free(d);
 		return 0;
 	}
-	rc = view_save(nt->t, key, r->origin, &o->base);
+	part_version = o->version;
+	rc = index_put(nt->t, key, strlen(key), &part_version,
+	    sizeof(part_version));
+	snprintf(key, sizeof(key), "O:%s", o->id);
+	held = VIEW_LOAD(nt->t, Order, order, key, NULL);
+	merged = merge_part(nt->t, held, o, home, &lines);
+	if (merged == NULL) {
+		view_free(held);
+		view_free(d);
+		return -1;
+	}
+	if (rc == 0)
+		rc = view_save(nt->t, key, r->origin, &merged->base);
 	snprintf(key, sizeof(key), "o:%s:%s", d->id, o->id);
 	if (rc == 0)
 		rc = index_put(nt->t, key, strlen(key), "", 0);
@@ -572,8 +643,13 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 		    d->date, o->id);
 		rc = index_put(nt->t, key, strlen(key), "", 0);
 	}
-	if (rc == 0)
-		rc = rule_order(nt, o, d);
+	/* The producers' home rules on its part. */
+	if (rc == 0 && memcmp(home, nt->node->key.public_key,
+	    KEY_PUBLIC_LEN) == 0)
+		rc = rule_order(nt, o, d, r->origin);
+	free(lines);
+	free(merged);
+	view_free(held);
 	view_free(d);
 	return rc;
 }
@@ -627,11 +703,34 @@ views_apply(struct node_txn *nt, const struct record *r)
 	ProtobufCMessage *msg;
 	int rc;
 
-	if (r->kind == 0 || r->kind >= sizeof(descs) / sizeof(descs[0]) ||
-	    r->has_recipient)
+	const unsigned char *me = nt->node->key.public_key;
+	const uint8_t *body = r->body;
+	size_t body_len = r->body_len;
+	uint8_t *opened = NULL;
+
+	if (r->kind == 0 || r->kind >= sizeof(descs) / sizeof(descs[0]))
 		return 0;
-	msg = protobuf_c_message_unpack(descs[r->kind], NULL, r->body_len,
-	    r->body);
+	if (r->has_recipient) {
+		const unsigned char *peer;
+
+		/* Sealed between two nodes: this one must be one of them. */
+		if (memcmp(r->recipient, me, KEY_PUBLIC_LEN) == 0)
+			peer = r->origin;
+		else if (memcmp(r->origin, me, KEY_PUBLIC_LEN) == 0)
+			peer = r->recipient;
+		else
+			return 0;	/* relayed blind */
+		if (seal_open(&opened, &body_len, r->body, r->body_len, peer,
+		    &nt->node->key) == -1) {
+			log_warnx("views: record %llu of kind %u: sealed body "
+			    "does not open", (unsigned long long)r->seq,
+			    r->kind);
+			return 0;
+		}
+		body = opened;
+	}
+	msg = protobuf_c_message_unpack(descs[r->kind], NULL, body_len, body);
+	free(opened);
 	if (msg == NULL) {
 		log_debug("views: record %llu: body of kind %u does not decode",
 		    (unsigned long long)r->seq, r->kind);
@@ -755,7 +854,7 @@ decide_line(struct node_txn *nt, const Halle__Order *o,
 
 static int
 rule_order(struct node_txn *nt, const Halle__Order *o,
-    const Halle__Distribution *d)
+    const Halle__Distribution *d, const unsigned char *market_node)
 {
 	Halle__Confirmation conf = HALLE__CONFIRMATION__INIT;
 	Halle__LineDecision *decisions, **ptrs;
@@ -797,8 +896,10 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
 	conf.order_version = o->version;
 	conf.lines = ptrs;
 	conf.n_lines = n;
-	rc = node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_CONFIRMATION,
-	    &conf.base);
+	/* The ruling is for the market's node alone (and this one). */
+	rc = node_append_sealed(nt,
+	    HALLE__RECORD_KIND__RECORD_KIND_CONFIRMATION, &conf.base,
+	    market_node);
 done:
 	free(decisions);
 	free(ptrs);

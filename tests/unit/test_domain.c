@@ -1381,8 +1381,18 @@ test_sheet(void **state)
 	assert_int_equal(num(sheet_product(m, "BRIOCHE"), "quantity"), 1);
 	json_decref(sheet);
 
-	/* Once the orders are closed, the sheet is final. */
+	/*
+	 * Once the orders are closed and the market's node has marked the
+	 * distribution closed (the daemon does it on a timer), the sheet is
+	 * final; not before the mark.
+	 */
 	fake_ms = instant_ms("2026-11-27T00:00:00+01:00");
+	sheet = OK(svc_sheet(&node, p, DATE, &E));
+	assert_false(json_is_true(json_object_get(sheet_market(sheet, dist_a),
+	    "final")));
+	json_decref(sheet);
+	assert_true(svc_close_due(&node, &E) >= 1);
+	assert_int_equal(svc_close_due(&node, &E), 0);
 	sheet = OK(svc_sheet(&node, p, DATE, &E));
 	assert_true(json_is_true(json_object_get(sheet_market(sheet, dist_a),
 	    "final")));

@@ -1,0 +1,46 @@
+/*
+ * chores: see chores.h.
+ */
+#include <event2/event.h>
+
+#include "chores.h"
+#include "log.h"
+#include "service.h"
+
+static struct event *chores_timer;
+
+static void
+chores_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct halled *d = arg;
+	struct halle_error err;
+	int marked;
+
+	if (!peers_writable(d->peers))
+		return;
+	if ((marked = svc_close_due(&d->node, &err)) == -1)
+		log_warnx("chores: cannot mark closed distributions: %s",
+		    err.message);
+	else if (marked > 0)
+		log_info("chores: %d distribution%s closed for orders", marked,
+		    marked > 1 ? "s" : "");
+}
+
+int
+chores_start(struct halled *d)
+{
+	struct timeval every = { CHORES_INTERVAL_S, 0 };
+
+	chores_timer = event_new(d->base, -1, EV_PERSIST, chores_run, d);
+	if (chores_timer == NULL || event_add(chores_timer, &every) == -1)
+		return -1;
+	return 0;
+}
+
+void
+chores_stop(void)
+{
+	if (chores_timer != NULL)
+		event_free(chores_timer);
+	chores_timer = NULL;
+}

@@ -1,0 +1,18 @@
+/*
+ * chores: what the node does by itself on a timer. For now one thing:
+ * marking closed the distributions of its markets whose order window has
+ * closed (svc_close_due), so that the producers' home nodes know they have
+ * heard every order.
+ */
+#ifndef HALLE_CHORES_H
+#define HALLE_CHORES_H
+
+#include "halled.h"
+
+#define CHORES_INTERVAL_S	2
+
+/* Starts the timer; 0 or -1. */
+int	chores_start(struct halled *d);
+void	chores_stop(void);
+
+#endif
