@@ -10,6 +10,7 @@
 #include <event2/http.h>
 
 #include "control.h"
+#include "metrics.h"
 #include "service.h"
 
 struct route_args {
@@ -73,6 +74,24 @@ reload(ARGS)
 	}
 	return status(a);
 }
+
+/* Plain text, as a JSON string: see api_dispatch in control.h. */
+static json_t *
+metrics(ARGS)
+{
+	char *text = metrics_text(a->daemon, a->err);
+	json_t *o;
+
+	if (text == NULL)
+		return NULL;
+	if ((o = json_string(text)) == NULL)
+		herr(a->err, 500, "internal", "the metrics are not UTF-8");
+	free(text);
+	return o;
+}
+
+static json_t *backup(ARGS)
+{ return svc_backup(a->node, a->req->body, a->err); }
 
 static json_t *producer_add(ARGS)
 { return svc_producer_add(a->node, a->req->body, a->err); }
@@ -159,6 +178,8 @@ static const struct route routes[] = {
 	{ GET,    "/v1/feeds",				200, feeds, 0 },
 	{ GET,    "/v1/feeds/*/records",		200, feed_records, 0 },
 	{ POST,   "/v1/reload",				200, reload, 0 },
+	{ POST,   "/v1/backup",				200, backup, 0 },
+	{ GET,    "/metrics",				200, metrics, 0 },
 	{ POST,   "/v1/producers",			201, producer_add, 1 },
 	{ GET,    "/v1/producers",			200, producer_list, 0 },
 	{ GET,    "/v1/producers/*",			200, producer_show, 0 },

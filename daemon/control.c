@@ -18,10 +18,12 @@
 
 #include "control.h"
 #include "log.h"
+#include "metrics.h"
 
 struct control {
 	struct evhttp	*http;
 	struct halled	*daemon;
+	struct metrics	*metrics;	/* metrics_listen, when configured */
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int		 fd;
 };
@@ -92,9 +94,14 @@ static void
 reply_json(struct evhttp_request *req, int status, json_t *body)
 {
 	struct evbuffer *out = evbuffer_new();
+	const char *type = "application/json";
 	char *text;
 
-	text = json_dumps(body, JSON_COMPACT);
+	if (json_is_string(body)) {	/* a text route: see control.h */
+		text = strdup(json_string_value(body));
+		type = METRICS_CONTENT_TYPE;
+	} else
+		text = json_dumps(body, JSON_COMPACT);
 	if (out == NULL || text == NULL) {
 		evhttp_send_error(req, 500, "Internal Server Error");
 		free(text);
@@ -103,10 +110,11 @@ reply_json(struct evhttp_request *req, int status, json_t *body)
 		return;
 	}
 	evbuffer_add(out, text, strlen(text));
-	evbuffer_add(out, "\n", 1);
+	if (!json_is_string(body))
+		evbuffer_add(out, "\n", 1);
 	free(text);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
+	    "Content-Type", type);
 	evhttp_send_reply(req, status, NULL, out);
 	evbuffer_free(out);
 }
@@ -255,6 +263,11 @@ control_start(struct control **cp, struct halled *d, const char *path,
 	evhttp_set_gencb(c->http, control_request, c);
 	log_info("control: listening on %s", path);
 	*cp = c;
+	if (d->cfg.metrics_listen != NULL && metrics_start(&c->metrics, d,
+	    d->cfg.metrics_listen, err, errlen) == -1) {
+		control_stop(cp);
+		return -1;
+	}
 	return 0;
 }
 
@@ -265,6 +278,7 @@ control_stop(struct control **cp)
 
 	if (c == NULL)
 		return;
+	metrics_stop(&c->metrics);
 	evhttp_free(c->http);	/* closes the listening socket */
 	unlink(c->path);
 	free(c);

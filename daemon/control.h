@@ -20,8 +20,9 @@ struct control;
 
 /*
  * Creates the socket at path (mode 0660; a stale socket left by a crash is
- * replaced, a live one is an error) and serves the API on base. 0, or -1
- * with the reason in err.
+ * replaced, a live one is an error) and serves the API on base; with
+ * metrics_listen in d's configuration, also serves GET /metrics there
+ * (metrics.h). 0, or -1 with the reason in err.
  */
 int	control_start(struct control **cp, struct halled *d, const char *path,
 	    char *err, size_t errlen);
@@ -42,7 +43,9 @@ struct api_request {
 
 /*
  * Answers one request: returns the JSON answer and its status in *status,
- * or NULL with err filled.
+ * or NULL with err filled. A route that answers plain text (GET /metrics)
+ * returns a JSON string: its characters are the body, sent as
+ * METRICS_CONTENT_TYPE.
  */
 json_t	*api_dispatch(struct halled *d, const struct api_request *req,
 	    int *status, struct halle_error *err);

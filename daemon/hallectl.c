@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -38,7 +39,7 @@
 #define TIMEOUT_MS	30000
 #define OPTIONS_MAX	8		/* value options of one command */
 #define TARGET_MAX	4096
-#define COLUMNS_MAX	8
+#define COLUMNS_MAX	16	/* the widest table: status's peers */
 #define USAGE_PREFIX	"usage: hallectl [-s SOCKET] [--json] "
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -116,6 +117,8 @@ struct table {
 
 static int	body_fields(const struct invocation *, int, json_t **);
 static int	body_catalogue(const struct invocation *, int, json_t **);
+static int	body_backup(const struct invocation *, int, json_t **);
+static void	show_backup(const struct invocation *, json_t *);
 static void	show_status(const struct invocation *, json_t *);
 static void	show_feeds(const struct invocation *, json_t *);
 static void	show_producer(const struct invocation *, json_t *);
@@ -180,6 +183,12 @@ static const struct command commands[] = {
 	  .summary = "Reads the configuration again and applies its peers "
 	    "and groupings\n(as SIGHUP does).",
 	  .method = "POST", .target = "/v1/reload", .show = show_status },
+	{ .group = "backup", .synopsis = "PATH",
+	  .summary = "Writes a compacted copy of the running node's store "
+	    "into the\nnew or empty directory PATH.",
+	  .min_args = 1, .max_args = 1,
+	  .method = "POST", .target = "/v1/backup", .body = body_backup,
+	  .show = show_backup },
 
 	{ .group = "producer", .verb = "add",
 	  .synopsis = "NAME [--farm F] [--town T] [--email E] [--phone P]",
@@ -858,6 +867,31 @@ body_catalogue(const struct invocation *inv, int first, json_t **bodyp)
 	return (0);
 }
 
+/* backup: {"path"}, made absolute: the node does not run where we do. */
+static int
+body_backup(const struct invocation *inv, int first, json_t **bodyp)
+{
+	const char	*path = inv->args[first];
+	char		 cwd[TARGET_MAX], full[2 * TARGET_MAX];
+	json_t		*body;
+
+	if (path[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			error_print("cannot tell the current directory: %s",
+			    strerror(errno));
+			return (EXIT_USAGE);
+		}
+		snprintf(full, sizeof(full), "%s/%s", cwd, path);
+		path = full;
+	}
+	if ((body = json_pack("{s:s}", "path", path)) == NULL) {
+		error_print("'%s' is not valid UTF-8", path);
+		return (EXIT_USAGE);
+	}
+	*bodyp = body;
+	return (0);
+}
+
 /* Runs the exchange; returns 0, or the exit code after a message. */
 static int
 request_send(const struct invocation *inv, const char *target, json_t *body,
@@ -1243,72 +1277,95 @@ empty_print(json_t *array, const char *what)
 	return (1);
 }
 
-/* status: key: value lines, the Redis way for groupings and peers */
+/* status: the node as key: value lines, then a table per kind */
 
-static int
-key_is_time(const char *key)
+/* Appends src to the NUL-terminated dst, cut to fit in len bytes. */
+static void
+strlcat_safe(char *dst, const char *src, size_t len)
 {
-	size_t	 n = strlen(key);
+	size_t used = strlen(dst);
 
-	return (strncmp(key, "last", 4) == 0 ||
-	    (n > 3 && strcmp(key + n - 3, "_at") == 0) ||
-	    (n > 5 && strcmp(key + n - 5, "_time") == 0));
+	if (used + 1 < len)
+		snprintf(dst + used, len - used, "%s", src);
 }
 
 static void
-scalar_write(FILE *f, const char *key, json_t *v)
+show_groupings(json_t *groupings)
 {
-	char	*text;
+	static const struct column columns[] = { { "GROUPING", 0 },
+	    { "MEMBERS", 0 }, { "FEEDS", 1 }, { "IN SYNC", 0 } };
+	struct table	 t;
+	json_t		*g, *m;
+	size_t		 i, j;
+	char		 members[512], feeds[32];
 
-	if (json_is_string(v))
-		fputs(json_string_value(v), f);
-	else if (json_is_null(v))
-		fputs(key_is_time(key) ? "Never" : "-", f);
-	else if ((text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY))) {
-		fputs(text, f);
-		free(text);
+	if (json_array_size(groupings) == 0)
+		return;
+	table_init(&t, columns, nitems(columns));
+	json_array_foreach(groupings, i, g) {
+		members[0] = '\0';
+		json_array_foreach(json_object_get(g, "members"), j, m) {
+			if (j > 0)
+				strlcat_safe(members, ", ", sizeof(members));
+			strlcat_safe(members, json_string_value(m) ?
+			    json_string_value(m) : "?", sizeof(members));
+		}
+		const char *row[] = { field_string(g, "name"), members,
+		    integer_format(feeds, sizeof(feeds),
+		    field_integer(g, "feeds")), field_yes(g, "in_sync") };
+		table_add(&t, row);
 	}
+	printf("\n");
+	table_flush(&t, "");
 }
 
-/* An object as "key=value,key=value"; anything else as it is. */
-static char *
-element_format(json_t *element)
-{
-	const char	*key;
-	json_t		*v;
-	char		*text = NULL;
-	size_t		 len;
-	FILE		*f;
-
-	if ((f = open_memstream(&text, &len)) == NULL)
-		out_of_memory();
-	if (!json_is_object(element))
-		scalar_write(f, "", element);
-	json_object_foreach(element, key, v) {
-		fprintf(f, "%s%s=", ftell(f) > 0 ? "," : "", key);
-		scalar_write(f, key, v);
-	}
-	if (fclose(f) == EOF)
-		out_of_memory();
-	return (text);
-}
-
+/* One row per peer: its state until it is up, then what flows. */
 static void
-list_add(struct table *t, const char *plural, const char *singular,
-    json_t *list)
+show_peers(json_t *peers)
 {
-	char	 key[64], *text;
-	size_t	 i;
-	json_t	*element;
+	static const struct column columns[] = { { "PEER", 0 },
+	    { "STATE", 0 }, { "SINCE", 1 }, { "LAST SEEN", 1 }, { "RTT", 1 },
+	    { "IN", 1 }, { "OUT", 1 }, { "REJECTED", 1 }, { "LAG IN", 1 },
+	    { "LAG OUT", 1 }, { "KEY", 0 }, { "ENDPOINT", 0 },
+	    { "LAST ERROR", 0 } };
+	struct table	 t;
+	json_t		*p;
+	size_t		 i;
+	char		 since[32], seen[32], rtt[32], in[32], out[32], rej[32];
+	char		 lin[32], lout[32], key[9];
 
-	if (json_array_size(list) == 0)
-		kv_add(t, plural, "none");
-	json_array_foreach(list, i, element) {
-		snprintf(key, sizeof(key), "%s%zu", singular, i);
-		text = element_format(element);
-		kv_add(t, key, "%s", text);
-		free(text);
+	if (json_array_size(peers) == 0)
+		return;
+	table_init(&t, columns, nitems(columns));
+	json_array_foreach(peers, i, p) {
+		snprintf(key, sizeof(key), "%s", field_string(p, "id"));
+		if (json_is_integer(json_object_get(p, "rtt_ms")))
+			snprintf(rtt, sizeof(rtt), "%lldms",
+			    field_integer(p, "rtt_ms"));
+		else
+			snprintf(rtt, sizeof(rtt), "-");
+		const char *row[] = { field_string(p, "name"),
+		    field_string(p, "state"),
+		    age_format(since, sizeof(since),
+		    json_object_get(p, "since_s")),
+		    age_format(seen, sizeof(seen),
+		    json_object_get(p, "last_seen_s")), rtt,
+		    integer_format(in, sizeof(in), field_integer(p,
+		    "records_in")),
+		    integer_format(out, sizeof(out), field_integer(p,
+		    "records_out")),
+		    integer_format(rej, sizeof(rej), field_integer(p,
+		    "rejected")),
+		    integer_format(lin, sizeof(lin), field_integer(p,
+		    "lag_in")),
+		    integer_format(lout, sizeof(lout), field_integer(p,
+		    "lag_out")), key,
+		    *field_string(p, "endpoint") ? field_string(p, "endpoint") :
+		    "(dials us)", field_string(p, "last_error") };
+		table_add(&t, row);
 	}
+	printf("\n");
+	table_flush(&t, "");
 }
 
 static void
@@ -1331,28 +1388,40 @@ show_status(const struct invocation *inv, json_t *answer)
 	kv_add(&t, "store", "%s used, %s mapped",
 	    size_format(b1, sizeof(b1), field_integer(store, "bytes")),
 	    size_format(b2, sizeof(b2), field_integer(store, "map_bytes")));
-	list_add(&t, "groupings", "grouping",
-	    json_object_get(answer, "groupings"));
-	list_add(&t, "peers", "peer", json_object_get(answer, "peers"));
+	if (json_object_get(answer, "writable") != NULL)
+		kv_add(&t, "writable", "%s", field_yes(answer, "writable"));
+	if (json_object_get(answer, "handshakes_refused") != NULL)
+		kv_add(&t, "refused", "%lld handshakes from unknown keys",
+		    field_integer(answer, "handshakes_refused"));
 	table_flush(&t, "");
+	show_groupings(json_object_get(answer, "groupings"));
+	show_peers(json_object_get(answer, "peers"));
 }
 
 static void
 show_feeds(const struct invocation *inv, json_t *answer)
 {
 	static const struct column columns[] = { { "NAME", 0 },
-	    { "HEAD", 1 }, { "HEAD TIME", 0 }, { "FROZEN", 0 },
-	    { "ORIGIN", 0 } };
+	    { "GROUPINGS", 0 }, { "HEAD", 1 }, { "HEAD TIME", 0 },
+	    { "FROZEN", 0 }, { "ORIGIN", 0 } };
 	struct table	 t;
-	json_t		*feed;
-	size_t		 i;
-	char		 seq[32], when[64];
+	json_t		*feed, *g;
+	size_t		 i, j;
+	char		 seq[32], when[64], groupings[256];
 
 	if (empty_print(answer, "feeds"))
 		return;
 	table_init(&t, columns, nitems(columns));
 	json_array_foreach(answer, i, feed) {
+		groupings[0] = '\0';
+		json_array_foreach(json_object_get(feed, "groupings"), j, g) {
+			if (j > 0)
+				strlcat_safe(groupings, ",", sizeof(groupings));
+			strlcat_safe(groupings, json_string_value(g) ?
+			    json_string_value(g) : "?", sizeof(groupings));
+		}
 		const char *row[] = { field_string(feed, "name"),
+		    groupings[0] ? groupings : "-",
 		    integer_format(seq, sizeof(seq),
 		    field_integer(feed, "head_seq")),
 		    instant_format(when, sizeof(when),
@@ -1544,6 +1613,15 @@ show_market_change(const struct invocation *inv, json_t *m)
 			named_format(who, sizeof(who), p, "name", "id");
 	out_line("%s: %s", who, inv->command->done);
 	market_print(m, 1);
+}
+
+static void
+show_backup(const struct invocation *inv, json_t *answer)
+{
+	char	 size[32];
+
+	out_line("backup written to %s (%s)", field_string(answer, "path"),
+	    size_format(size, sizeof(size), field_integer(answer, "bytes")));
 }
 
 static void

@@ -24,6 +24,8 @@
 #include "feed.h"
 #include "log.h"
 #include "node.h"
+#include "notify.h"
+#include "verify.h"
 
 static void
 usage(FILE *f)
@@ -62,10 +64,7 @@ halled_reload(struct halled *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->peers = peers;
-	/* Keep the [node] the node was opened with; take the rest. */
-	free(next.listen);
-	next.listen = d->cfg.listen;
-	d->cfg.listen = NULL;
+	/* Take the new peers, groupings and listen; keep the rest of [node]. */
 	{
 		struct halle_config old = d->cfg;
 
@@ -78,7 +77,7 @@ halled_reload(struct halled *d, char *err, size_t errlen)
 		next.npeers = old.npeers;
 		next.groupings = old.groupings;
 		next.ngroupings = old.ngroupings;
-		next.listen = NULL;
+		next.listen = old.listen;
 	}
 	config_free(&next);
 	log_info("reload: %zu peers, %zu groupings", d->cfg.npeers,
@@ -94,11 +93,18 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	if (sig == SIGHUP) {
 		log_info("SIGHUP: reloading %s", d->cfg.path);
-		if (halled_reload(d, err, sizeof(err)) == -1)
+		notify_reloading();
+		if (halled_reload(d, err, sizeof(err)) == -1) {
 			log_warnx("SIGHUP: %s", err);
+			notify_ready("reload failed, previous peers kept: %s",
+			    err);
+		} else
+			notify_ready("node %s: %zu peers, %zu groupings",
+			    d->cfg.name, d->cfg.npeers, d->cfg.ngroupings);
 		return;
 	}
 	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_stopping();
 	event_base_loopexit(d->base, NULL);
 }
 
@@ -127,11 +133,21 @@ verify_feed(const unsigned char *origin, const struct feed_head *h, void *arg)
 	return 0;
 }
 
+static void
+verify_report(const char *what, void *arg)
+{
+	printf("%s\n", what);
+}
+
+/* The feeds (chains, signatures), then the views against the feeds. */
 static int
 run_verify(struct node *n)
 {
 	struct verify_ctx ctx = { n, 0 };
 	struct store_txn t;
+	const char *tmp = getenv("TMPDIR");
+	char err[512];
+	int differences;
 
 	if (store_read_begin(n->store, &t) == -1) {
 		fprintf(stderr, "halled: cannot read the store\n");
@@ -140,6 +156,17 @@ run_verify(struct node *n)
 	if (feed_each(&t, verify_feed, &ctx) == -1)
 		ctx.bad++;
 	store_read_end(&t);
+	differences = verify_views(n, tmp != NULL && tmp[0] != '\0' ? tmp :
+	    "/tmp", verify_report, NULL, err, sizeof(err));
+	if (differences == -1) {
+		printf("views: cannot check them: %s\n", err);
+		ctx.bad++;
+	} else if (differences > 0) {
+		printf("views: %d key%s not what the feeds give\n",
+		    differences, differences > 1 ? "s" : "");
+		ctx.bad++;
+	} else
+		printf("views: rebuilt from the feeds, the same key by key\n");
 	printf("%s\n", ctx.bad ? "store has errors" : "store verified");
 	return ctx.bad ? 1 : 0;
 }
@@ -161,6 +188,7 @@ run_daemon(struct halled *d)
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
 			fatalx("cannot watch signals");
 	}
+	notify_init(d->base);	/* no-op without $NOTIFY_SOCKET */
 	if (peers_start(&d->peers, d->base, &d->node, &d->cfg, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
@@ -169,12 +197,15 @@ run_daemon(struct halled *d)
 	if (chores_start(d) == -1)
 		fatalx("cannot schedule the node's chores");
 	log_info("node %s (%s) ready", d->cfg.name, d->node.id_hex);
+	notify_ready("node %s serving %s, %zu peers", d->cfg.name,
+	    d->cfg.control, d->cfg.npeers);
 	event_base_dispatch(d->base);
 	chores_stop();
 	control_stop(&control);
 	peers_stop(&d->peers);
 	for (i = 0; i < 3; i++)
 		event_free(sigs[i]);
+	notify_free();
 	event_base_free(d->base);
 	log_info("stopped");
 	return 0;

@@ -105,6 +105,8 @@ static int	node_log_level(struct halle_config *, const char *, char *,
 		    size_t);
 static int	node_map_size(struct halle_config *, const char *, char *,
 		    size_t);
+static int	node_metrics_listen(struct halle_config *, const char *,
+		    char *, size_t);
 static int	peer_open(struct halle_config *, const char *, int, char *,
 		    size_t);
 static int	peer_key(struct halle_config *, const char *, char *, size_t);
@@ -125,6 +127,7 @@ static const struct config_key node_keys[] = {
 	{ "timezone",		false,	node_timezone },
 	{ "log_level",		false,	node_log_level },
 	{ "map_size_mb",	false,	node_map_size },
+	{ "metrics_listen",	false,	node_metrics_listen },
 };
 
 /* A peer without a key and a grouping without members fail config_resolve. */
@@ -328,6 +331,33 @@ node_listen(struct halle_config *cfg, const char *value, char *msg,
 	if (endpoint_check("listen", false, value, msg, msglen) == -1)
 		return -1;
 	return config_strdup(&cfg->listen, value, msg, msglen);
+}
+
+/*
+ * metrics_listen: HOST:PORT, HOST an address or a name, or a bracketed
+ * IPv6 address; the metrics are served over plain HTTP there.
+ */
+static int
+node_metrics_listen(struct halle_config *cfg, const char *value, char *msg,
+    size_t msglen)
+{
+	const char	*colon = strrchr(value, ':');
+	size_t		 hostlen = colon ? (size_t)(colon - value) : 0;
+
+	if (colon == NULL || hostlen == 0 ||
+	    strcspn(value, " \t/") != strlen(value) ||
+	    (memchr(value, ':', hostlen) != NULL && (value[0] != '[' ||
+	    value[hostlen - 1] != ']' || hostlen < 3))) {
+		snprintf(msg, msglen, "bad metrics_listen '%s': want HOST:PORT, "
+		    "such as 127.0.0.1:9742", value);
+		return -1;
+	}
+	if (port_parse(colon + 1) == -1) {
+		snprintf(msg, msglen, "bad metrics_listen '%s': port must be a "
+		    "number from 1 to 65535", value);
+		return -1;
+	}
+	return config_strdup(&cfg->metrics_listen, value, msg, msglen);
 }
 
 static bool
@@ -928,5 +958,6 @@ config_free(struct halle_config *cfg)
 	free(cfg->control);
 	free(cfg->listen);
 	free(cfg->timezone);
+	free(cfg->metrics_listen);
 	memset(cfg, 0, sizeof(*cfg));
 }

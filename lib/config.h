@@ -10,6 +10,8 @@
  *   timezone  = Europe/Paris               ; optional, the default
  *   log_level = info                       ; optional: debug, info, warn, error
  *   map_size_mb = 64                       ; optional: initial LMDB map, grows
+ *   metrics_listen = 127.0.0.1:9742        ; optional: serve GET /metrics
+ *                                          ; over TCP there too (default off)
  *
  *   [peer commune-b]                       ; one section per other node
  *   key      = 3b6a27bc...                 ; required: its 64-hex-digit public
@@ -65,6 +67,7 @@ struct halle_config {
 	char		*timezone;
 	enum log_level	 log_level;
 	size_t		 map_size;	/* bytes */
+	char		*metrics_listen; /* HOST:PORT, or NULL: off */
 	struct config_peer	*peers;		/* in file order */
 	size_t			 npeers;
 	struct config_grouping	*groupings;	/* in file order */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -149,6 +150,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg.timezone, "Europe/Paris");
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	assert_int_equal(cfg.map_size, 64 * MIB);
+	assert_null(cfg.metrics_listen);
 	config_free(&cfg);
 }
 
@@ -167,6 +169,63 @@ test_long_lines(void **state)
 	assert_int_equal(strlen(cfg.control), 107);
 	assert_string_equal(cfg.listen, "ipc:///run/halle/peers.sock");
 	config_free(&cfg);
+}
+
+/* Writes a [node] section with metrics_listen = value (line 7) to path. */
+static void
+metrics_conf(char *path, size_t len, const char *value)
+{
+	const char	*tmp = getenv("TMPDIR");
+	FILE		*f;
+	int		 fd;
+
+	snprintf(path, len, "%s/halle-test-config.XXXXXX",
+	    tmp && tmp[0] ? tmp : "/tmp");
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fprintf(f, "[node]\nname = a\ndata_dir = d\nkey_file = k\n"
+	    "control = c.sock\nlisten = tcp://*:7420\nmetrics_listen = %s\n",
+	    value);
+	fclose(f);
+}
+
+static void
+test_metrics_listen(void **state)
+{
+	static const char *const good[] = { "127.0.0.1:9742",
+	    "[::1]:9742", "localhost:80", "0.0.0.0:65535" };
+	static const struct { const char *value, *reason; } bad[] = {
+		{ "9742", "bad metrics_listen '9742': want HOST:PORT, such as "
+		    "127.0.0.1:9742" },
+		{ ":9742", "bad metrics_listen ':9742': want HOST:PORT, such "
+		    "as 127.0.0.1:9742" },
+		{ "::1:9742", "bad metrics_listen '::1:9742': want HOST:PORT, "
+		    "such as 127.0.0.1:9742" },
+		{ "tcp://127.0.0.1:9742", "bad metrics_listen "
+		    "'tcp://127.0.0.1:9742': want HOST:PORT, such as "
+		    "127.0.0.1:9742" },
+		{ "127.0.0.1:0", "bad metrics_listen '127.0.0.1:0': port must "
+		    "be a number from 1 to 65535" },
+		{ "127.0.0.1:http", "bad metrics_listen '127.0.0.1:http': port "
+		    "must be a number from 1 to 65535" },
+	};
+	struct halle_config	 cfg;
+	char			 path[PATH_MAX], err[1024];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		metrics_conf(path, sizeof(path), good[i]);
+		if (config_load(&cfg, path, err, sizeof(err)) == -1)
+			fail_msg("%s: %s", good[i], err);
+		assert_string_equal(cfg.metrics_listen, good[i]);
+		config_free(&cfg);
+		unlink(path);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		metrics_conf(path, sizeof(path), bad[i].value);
+		load_fails_path(path, 7, bad[i].reason);
+		unlink(path);
+	}
 }
 
 static void
@@ -534,6 +593,7 @@ main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_peer_bad_name),
 		cmocka_unit_test(test_peer_bad_key),
