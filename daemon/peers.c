@@ -16,6 +16,7 @@
 #include "sync.h"
 
 #define PEERS_TICK_MS		200
+#define PEERS_SILENT_MS		5000	/* in CONNECTING, for a peer that dials us */
 #define PEERS_PUMP_BUDGET	512	/* messages per socket per pump */
 #define PEERS_STRANGERS_LOGGED	64
 #define ZAP_ENDPOINT		"inproc://zeromq.zap.01"
@@ -401,12 +402,40 @@ on_socket(evutil_socket_t fd, short what, void *arg)
 	peers_pump(arg);
 }
 
+/*
+ * A peer that dials this node and went silent: the engine tries its HELLO
+ * again, but this node cannot reach it (it has no endpoint for it), so the
+ * link is down until the peer speaks again.
+ */
+static void
+forget_silent(struct peers *p, int64_t now)
+{
+	struct sync_peer_stats st;
+	size_t i;
+
+	for (i = 0; i < p->nlinks; i++) {
+		struct link *l = &p->links[i];
+
+		if (l->dealer != NULL || l->route_len == 0 ||
+		    sync_peer_stats(p->sync, (int)i, &st) == -1 ||
+		    st.state != SYNC_CONNECTING ||
+		    now - st.since_ms < PEERS_SILENT_MS)
+			continue;
+		log_info("peers: %s: silent, link down until it dials again",
+		    l->name);
+		l->route_len = 0;
+		sync_on_disconnect(p->sync, (int)i);
+	}
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct peers *p = arg;
+	int64_t now = monotonic_ms();
 
-	sync_on_tick(p->sync, monotonic_ms());
+	sync_on_tick(p->sync, now);
+	forget_silent(p, now);
 	peers_pump(p);
 }
 
