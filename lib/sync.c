@@ -32,6 +32,8 @@
 #define HELLO_RETRY_MS(s)	((s)->heartbeat_ms / 5)
 #define REFUSED_RETRY_MS(s)	((s)->heartbeat_ms * 12)
 #define SILENT_MS(s)		((s)->heartbeat_ms * 3)
+#define FLAP_WINDOW_MS		60000
+#define FLAP_CHANGES		6
 
 const char *
 sync_state_name(enum sync_peer_state state)
@@ -259,11 +261,42 @@ set_state(struct sync *s, int p, enum sync_peer_state state, const char *why)
 
 	if (peer->st.state == state)
 		return;
-	log_info("sync: peer %s: %s -> %s%s%s", peer->cfg.name,
-	    sync_state_name(peer->st.state), sync_state_name(state),
-	    *why ? ": " : "", why);
+	/*
+	 * Flapping is suppressed: past FLAP_CHANGES changes in a window of
+	 * FLAP_WINDOW_MS, one line says so and the changes go to debug
+	 * until a whole window passes quietly (sync_flap_settle).
+	 */
+	if (s->now - peer->flap_window_ms > FLAP_WINDOW_MS) {
+		peer->flap_window_ms = s->now;
+		peer->flap_changes = 0;
+	}
+	if (++peer->flap_changes > FLAP_CHANGES && !peer->flapping) {
+		peer->flapping = 1;
+		log_warnx("sync: peer %s is flapping (%u state changes within "
+		    "%d s): further changes are logged at debug level until "
+		    "it settles", peer->cfg.name, peer->flap_changes,
+		    FLAP_WINDOW_MS / 1000);
+	}
+	(peer->flapping ? log_debug : log_info)("sync: peer %s: %s -> %s%s%s",
+	    peer->cfg.name, sync_state_name(peer->st.state),
+	    sync_state_name(state), *why ? ": " : "", why);
 	peer->st.state = state;
 	peer->st.since_ms = s->now;
+}
+
+/* Ends a peer's flapping once a whole window passed without a change. */
+static void
+sync_flap_settle(struct sync *s, int p)
+{
+	struct sync_peer *peer = &s->peers[p];
+
+	if (!peer->flapping || s->now - peer->st.since_ms < FLAP_WINDOW_MS)
+		return;
+	peer->flapping = 0;
+	peer->flap_changes = 0;
+	peer->flap_window_ms = s->now;
+	log_info("sync: peer %s settled: %s for %d s", peer->cfg.name,
+	    sync_state_name(peer->st.state), FLAP_WINDOW_MS / 1000);
 }
 
 int
@@ -625,6 +658,8 @@ sync_on_tick(struct sync *s, int64_t now_ms)
 		for (p = 0; p < s->npeers; p++)
 			tick_peer(s, (int)p, heads);
 	free(heads);
+	for (p = 0; p < s->npeers; p++)
+		sync_flap_settle(s, (int)p);
 	sync_stream_pump(s);
 }
 

@@ -54,6 +54,9 @@ struct sync_peer {
 	int64_t			 last_hello_ms;
 	int64_t			 last_ping_ms;
 	struct sync_peer_stats	 st;
+	int64_t			 flap_window_ms;	/* start of the window */
+	unsigned		 flap_changes;	/* state changes in it */
+	int			 flapping;	/* changes logged at debug */
 	struct stream_in	*in;		/* one per origin slot */
 	struct stream_out	*out;
 };
