@@ -87,7 +87,7 @@ main(int argc, char *argv[])
 	open_node(&a, &cfg_a, dir, "commune-a");
 	open_node(&b, &cfg_b, dir, "commune-b");
 	t0 = bench_now_s();
-	if (bench_fill(&a, records) == -1)
+	if (bench_fill(&a, records, NULL) == -1)
 		return 1;
 	printf("source feed: %ld records written and signed in %.1f s\n",
 	    records, bench_now_s() - t0);

@@ -122,8 +122,36 @@ bench_limit_zmq(void)
 }
 
 struct fill_ctx {
-	long	 from, count;
+	long			 from, count;
+	const unsigned char	*sealed_to;
 };
+
+/* An order part of about 300 bytes once sealed, for one home node. */
+static int
+fill_order(struct node_txn *nt, long i, char *label,
+    const unsigned char *home)
+{
+	Halle__Order o = HALLE__ORDER__INIT;
+	Halle__OrderLine line = HALLE__ORDER_LINE__INIT, *lines[1] = { &line };
+	char id[16];
+
+	snprintf(id, sizeof(id), "or-%012lx", (unsigned long)i);
+	o.id = id;
+	o.version = 1;
+	o.distribution = "ds-000000000001";
+	o.basket = label;
+	o.mediator = "Espace France Services";
+	line.producer = "pr-000000000001";
+	line.sku = "PAIN-1KG";
+	line.quantity = 2;
+	line.price_cents = 450;
+	line.vat_bp = 550;
+	line.name = "Pain de campagne au levain";
+	o.lines = lines;
+	o.n_lines = 1;
+	return node_append_sealed(nt, HALLE__RECORD_KIND__RECORD_KIND_ORDER,
+	    &o.base, home);
+}
 
 /* A writes count producers: one record each, ~300-byte bodies. */
 static int
@@ -148,6 +176,11 @@ fill_op(struct node_txn *nt, void *arg)
 		p.town = town;
 		p.email = email;
 		p.phone = "+33 5 55 00 00 00";
+		if (ctx->sealed_to != NULL) {
+			if (fill_order(nt, i, farm, ctx->sealed_to) == -1)
+				return -1;
+			continue;
+		}
 		if (node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
 		    &p.base) == -1)
 			return -1;
@@ -177,13 +210,14 @@ bench_node_config(struct halle_config *cfg, const char *dir, const char *name,
 }
 
 int
-bench_fill(struct node *n, long count)
+bench_fill(struct node *n, long count, const unsigned char *sealed_to)
 {
 	struct halle_error err;
 	long i;
 
 	for (i = 0; i < count; i += 20000) {
-		struct fill_ctx f = { i, count - i < 20000 ? count - i : 20000 };
+		struct fill_ctx f = { i, count - i < 20000 ? count - i : 20000,
+		    sealed_to };
 
 		if (node_mutate(n, fill_op, &f, &err) == -1) {
 			fprintf(stderr, "fill: %s\n", err.message);

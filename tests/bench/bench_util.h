@@ -23,7 +23,12 @@ void	bench_print_limits(const char *dir, double *verify, double *puts,
 void	bench_node_config(struct halle_config *cfg, const char *dir,
 	    const char *name, const char *listen);
 
-/* Appends count Producer records (~300-byte bodies) to n's own feed. */
-int	bench_fill(struct node *n, long count);
+/*
+ * Appends count records of about 300 bytes to n's own feed: Producer
+ * records, which every node of the grouping applies to its views, or,
+ * when sealed_to is not NULL, order parts sealed to that node, which the
+ * other nodes store and relay without reading.
+ */
+int	bench_fill(struct node *n, long count, const unsigned char *sealed_to);
 
 #endif
