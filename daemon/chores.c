@@ -18,6 +18,9 @@ chores_run(evutil_socket_t fd, short what, void *arg)
 
 	if (!peers_writable(d->peers))
 		return;
+	if (svc_rule_pending(&d->node, &err) == -1)
+		log_warnx("chores: cannot rule on queued orders: %s",
+		    err.message);
 	if ((marked = svc_close_due(&d->node, &err)) == -1)
 		log_warnx("chores: cannot mark closed distributions: %s",
 		    err.message);

@@ -391,6 +391,7 @@ peers_pump(struct peers *p)
 		event_active(p->pump, EV_TIMEOUT, 0);
 	if (!p->writable && sync_own_feed_safe(p->sync)) {
 		p->writable = 1;
+		p->node->hold_rulings = 0;	/* chores rule what waited */
 		log_info("peers: this node's own feed is known to be whole: "
 		    "writes are open");
 	}
@@ -720,6 +721,7 @@ peers_start(struct peers **pp, struct event_base *base, struct node *n,
 	 * how far its feed goes (peers_pump latches writable).
 	 */
 	p->writable = own_feed_length(n) > 0;
+	n->hold_rulings = !p->writable;
 	log_info("peers: listening on %s, %zu peers, %zu groupings",
 	    cfg->listen, p->nlinks, p->ngroupings);
 	peers_pump(p);
@@ -751,6 +753,7 @@ peers_stop(struct peers **pp)
 	if (p->node->on_own_append_arg == p) {
 		p->node->on_own_append = NULL;
 		p->node->on_own_append_arg = NULL;
+		p->node->hold_rulings = 0;
 	}
 	if (p->tick != NULL)
 		event_free(p->tick);

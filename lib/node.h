@@ -36,6 +36,13 @@ struct node {
 	 */
 	void			 (*on_own_append)(void *arg);
 	void			*on_own_append_arg;
+	/*
+	 * Set while the node may not write to its own feed yet (it lost its
+	 * store and its peers have not told it how far its feed goes): the
+	 * producers' home then queues its rulings on incoming orders instead
+	 * of appending them (views_rule_queued rules them later).
+	 */
+	int			 hold_rulings;
 	int			 appended;	/* private to node.c */
 };
 

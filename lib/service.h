@@ -88,6 +88,13 @@ json_t	*svc_sheet(struct node *n, const char *producer, const char *date,
 int	svc_close_due(struct node *n, struct halle_error *err);
 
 /*
+ * Rules on the orders whose ruling waited while the node recovered its own
+ * feed (node.h, hold_rulings). 0, or -1 (err). The daemon calls it on its
+ * timer once the node may write.
+ */
+int	svc_rule_pending(struct node *n, struct halle_error *err);
+
+/*
  * The orders held, for the metrics: orders not cancelled and their lines
  * by the state the order route shows (pending, confirmed, refused), and
  * the cancelled orders. Scans every order. 0, or -1 with err filled.

@@ -962,3 +962,27 @@ svc_close_due(struct node *n, struct halle_error *err)
 		return -1;
 	return ctx.marked;
 }
+
+static int
+rule_pending_op(struct node_txn *nt, void *arg)
+{
+	return views_rule_queued(nt);
+}
+
+int
+svc_rule_pending(struct node *n, struct halle_error *err)
+{
+	struct store_txn t;
+	int queued = 0;
+
+	if (n->hold_rulings)
+		return 0;
+	/* Most of the time there is nothing queued: look before writing. */
+	if (read_begin(n, &t, err) == -1)
+		return -1;
+	views_index_scan(&t, "q:", has_key, &queued);
+	store_read_end(&t);
+	if (!queued)
+		return 0;
+	return node_mutate(n, rule_pending_op, NULL, err);
+}

@@ -473,7 +473,7 @@ apply_membership(struct node_txn *nt, const struct record *r, char which,
 }
 
 static int	rule_order(struct node_txn *, const Halle__Order *,
-		    const Halle__Distribution *, const unsigned char *);
+		    const Halle__Distribution *, const unsigned char *, int);
 
 struct rerule_ctx {
 	struct node_txn			*nt;
@@ -500,7 +500,7 @@ rerule_one(const void *k_, size_t klen, const void *val, size_t vlen,
 	snprintf(key, sizeof(key), "O:%s", id);
 	if ((o = VIEW_LOAD(ctx->nt->t, Order, order, key, market_node)) == NULL)
 		return 0;
-	rc = rule_order(ctx->nt, o, ctx->dist, market_node);
+	rc = rule_order(ctx->nt, o, ctx->dist, market_node, 1);
 	view_free(o);
 	return rc;
 }
@@ -540,54 +540,76 @@ apply_distribution(struct node_txn *nt, const struct record *r,
 	return views_index_scan(nt->t, prefix, rerule_one, &ctx);
 }
 
-/*
- * The home of each line's producer, compared with home: 1 when the line
- * belongs to that home's part. A line whose producer is not known here yet
- * belongs to no part.
- */
-static int
-line_of_home(struct store_txn *t, const Halle__OrderLine *l,
-    const unsigned char *home)
-{
-	unsigned char h[KEY_PUBLIC_LEN];
+struct parts {
+	Halle__Order	**list;
+	size_t		  n, cap;
+};
 
-	return producer_home(t, l->producer, h) == 0 &&
-	    memcmp(h, home, KEY_PUBLIC_LEN) == 0;
+static int
+collect_part(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct parts *ps = arg;
+	Halle__Order *o, **bigger;
+
+	if (vlen < KEY_PUBLIC_LEN || (o = halle__order__unpack(NULL,
+	    vlen - KEY_PUBLIC_LEN, (const uint8_t *)val + KEY_PUBLIC_LEN)) ==
+	    NULL)
+		return 0;
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap ? 2 * ps->cap : 4;
+		if ((bigger = realloc(ps->list, ps->cap * sizeof(*bigger))) ==
+		    NULL) {
+			view_free(o);
+			return -1;
+		}
+		ps->list = bigger;
+	}
+	ps->list[ps->n++] = o;
+	return 0;
 }
 
 /*
- * The order as this node knows it: the part just received merged into what
- * it held: the held lines of other homes, then the part's lines.
+ * The order as this node knows it, "O:<order>": the header of its newest
+ * part and the lines of every part held (each home's latest). It depends
+ * on nothing but the parts, whatever else this node knows yet.
  */
-static Halle__Order *
-merge_part(struct store_txn *t, const Halle__Order *held,
-    const Halle__Order *part, const unsigned char *home,
-    Halle__OrderLine ***lines_out)
+static int
+order_rebuild(struct store_txn *t, const char *order,
+    const unsigned char *origin)
 {
-	Halle__OrderLine **lines;
-	Halle__Order *merged;
-	size_t i, n = 0;
+	struct parts ps = { NULL, 0, 0 };
+	Halle__OrderLine **lines = NULL;
+	Halle__Order merged;
+	char key[KEY_MAX];
+	size_t i, j, n = 0, total = 0;
+	int rc = -1;
 
-	if ((merged = malloc(sizeof(*merged))) == NULL)
-		return NULL;
-	lines = calloc((held ? held->n_lines : 0) + part->n_lines + 1,
-	    sizeof(*lines));
-	if (lines == NULL) {
-		free(merged);
-		return NULL;
+	snprintf(key, sizeof(key), "Q:%s:", order);
+	if (store_scan(t, STORE_VIEWS, key, strlen(key), collect_part,
+	    &ps) == -1 || ps.n == 0)
+		goto done;
+	for (i = 0; i < ps.n; i++)
+		total += ps.list[i]->n_lines;
+	if ((lines = calloc(total + 1, sizeof(*lines))) == NULL)
+		goto done;
+	merged = *ps.list[0];
+	for (i = 0; i < ps.n; i++) {
+		if (ps.list[i]->version > merged.version)
+			merged = *ps.list[i];
+		for (j = 0; j < ps.list[i]->n_lines; j++)
+			lines[n++] = ps.list[i]->lines[j];
 	}
-	for (i = 0; held != NULL && i < held->n_lines; i++)
-		if (!line_of_home(t, held->lines[i], home))
-			lines[n++] = held->lines[i];
-	for (i = 0; i < part->n_lines; i++)
-		lines[n++] = part->lines[i];
-	*merged = *part;
-	if (held != NULL && held->version > merged->version)
-		merged->version = held->version;
-	merged->lines = lines;
-	merged->n_lines = n;
-	*lines_out = lines;
-	return merged;
+	merged.lines = lines;
+	merged.n_lines = n;
+	snprintf(key, sizeof(key), "O:%s", order);
+	rc = view_save(t, key, origin, &merged.base);
+done:
+	for (i = 0; i < ps.n; i++)
+		view_free(ps.list[i]);
+	free(ps.list);
+	free(lines);
+	return rc;
 }
 
 static int
@@ -596,13 +618,10 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 	unsigned char owner[KEY_PUBLIC_LEN];
 	const unsigned char *home = r->has_recipient ? r->recipient : r->origin;
 	char key[KEY_MAX], hex[KEY_HEX_LEN + 1];
-	Halle__OrderLine **lines = NULL;
 	Halle__Distribution *d;
-	Halle__Order *held, *merged;
-	const void *v;
-	size_t i, vlen;
-	uint64_t part_version = 0;
-	int rc = 0;
+	Halle__Order *held;
+	size_t i;
+	int rc;
 
 	if (!ids_valid(o->id, "or") ||
 	    (d = views_distribution(nt->t, o->distribution)) == NULL)
@@ -614,27 +633,17 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 	}
 	/* Each home's part has its own version: an older one changes nothing. */
 	hex_encode(hex, home, KEY_PUBLIC_LEN);
-	snprintf(key, sizeof(key), "v:%s:%s", o->id, hex);
-	if (store_get(nt->t, STORE_INDEX, key, strlen(key), &v, &vlen) == 0 &&
-	    vlen == sizeof(part_version))
-		memcpy(&part_version, v, sizeof(part_version));
-	if (part_version >= o->version) {
+	snprintf(key, sizeof(key), "Q:%s:%s", o->id, hex);
+	held = VIEW_LOAD(nt->t, Order, order, key, NULL);
+	if (held != NULL && held->version >= o->version) {
+		view_free(held);
 		view_free(d);
 		return 0;
 	}
-	part_version = o->version;
-	rc = index_put(nt->t, key, strlen(key), &part_version,
-	    sizeof(part_version));
-	snprintf(key, sizeof(key), "O:%s", o->id);
-	held = VIEW_LOAD(nt->t, Order, order, key, NULL);
-	merged = merge_part(nt->t, held, o, home, &lines);
-	if (merged == NULL) {
-		view_free(held);
-		view_free(d);
-		return -1;
-	}
+	view_free(held);
+	rc = view_save(nt->t, key, r->origin, &o->base);
 	if (rc == 0)
-		rc = view_save(nt->t, key, r->origin, &merged->base);
+		rc = order_rebuild(nt->t, o->id, r->origin);
 	snprintf(key, sizeof(key), "o:%s:%s", d->id, o->id);
 	if (rc == 0)
 		rc = index_put(nt->t, key, strlen(key), "", 0);
@@ -646,12 +655,32 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 	/* The producers' home rules on its part. */
 	if (rc == 0 && memcmp(home, nt->node->key.public_key,
 	    KEY_PUBLIC_LEN) == 0)
-		rc = rule_order(nt, o, d, r->origin);
-	free(lines);
-	free(merged);
-	view_free(held);
+		rc = rule_order(nt, o, d, r->origin, 0);
 	view_free(d);
 	return rc;
+}
+
+/* Adds (sign 1) or takes back (sign -1) what a ruling granted. */
+static int
+stock_add(struct store_txn *t, const Halle__Confirmation *c, int sign)
+{
+	const Halle__LineDecision *ld;
+	uint64_t taken;
+	size_t i;
+
+	for (i = 0; c != NULL && i < c->n_lines; i++) {
+		ld = c->lines[i];
+		if (ld->confirmed == 0)
+			continue;
+		taken = views_stock_taken(t, ld->producer, c->date, ld->sku);
+		if (sign > 0)
+			taken += ld->confirmed;
+		else
+			taken = taken > ld->confirmed ? taken - ld->confirmed : 0;
+		if (stock_set(t, ld->producer, c->date, ld->sku, taken) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static int
@@ -674,6 +703,16 @@ apply_confirmation(struct node_txn *nt, const struct record *r,
 	if (held != NULL && held->order_version > c->order_version) {
 		view_free(held);
 		return 0;
+	}
+	/*
+	 * The stock taken is the sum of this node's own rulings: a ruling
+	 * replaces the one before it, whether it was just made or comes back
+	 * from the peers after this node lost its store.
+	 */
+	if (memcmp(r->origin, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0 &&
+	    (stock_add(nt->t, held, -1) == -1 || stock_add(nt->t, c, 1) == -1)) {
+		view_free(held);
+		return -1;
 	}
 	view_free(held);
 	return view_save(nt->t, key, r->origin, &c->base);
@@ -770,46 +809,31 @@ views_apply(struct node_txn *nt, const struct record *r)
 
 /*
  * The authority's ruling. For the lines of the order whose producer this
- * node is home to: release what the previous ruling took, then grant each
- * line what the day's stock allows, first come first served, and append the
- * ruling as a Confirmation record.
+ * node is home to: each line is granted what the day's stock allows once
+ * the other orders' grants are counted (this order's own previous grant is
+ * not), first come first served; the ruling is appended, sealed to the
+ * market's node, and applying it moves the stock counters.
  */
-static int
-release_previous(struct node_txn *nt, const char *order, const char *date,
-    int *had)
+static const Halle__LineDecision *
+previous_grant(const Halle__Confirmation *prev, const char *producer,
+    const char *sku)
 {
-	Halle__Confirmation *prev;
-	char key[KEY_MAX];
 	size_t i;
-	uint64_t taken;
 
-	snprintf(key, sizeof(key), "C:%s:%s", order, nt->node->id_hex);
-	prev = VIEW_LOAD(nt->t, Confirmation, confirmation, key, NULL);
-	*had = prev != NULL;
-	for (i = 0; prev != NULL && i < prev->n_lines; i++) {
-		const Halle__LineDecision *ld = prev->lines[i];
-
-		if (ld->confirmed == 0)
-			continue;
-		taken = views_stock_taken(nt->t, ld->producer, date, ld->sku);
-		taken = taken > ld->confirmed ? taken - ld->confirmed : 0;
-		if (stock_set(nt->t, ld->producer, date, ld->sku, taken) == -1) {
-			view_free(prev);
-			return -1;
-		}
-	}
-	view_free(prev);
-	return 0;
+	for (i = 0; prev != NULL && i < prev->n_lines; i++)
+		if (strcmp(prev->lines[i]->producer, producer) == 0 &&
+		    strcmp(prev->lines[i]->sku, sku) == 0)
+			return prev->lines[i];
+	return NULL;
 }
 
 static void
 decide_line(struct node_txn *nt, const Halle__Order *o,
     const Halle__Distribution *d, const Halle__OrderLine *line,
-    Halle__LineDecision *ld, char *reason, size_t reason_len)
+    uint64_t taken, Halle__LineDecision *ld, char *reason, size_t reason_len)
 {
 	Halle__Catalogue *c = NULL;
 	Halle__Product *p;
-	uint64_t taken;
 
 	ld->producer = line->producer;
 	ld->sku = line->sku;
@@ -838,7 +862,6 @@ decide_line(struct node_txn *nt, const Halle__Order *o,
 		view_free(c);
 		return;
 	}
-	taken = views_stock_taken(nt->t, line->producer, d->date, line->sku);
 	ld->confirmed = stock_grant(p->limited, p->stock_per_day, taken,
 	    line->quantity);
 	if (ld->confirmed > 0)
@@ -853,19 +876,41 @@ decide_line(struct node_txn *nt, const Halle__Order *o,
 }
 
 static int
-rule_order(struct node_txn *nt, const Halle__Order *o,
-    const Halle__Distribution *d, const unsigned char *market_node)
+queue_key(char *key, size_t len, const char *order)
 {
-	Halle__Confirmation conf = HALLE__CONFIRMATION__INIT;
+	return snprintf(key, len, "q:%s", order);
+}
+
+/*
+ * force: rule even if this version was ruled on (a cancelled
+ * distribution); otherwise a version already ruled on, as when the parts
+ * come back after this node lost its store, is left as it was ruled.
+ */
+static int
+rule_order(struct node_txn *nt, const Halle__Order *o,
+    const Halle__Distribution *d, const unsigned char *market_node,
+    int force)
+{
+	Halle__Confirmation conf = HALLE__CONFIRMATION__INIT, *prev;
 	Halle__LineDecision *decisions, **ptrs;
+	const Halle__LineDecision *before;
 	unsigned char home[KEY_PUBLIC_LEN];
-	char (*reasons)[128];
+	char (*reasons)[128], key[KEY_MAX];
 	uint64_t taken;
 	size_t i, n = 0;
-	int had, rc = -1;
+	int rc = -1;
 
-	if (release_previous(nt, o->id, d->date, &had) == -1)
+	queue_key(key, sizeof(key), o->id);
+	if (nt->node->hold_rulings)	/* not while recovering its own feed */
+		return index_put(nt->t, key, strlen(key), "", 0);
+	if (store_del(nt->t, STORE_INDEX, key, strlen(key)) == -1)
 		return -1;
+	snprintf(key, sizeof(key), "C:%s:%s", o->id, nt->node->id_hex);
+	prev = VIEW_LOAD(nt->t, Confirmation, confirmation, key, NULL);
+	if (prev != NULL && prev->order_version >= o->version && !force) {
+		view_free(prev);
+		return 0;
+	}
 	decisions = calloc(o->n_lines + 1, sizeof(*decisions));
 	ptrs = calloc(o->n_lines + 1, sizeof(*ptrs));
 	reasons = calloc(o->n_lines + 1, sizeof(*reasons));
@@ -878,22 +923,23 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
 		    memcmp(home, nt->node->key.public_key, KEY_PUBLIC_LEN) != 0)
 			continue;
 		halle__line_decision__init(&decisions[n]);
-		decide_line(nt, o, d, line, &decisions[n], reasons[n],
-		    sizeof(reasons[n]));
 		taken = views_stock_taken(nt->t, line->producer, d->date,
 		    line->sku);
-		if (decisions[n].confirmed > 0 && stock_set(nt->t,
-		    line->producer, d->date, line->sku,
-		    taken + decisions[n].confirmed) == -1)
-			goto done;
+		if ((before = previous_grant(prev, line->producer,
+		    line->sku)) != NULL)
+			taken = taken > before->confirmed ?
+			    taken - before->confirmed : 0;
+		decide_line(nt, o, d, line, taken, &decisions[n], reasons[n],
+		    sizeof(reasons[n]));
 		ptrs[n] = &decisions[n];
 		n++;
 	}
 	rc = 0;
-	if (n == 0 && !had)
+	if (n == 0 && prev == NULL)
 		goto done;	/* none of this node's producers */
 	conf.order = o->id;
 	conf.order_version = o->version;
+	conf.date = d->date;
 	conf.lines = ptrs;
 	conf.n_lines = n;
 	/* The ruling is for the market's node alone (and this one). */
@@ -901,8 +947,65 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
 	    HALLE__RECORD_KIND__RECORD_KIND_CONFIRMATION, &conf.base,
 	    market_node);
 done:
+	view_free(prev);
 	free(decisions);
 	free(ptrs);
 	free(reasons);
+	return rc;
+}
+
+struct queued_ctx {
+	struct node_txn	*nt;
+	char		(*orders)[ID_MAX];
+	size_t		  n, cap;
+};
+
+static int
+collect_queued(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct queued_ctx *ctx = arg;
+	char (*bigger)[ID_MAX];
+
+	if (klen - 2 >= ID_MAX)
+		return 0;
+	if (ctx->n == ctx->cap) {
+		ctx->cap = ctx->cap ? 2 * ctx->cap : 16;
+		if ((bigger = realloc(ctx->orders, ctx->cap *
+		    sizeof(*bigger))) == NULL)
+			return -1;
+		ctx->orders = bigger;
+	}
+	memcpy(ctx->orders[ctx->n], (const char *)key + 2, klen - 2);
+	ctx->orders[ctx->n++][klen - 2] = '\0';
+	return 0;
+}
+
+int
+views_rule_queued(struct node_txn *nt)
+{
+	struct queued_ctx ctx = { nt, NULL, 0, 0 };
+	unsigned char market_node[KEY_PUBLIC_LEN];
+	Halle__Distribution *d;
+	Halle__Order *o;
+	char key[KEY_MAX];
+	size_t i;
+	int rc = 0;
+
+	/* Collected first: ruling deletes the keys being walked. */
+	if (views_index_scan(nt->t, "q:", collect_queued, &ctx) == -1) {
+		free(ctx.orders);
+		return -1;
+	}
+	for (i = 0; i < ctx.n && rc == 0; i++) {
+		snprintf(key, sizeof(key), "O:%s", ctx.orders[i]);
+		o = VIEW_LOAD(nt->t, Order, order, key, market_node);
+		d = o ? views_distribution(nt->t, o->distribution) : NULL;
+		if (o != NULL && d != NULL)
+			rc = rule_order(nt, o, d, market_node, 0);
+		view_free(d);
+		view_free(o);
+	}
+	free(ctx.orders);
 	return rc;
 }

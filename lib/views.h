@@ -11,15 +11,18 @@
  *   P:<producer>              Producer        K:<producer>   Catalogue
  *   M:<market>                Market          D:<distrib.>   Distribution
  *   I:<market>:<producer>     invitation      A:<m>:<p>      acceptance
- *   O:<order>                 Order           C:<order>:<authority hex>
- *                                                            Confirmation
+ *   Q:<order>:<home hex>      one home's part of an order (Order)
+ *   O:<order>                 Order: the parts held, merged
+ *   C:<order>:<authority hex> Confirmation
  * Secondary keys live in the index database:
  *
  *   n:<P|M>:<lowercase name>\0<id>         names
  *   m:<market>:<date>:<distribution>       a market's distributions
  *   o:<distribution>:<order>               a distribution's orders
  *   y:<producer>:<date>:<order>            orders touching a producer's day
- *   s:<producer>:<date>:<sku>              stock taken that day (u64)
+ *   s:<producer>:<date>:<sku>              stock taken that day (u64), the
+ *                                          sum of this node's own rulings
+ *   q:<order>                              a ruling this node owes
  *
  * The node that is home to a producer (the origin of its Producer record)
  * is the authority for its stock: when an order reaches it, it rules on the
@@ -98,6 +101,12 @@ uint64_t views_stock_taken(struct store_txn *t, const char *producer,
  */
 uint64_t stock_grant(int limited, uint64_t per_day, uint64_t taken,
 	    uint64_t requested);
+
+/*
+ * Rules on the orders whose ruling was queued while the node held its
+ * rulings (node.h). Runs in the caller's write transaction; 0 or -1.
+ */
+int	views_rule_queued(struct node_txn *nt);
 
 /* Calls fn for each key (with its value) of the index under prefix. */
 int	views_index_scan(struct store_txn *t, const char *prefix,

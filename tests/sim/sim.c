@@ -28,6 +28,38 @@
  *     messages per heartbeat, and a new record reaches every node that may
  *     see it within a heartbeat (live push).
  *
+ * Orders ride on the same faults. After an initial sync, producers (with
+ * a limited stock per day) get a home node, markets a node that reaches
+ * some homes and back; the markets' nodes invite, the homes accept, each
+ * market opens one distribution on the same date. During the active phase
+ * the markets' nodes place, change and cancel orders (a node that lost its
+ * store waits until sync_own_feed_safe, as for its other writes). Once
+ * converged:
+ *
+ *   - for each producer, date and product, what is confirmed (the home's
+ *     sheet, the home's stock counter, the markets' nodes' orders) never
+ *     exceeds the stock per day, and the three agree;
+ *   - no line of any order is pending at its market's node, and the home
+ *     of each line's producer shows the same version and ruling;
+ *   - an order the simulator was answered for is there as answered,
+ *     unless its market's node lost its store since;
+ *   - a node that is neither the market's nor a home of one of the
+ *     order's producers cannot read it (unknown_order);
+ *   - then, the nodes' clock moved past the close of orders: each market's
+ *     node marks its distribution closed, refuses orders, and once settled
+ *     every home's sheet says final.
+ *
+ * What a node that lost its store cannot get back (no other node held its
+ * feed) is not looked for; the rulings of a line whose market's node or
+ * home is the origin of a fork are not compared (its feed is frozen where
+ * the fork reached), nor are markets' totals, but no sheet may oversell.
+ *
+ * HALLE_SIM_ORDERS=0 leaves orders out (the seeds then run as before
+ * orders were simulated); HALLE_SIM_ORDERS=traffic keeps the orders but
+ * skips what is checked of them; HALLE_SIM_ORDERS=no-store-loss skips it
+ * only in seeds where a market's node or a producer's home lost its store
+ * (to run the rest while an orders' failure is being fixed).
+ *
  * Before the seeds, two pairs of nodes check refusals: a peer of another
  * protocol version, a peer whose key is not the configured one.
  *
@@ -48,7 +80,7 @@ add_event(struct sim *sim, enum event_kind kind, int64_t at, int a, int b,
 	ev = &sim->events[sim->nevents++];
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind;
-	ev->at = at;
+	ev->at = sim->t0 + at;		/* times are of the active phase */
 	ev->a = a;
 	ev->b = b;
 	ev->c = c;
@@ -120,6 +152,17 @@ plan(struct sim *sim)
 			add_event(sim, EV_FORK, rng_range(20000,
 			    ACTIVE_MS - 10000), c, a, b, 0, 0);
 	}
+	for (a = 0; sim->orders.on && a < sim->orders.nmarkets; a++) {
+		for (k = (int)rng_range(4, 10); k > 0; k--)
+			add_event(sim, EV_ORDER, rng_range(0, ACTIVE_MS - 1000),
+			    a, 0, 0, ORDER_PLACE, 0);
+		for (k = (int)rng_range(0, 4); k > 0; k--)
+			add_event(sim, EV_ORDER, rng_range(10000,
+			    ACTIVE_MS - 1000), a, 0, 0, ORDER_CHANGE, 0);
+		for (k = (int)rng_range(0, 2); k > 0; k--)
+			add_event(sim, EV_ORDER, rng_range(10000,
+			    ACTIVE_MS - 1000), a, 0, 0, ORDER_CANCEL, 0);
+	}
 	for (k = 0; k < 8; k++) {
 		/* Feed of c pushed by a (who may hold it) to b (who may not). */
 		random_link(sim, &a, &b);
@@ -135,7 +178,7 @@ plan(struct sim *sim)
 static int
 run_events(struct sim *sim)
 {
-	int e;
+	int e, i;
 
 	for (e = 0; e < sim->nevents; e++) {
 		struct event *ev = &sim->events[e];
@@ -148,6 +191,14 @@ run_events(struct sim *sim)
 			    sim->nodes[ev->a].recovering)
 				continue;	/* later, once it is back */
 			if (sim_write(sim, ev->a, ev->count) == -1)
+				return -1;
+			break;
+		case EV_ORDER:
+			i = sim->orders.markets[ev->a].node;
+			if (sim->nodes[i].sync == NULL ||
+			    sim->nodes[i].recovering)
+				continue;	/* later, once it is back */
+			if (sim_order_op(sim, ev->a, ev->count) == -1)
 				return -1;
 			break;
 		case EV_CUT:
@@ -190,8 +241,17 @@ sim_step(struct sim *sim, int active)
 		    sim_restart(sim, i) == -1)
 			return -1;
 		if (sim->nodes[i].recovering && sim->nodes[i].sync != NULL &&
-		    sync_own_feed_safe(sim->nodes[i].sync))
+		    sync_own_feed_safe(sim->nodes[i].sync)) {
+			struct halle_error err;
+
+			/* As halled's chores once the node may write. */
 			sim->nodes[i].recovering = 0;
+			sim->nodes[i].node.hold_rulings = 0;
+			if (svc_rule_pending(&sim->nodes[i].node, &err) == -1)
+				return sim_fail(sim, "%s: rule pending: %s",
+				    sim->nodes[i].name, err.message);
+			sim_drain(sim, i);
+		}
 	}
 	if (active && run_events(sim) == -1)
 		return -1;
@@ -208,10 +268,13 @@ sim_step(struct sim *sim, int active)
 		for (i = 0; i < sim->n; i++)
 			if (sim->nodes[i].sync != NULL) {
 				sync_on_tick(sim->nodes[i].sync, sim_clock());
+				sim_own_appended(sim, i);
 				sim_drain(sim, i);
 			}
 	return sim->failure[0] != '\0' ? -1 : 0;
 }
+
+static int	orders_mode = 2;	/* HALLE_SIM_ORDERS, see sim.h */
 
 static int
 run_seed(uint64_t seed, int verbose)
@@ -225,22 +288,28 @@ run_seed(uint64_t seed, int verbose)
 	sim.seed = seed;
 	sim.verbose = verbose;
 	rng_state = seed * 0x2545f4914f6cdd1dULL + 1;
-	sim_now = 0;
+	sim_now = sim_clock_skip = 0;
 	snprintf(sim.root, sizeof(sim.root), "%s/halle-sim-XXXXXX",
 	    tmp ? tmp : "/tmp");
 	if (mkdtemp(sim.root) == NULL) {
 		fprintf(stderr, "sim: mkdtemp: %s\n", strerror(errno));
 		return -1;
 	}
+	sim.orders_mode = orders_mode;
 	if (sim_setup(&sim) == -1)
 		goto done;
+	if (sim.orders_mode && sim_orders_setup(&sim) == -1)
+		goto done;
+	sim.t0 = sim_now;
 	plan(&sim);
 	if (verbose)
 		printf("seed %llu: %d nodes, %s, %d groupings, loss %.2f, "
-		    "dup %.2f, %d events\n", (unsigned long long)seed, sim.n,
-		    sim.topology, sim.ngroupings, sim.loss, sim.dup,
-		    sim.nevents);
-	for (sim_now = 0; sim_now < ACTIVE_MS; sim_now += STEP_MS)
+		    "dup %.2f, %d events, %d producers, %d markets%s\n",
+		    (unsigned long long)seed, sim.n, sim.topology,
+		    sim.ngroupings, sim.loss, sim.dup, sim.nevents,
+		    sim.orders.nproducers, sim.orders.nmarkets,
+		    sim.orders_mode && !sim.orders.on ? " (none selling)" : "");
+	for (; sim_now < sim.t0 + ACTIVE_MS; sim_now += STEP_MS)
 		if (sim_step(&sim, 1) == -1)
 			goto done;
 	sim_heal(&sim);
@@ -253,13 +322,15 @@ run_seed(uint64_t seed, int verbose)
 			goto done;
 		if (rc == 0)
 			break;
-		if (sim_now > ACTIVE_MS + HEAL_LIMIT_MS) {
+		if (sim_now > sim.t0 + ACTIVE_MS + HEAL_LIMIT_MS) {
 			rc = sim_fail(&sim, "no convergence %d s after healing: %s",
 			    HEAL_LIMIT_MS / 1000, why);
 			goto done;
 		}
 	}
 	rc = -1;
+	if (sim_orders_check(&sim) == -1 || sim_orders_close(&sim) == -1)
+		goto done;
 	if (sim.fork_origin < 0 && (sim_quiet_traffic(&sim) == -1 ||
 	    sim_live_push(&sim) == -1))
 		goto done;
@@ -275,6 +346,19 @@ run_seed(uint64_t seed, int verbose)
 		    (unsigned long long)sim.tamper_tries,
 		    (unsigned long long)sim.forks,
 		    (unsigned long long)sim.foreign);
+	if (verbose && sim.orders.on)
+		printf("seed %llu: orders placed %llu, changed %llu, cancelled "
+		    "%llu, refused after store loss %llu; lines confirmed "
+		    "%llu, in part %llu, refused %llu, behind a fork %llu\n",
+		    (unsigned long long)seed,
+		    (unsigned long long)sim.orders.placed,
+		    (unsigned long long)sim.orders.changed,
+		    (unsigned long long)sim.orders.cancelled,
+		    (unsigned long long)sim.orders.skipped,
+		    (unsigned long long)sim.orders.confirmed,
+		    (unsigned long long)sim.orders.partial,
+		    (unsigned long long)sim.orders.refused,
+		    (unsigned long long)sim.orders.unchecked);
 done:
 	if (rc != 0) {
 		fprintf(stderr, "sim: seed %llu FAILED at t=%lld ms "
@@ -315,7 +399,7 @@ refusal_check(int wrong_key)
 
 	memset(&sim, 0, sizeof(sim));
 	rng_state = 42;
-	sim_now = 0;
+	sim_now = sim_clock_skip = 0;
 	snprintf(sim.root, sizeof(sim.root), "%s/halle-sim-XXXXXX",
 	    tmp ? tmp : "/tmp");
 	if (mkdtemp(sim.root) == NULL)
@@ -355,7 +439,10 @@ usage(void)
 	fprintf(stderr, "usage: sim [--seed FIRST] [--seeds COUNT] [-v]\n"
 	    "  --seed N alone replays seed N; --seeds N runs seeds 1..N "
 	    "(30 by default),\n  from FIRST when given; -v tells what "
-	    "happens, -v -v logs too\n");
+	    "happens, -v -v logs too\n"
+	    "  HALLE_SIM_ORDERS=0 leaves orders out, =traffic does not "
+	    "check them,\n  =no-store-loss does not after a home's or "
+	    "market's node lost its store\n");
 	exit(2);
 }
 
@@ -364,6 +451,7 @@ main(int argc, char **argv)
 {
 	uint64_t first = 1, count = 0, s;
 	int i, verbose = 0, failed = 0, one = 0;
+	const char *env;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
@@ -378,6 +466,15 @@ main(int argc, char **argv)
 	}
 	if (count == 0)
 		count = one ? 1 : 30;
+	if ((env = getenv("HALLE_SIM_ORDERS")) != NULL)
+		orders_mode = strcmp(env, "0") == 0 ? 0 :
+		    strcmp(env, "traffic") == 0 ? 1 :
+		    strcmp(env, "no-store-loss") == 0 ? 3 : 2;
+	if (orders_mode != 2)
+		fprintf(stderr, "sim: HALLE_SIM_ORDERS=%s: orders %s\n", env,
+		    orders_mode == 0 ? "left out" : orders_mode == 1 ?
+		    "not checked" : "not checked after a home or market "
+		    "node lost its store");
 	log_init(verbose > 1 ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR, "sim");
 	if (refusal_check(0) != 0 || refusal_check(1) != 0)
 		failed++;

@@ -5,6 +5,10 @@
  *   sim_world.c  the PRNG, the clock, the nodes: setup, writes, crashes
  *   sim_net.c    the network: queue, faults, adversaries, delivery
  *   sim_check.c  what must hold once the faults are healed
+ *
+ * Orders (producers, markets, a distribution day, orders placed, changed
+ * and cancelled during the faults) live in sim_world.c (setup and
+ * operations) and sim_check.c (what must hold of them).
  */
 #ifndef HALLE_SIM_H
 #define HALLE_SIM_H
@@ -28,7 +32,9 @@
 #include "node.h"
 #include "peer.pb-c.h"
 #include "record.h"
+#include "service.h"
 #include "sync.h"
+#include "views.h"
 
 #define MAX_NODES	7
 #define MAX_EVENTS	256
@@ -38,10 +44,20 @@
 #define ACTIVE_MS	60000
 #define HEAL_LIMIT_MS	600000
 #define QUIET_BEATS	5
-#define EPOCH_MS	1764000000000LL
+#define EPOCH_MS	1764000000000LL	/* 2025-11-24T16:00:00Z */
+#define SETTLE_LIMIT_MS	120000	/* one step of the orders' setup */
+
+#define MAX_PRODUCERS	4
+#define MAX_SKUS	3
+#define MAX_MARKETS	4
+#define MAX_ORDERS	96
+#define ORDER_DATE	"2025-11-27"	/* orders close 36 h before, */
+#define ORDER_FROM	"16:00"		/* long after the last step */
+#define ORDER_TO	"19:00"
 
 extern uint64_t	rng_state;	/* the seed's PRNG (splitmix64) */
 extern int64_t	sim_now;	/* virtual milliseconds since start */
+extern int64_t	sim_clock_skip;	/* how far the nodes' clock is ahead */
 
 struct sim_node {
 	char			 dir[PATH_MAX];
@@ -62,6 +78,8 @@ struct sim_node {
 	int			 wipe;		/* lose the store at restart */
 	int			 recovering;	/* no writes until safe */
 	int			 wrong_keys;	/* misconfigured peer keys */
+	int			 wiped;		/* lost its store at least once */
+	int			 own_dirty;	/* appended while ingesting */
 };
 
 struct sim_msg {
@@ -74,7 +92,10 @@ struct sim_msg {
 };
 
 enum event_kind { EV_WRITE, EV_CUT, EV_CRASH, EV_DISK_LOSS, EV_TAMPER,
-	EV_FORK, EV_FOREIGN, EV_GARBAGE };
+	EV_FORK, EV_FOREIGN, EV_GARBAGE, EV_ORDER };
+
+/* What an EV_ORDER does (its count). */
+enum order_op { ORDER_PLACE, ORDER_CHANGE, ORDER_CANCEL };
 
 struct event {
 	enum event_kind	 kind;
@@ -91,6 +112,44 @@ struct poison {
 	uint64_t	 seq;
 	uint8_t		*bytes;
 	size_t		 len;
+};
+
+/* A producer of the orders' world: its home node and its catalogue. */
+struct sim_producer {
+	int		 home;
+	char		 id[32];
+	int		 nskus;
+	char		 sku[MAX_SKUS][16];
+	uint64_t	 stock[MAX_SKUS];	/* stock_per_day */
+};
+
+/* A market at node `node`, its distribution, the producers selling there. */
+struct sim_market {
+	int		 node;
+	char		 id[32];
+	char		 dist[32];
+	int		 sells[MAX_PRODUCERS];	/* invited and accepted */
+};
+
+/* An order as the simulator placed it (what its market node answered). */
+struct sim_order {
+	int		 market;
+	char		 id[32];
+	uint64_t	 version;	/* of the last answer */
+	int		 cancelled;
+	int		 wiped_since;	/* its market node lost its store since */
+	uint32_t	 readers;	/* nodes that may open it: market, homes */
+};
+
+struct sim_orders {
+	int		 on;		/* the seed has an orders' world */
+	int		 nproducers, nmarkets, norders;
+	struct sim_producer producers[MAX_PRODUCERS];
+	struct sim_market markets[MAX_MARKETS];
+	struct sim_order orders[MAX_ORDERS];
+	uint64_t	 placed, changed, cancelled, skipped;
+	uint64_t	 confirmed, partial, refused;	/* lines, at the end */
+	uint64_t	 unchecked;	/* lines behind a forked feed */
 };
 
 struct sim {
@@ -120,6 +179,10 @@ struct sim {
 	uint64_t	 tampered, forks, foreign;	/* effective ones */
 	uint64_t	 tamper_tries;
 	const char	*topology;
+	int64_t		 t0;		/* start of the active phase */
+	/* 0 none, 1 traffic only, 2 checked, 3 unless a store was lost */
+	int		 orders_mode;
+	struct sim_orders orders;
 	char		 failure[512];
 };
 
@@ -132,7 +195,7 @@ struct sim {
 uint64_t rng_next(void);
 int64_t	rng_range(int64_t lo, int64_t hi);	/* uniform in [lo, hi] */
 int	rng_chance(double p);			/* 1 with probability p */
-int64_t	sim_clock(void);			/* the nodes' clock (ms) */
+int64_t	sim_clock(void);			/* the engines' clock (ms) */
 /* Notes the seed's first failure; returns -1. */
 int	sim_fail(struct sim *sim, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -154,6 +217,21 @@ int	sim_head(struct sim *sim, int v, int x, struct feed_head *h);
 int	sim_feed_frozen(struct sim *sim, int v, int x);
 /* The rejected count of node to's engine for its peer from. */
 uint64_t sim_rejected(struct sim *sim, int to, int from);
+/* Node i's engine pushes what its node appended while ingesting. */
+void	sim_own_appended(struct sim *sim, int i);
+/*
+ * Steps (no events) until every feed is where it belongs: 0, or -1 when
+ * it takes longer than SETTLE_LIMIT_MS (failure noted).
+ */
+int	sim_settle(struct sim *sim, const char *what);
+/*
+ * The orders' world, after the initial sync: producers with limited stock,
+ * markets, invitations, acceptances, one distribution per market on
+ * ORDER_DATE. Leaves sim->orders.on 0 when no market reaches a producer.
+ */
+int	sim_orders_setup(struct sim *sim);
+/* Places, changes or cancels an order at market m (op: enum order_op). */
+int	sim_order_op(struct sim *sim, int m, int op);
 /* Closes everything; removes the stores unless keep. */
 void	sim_teardown(struct sim *sim, int keep);
 
@@ -168,6 +246,8 @@ void	sim_cut(struct sim *sim, int a, int b, int64_t duration);
 void	sim_heal(struct sim *sim);
 
 /* sim_check.c */
+/* reach[v]: the feed of x can reach node v (see sim_check.c). */
+void	sim_reachable(struct sim *sim, int x, int *reach);
 /* 0 converged, 1 not yet (why says where), -1 a violation. */
 int	sim_converged(struct sim *sim, char *why, size_t whylen);
 /* Feeds verify, no poison stored, forks frozen with their proof. */
@@ -176,6 +256,18 @@ int	sim_final_checks(struct sim *sim);
 int	sim_quiet_traffic(struct sim *sim);
 /* No lag anywhere, and a new record is everywhere within a heartbeat. */
 int	sim_live_push(struct sim *sim);
+/*
+ * Once converged: no stock oversold (home's sheet and counter, markets'
+ * orders), no line pending, market and home agree on every ruling, no
+ * third node reads an order.
+ */
+int	sim_orders_check(struct sim *sim);
+/*
+ * Then the nodes' clock passes the order windows' close: each market's
+ * node marks its distribution closed (svc_close_due), orders are refused,
+ * and once settled every home's sheet is final.
+ */
+int	sim_orders_close(struct sim *sim);
 
 /* sim.c */
 /* One STEP_MS of virtual time: restarts, events, deliveries, ticks. */

@@ -1,5 +1,6 @@
 /*
- * sim_check: what must hold once every fault is healed (see sim.c).
+ * sim_check: what must hold once every fault is healed (see sim.c), of the
+ * feeds and of the orders.
  */
 #include "sim.h"
 
@@ -14,8 +15,8 @@ struct verify_ctx {
  * peer w when one grouping of v's has both x and w as members (v knows
  * only its own groupings).
  */
-static void
-reachable(struct sim *sim, int x, int *reach)
+void
+sim_reachable(struct sim *sim, int x, int *reach)
 {
 	int stack[MAX_NODES], top = 0, v, w;
 
@@ -47,7 +48,7 @@ sim_converged(struct sim *sim, char *why, size_t whylen)
 	for (x = 0; x < sim->n; x++) {
 		if (sim_head(sim, x, x, &own) == -1)
 			return sim_fail(sim, "cannot read %s", sim->nodes[x].name);
-		reachable(sim, x, reach);
+		sim_reachable(sim, x, reach);
 		for (v = 0; v < sim->n; v++) {
 			if (sim_head(sim, v, x, &h) == -1)
 				return sim_fail(sim, "cannot read %s",
@@ -239,4 +240,439 @@ sim_live_push(struct sim *sim)
 			return -1;
 	}
 	return rc;
+}
+
+/* Orders */
+
+static int	orders_unchecked(struct sim *);
+
+static int
+svc_failed_check(struct sim *sim, int i, const char *what,
+    struct halle_error *err)
+{
+	return sim_fail(sim, "%s: %s: %d %s: %s", sim->nodes[i].name, what,
+	    err->status, err->code ? err->code : "?", err->message);
+}
+
+static int
+producer_index(struct sim *sim, const char *id)
+{
+	int k;
+
+	for (k = 0; id != NULL && k < sim->orders.nproducers; k++)
+		if (strcmp(sim->orders.producers[k].id, id) == 0)
+			return k;
+	return -1;
+}
+
+static int
+sku_index(const struct sim_producer *p, const char *sku)
+{
+	int s;
+
+	for (s = 0; sku != NULL && s < p->nskus; s++)
+		if (strcmp(p->sku[s], sku) == 0)
+			return s;
+	return -1;
+}
+
+static json_t *
+find_line(json_t *order, const char *producer, const char *sku)
+{
+	json_t *l;
+	size_t i;
+
+	json_array_foreach(json_object_get(order, "lines"), i, l)
+		if (strcmp(json_string_value(json_object_get(l, "producer")),
+		    producer) == 0 &&
+		    strcmp(json_string_value(json_object_get(l, "sku")),
+		    sku) == 0)
+			return l;
+	return NULL;
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static json_int_t
+jint(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+/* What a failure should say of the market's node and the home. */
+static const char *
+roles(struct sim *sim, int market, int home)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s", market == home ?
+	    " (the market's node is the home)" : "",
+	    sim->nodes[market].wiped ? "; the market's node lost its store" :
+	    "", market != home && sim->nodes[home].wiped ?
+	    "; the home lost its store" : "",
+	    sim->nodes[market].recovering ? "; the market's node is still "
+	    "recovering" : "", market != home && sim->nodes[home].recovering ?
+	    "; the home is still recovering" : "");
+	return buf;
+}
+
+/*
+ * (2) none of its lines pending at its market's node; (3) the home of each
+ * line's producer shows the same version, cancellation and ruling.
+ * Adds what is confirmed to sum.
+ */
+static int
+check_order(struct sim *sim, int m, json_t *oj,
+    uint64_t sum[MAX_PRODUCERS][MAX_SKUS])
+{
+	struct sim_orders *o = &sim->orders;
+	const char *id = jstr(oj, "id"), *mname;
+	struct halle_error err;
+	json_t *l, *hj, *hl;
+	size_t i;
+	int k, s, home;
+
+	mname = sim->nodes[o->markets[m].node].name;
+	json_array_foreach(json_object_get(oj, "lines"), i, l) {
+		const char *producer = jstr(l, "producer"), *sku = jstr(l, "sku");
+		json_int_t confirmed = jint(l, "confirmed");
+
+		if ((k = producer_index(sim, producer)) == -1 ||
+		    (s = sku_index(&o->producers[k], sku)) == -1)
+			return sim_fail(sim, "%s: order %s has a line of %s %s "
+			    "the simulator never ordered", mname, id, producer,
+			    sku);
+		if (!json_is_true(json_object_get(oj, "cancelled"))) {
+			sum[k][s] += (uint64_t)confirmed;
+			if (confirmed == jint(l, "quantity"))
+				o->confirmed++;
+			else if (confirmed == 0)
+				o->refused++;
+			else
+				o->partial++;
+		}
+		home = o->producers[k].home;
+		if (sim->fork_origin == home ||
+		    sim->fork_origin == o->markets[m].node) {
+			/* Frozen where forked: what is behind may not pass. */
+			o->unchecked++;
+			continue;
+		}
+		memset(&err, 0, sizeof(err));
+		if ((hj = svc_order_show(&sim->nodes[home].node, id,
+		    &err)) == NULL)
+			return sim_fail(sim, "%s, home of %s, cannot show order "
+			    "%s of %s: %s", sim->nodes[home].name, producer, id,
+			    mname, err.message);
+		hl = find_line(hj, producer, sku);
+		if (strcmp(jstr(l, "state"), "pending") == 0) {
+			sim_fail(sim, "%s: order %s (version %lld%s): %s x%lld "
+			    "of %s still pending once connected; its home %s "
+			    "has version %lld: %s %lld%s", mname, id,
+			    (long long)jint(oj, "version"),
+			    json_is_true(json_object_get(oj, "cancelled")) ?
+			    ", cancelled" : "", sku, (long long)jint(l,
+			    "quantity"), producer,
+			    sim->nodes[home].name,
+			    (long long)jint(hj, "version"),
+			    hl ? jstr(hl, "state") : "no line",
+			    hl ? (long long)jint(hl, "confirmed") : 0LL,
+			    roles(sim, o->markets[m].node, home));
+			json_decref(hj);
+			return -1;
+		}
+		if (jint(hj, "version") != jint(oj, "version") ||
+		    json_is_true(json_object_get(hj, "cancelled")) !=
+		    json_is_true(json_object_get(oj, "cancelled")) ||
+		    hl == NULL || confirmed != jint(hl, "confirmed") ||
+		    strcmp(jstr(l, "state"), jstr(hl, "state")) != 0) {
+			sim_fail(sim, "order %s, %s of %s: %s (market) has "
+			    "version %lld%s, %s %lld; %s (home) has version "
+			    "%lld%s, %s %lld%s", id, sku, producer, mname,
+			    (long long)jint(oj, "version"),
+			    json_is_true(json_object_get(oj, "cancelled")) ?
+			    " cancelled" : "", jstr(l, "state"),
+			    (long long)confirmed, sim->nodes[home].name,
+			    (long long)jint(hj, "version"),
+			    json_is_true(json_object_get(hj, "cancelled")) ?
+			    " cancelled" : "", hl ? jstr(hl, "state") : "no line",
+			    hl ? (long long)jint(hl, "confirmed") : 0LL,
+			    roles(sim, o->markets[m].node, home));
+			json_decref(hj);
+			return -1;
+		}
+		json_decref(hj);
+	}
+	return 0;
+}
+
+/* (1) home's sheet, home's counter and the markets' orders within stock. */
+static int
+check_stock(struct sim *sim, uint64_t market_sum[MAX_PRODUCERS][MAX_SKUS])
+{
+	struct sim_orders *o = &sim->orders;
+	uint64_t sheet[MAX_SKUS], taken;
+	struct halle_error err;
+	struct store_txn t;
+	json_t *sj, *mj, *pj;
+	size_t i, j;
+	int k, s, m, forked;
+
+	for (k = 0; k < o->nproducers; k++) {
+		struct sim_producer *p = &o->producers[k];
+		struct sim_node *home = &sim->nodes[p->home];
+
+		/* A feed frozen by a fork may hold rulings back. */
+		forked = sim->fork_origin == p->home;
+		for (m = 0; m < o->nmarkets; m++)
+			forked |= sim->fork_origin == o->markets[m].node;
+
+		memset(&err, 0, sizeof(err));
+		memset(sheet, 0, sizeof(sheet));
+		if ((sj = svc_sheet(&home->node, p->id, ORDER_DATE, &err)) ==
+		    NULL) {
+			/* Lost with the store: no other node held a copy. */
+			if (home->wiped && err.status == 404)
+				continue;
+			return sim_fail(sim, "%s: no sheet for %s: %s",
+			    home->name, p->id, err.message);
+		}
+		json_array_foreach(json_object_get(sj, "markets"), i, mj)
+			json_array_foreach(json_object_get(mj, "products"), j,
+			    pj)
+				if ((s = sku_index(p, jstr(pj, "sku"))) >= 0)
+					sheet[s] += (uint64_t)jint(pj,
+					    "quantity");
+		json_decref(sj);
+		for (s = 0; s < p->nskus; s++) {
+			if (store_read_begin(home->node.store, &t) == -1)
+				return sim_fail(sim, "cannot read %s",
+				    home->name);
+			taken = views_stock_taken(&t, p->id, ORDER_DATE,
+			    p->sku[s]);
+			store_read_end(&t);
+			if (sheet[s] > p->stock[s] || taken > p->stock[s] ||
+			    market_sum[k][s] > p->stock[s])
+				return sim_fail(sim, "%s of %s (home %s) oversold "
+				    "on %s: %llu per day; confirmed %llu on the "
+				    "home's sheet, %llu by its counter, %llu at "
+				    "the markets' nodes", p->sku[s], p->id,
+				    home->name, ORDER_DATE,
+				    (unsigned long long)p->stock[s],
+				    (unsigned long long)sheet[s],
+				    (unsigned long long)taken,
+				    (unsigned long long)market_sum[k][s]);
+			if (taken != sheet[s] || (!forked && sheet[s] !=
+			    market_sum[k][s]))
+				return sim_fail(sim, "%s of %s (home %s): "
+				    "confirmed %llu on the home's sheet, %llu by "
+				    "its counter, %llu at the markets' nodes",
+				    p->sku[s], p->id, home->name,
+				    (unsigned long long)sheet[s],
+				    (unsigned long long)taken,
+				    (unsigned long long)market_sum[k][s]);
+		}
+	}
+	return 0;
+}
+
+int
+sim_orders_check(struct sim *sim)
+{
+	struct sim_orders *o = &sim->orders;
+	uint64_t sum[MAX_PRODUCERS][MAX_SKUS];
+	struct halle_error err;
+	json_t *list, *oj, *found[MAX_ORDERS];
+	size_t i;
+	int m, k, v, rc = -1;
+
+	if (orders_unchecked(sim))
+		return 0;
+	memset(sum, 0, sizeof(sum));
+	memset(found, 0, sizeof(found));
+	o->confirmed = o->partial = o->refused = 0;
+	for (m = 0; m < o->nmarkets; m++) {
+		struct sim_node *mn = &sim->nodes[o->markets[m].node];
+
+		memset(&err, 0, sizeof(err));
+		if ((list = svc_order_list(&mn->node, o->markets[m].dist,
+		    &err)) == NULL) {
+			if (mn->wiped && err.code != NULL &&
+			    strcmp(err.code, "unknown_distribution") == 0)
+				continue;	/* lost with the store: no copy */
+			return sim_fail(sim, "%s: cannot list the orders of %s: "
+			    "%s", mn->name, o->markets[m].dist, err.message);
+		}
+		json_array_foreach(list, i, oj) {
+			for (k = 0; k < o->norders; k++)
+				if (strcmp(o->orders[k].id, jstr(oj, "id")) == 0)
+					break;
+			if (k == o->norders || o->orders[k].market != m) {
+				sim_fail(sim, "%s: order %s is none the "
+				    "simulator placed there", mn->name,
+				    jstr(oj, "id"));
+				json_decref(list);
+				goto done;
+			}
+			found[k] = json_incref(oj);
+			if (check_order(sim, m, oj, sum) == -1) {
+				json_decref(list);
+				goto done;
+			}
+		}
+		json_decref(list);
+	}
+	/* What a market's node answered stays, unless it lost its store. */
+	for (k = 0; k < o->norders; k++) {
+		struct sim_order *so = &o->orders[k];
+
+		if (so->wiped_since)
+			continue;
+		if (found[k] == NULL ||
+		    (uint64_t)jint(found[k], "version") != so->version ||
+		    json_is_true(json_object_get(found[k], "cancelled")) !=
+		    so->cancelled) {
+			sim_fail(sim, "%s: order %s answered at version %llu%s "
+			    "is %s", sim->nodes[o->markets[so->market].node].name,
+			    so->id, (unsigned long long)so->version,
+			    so->cancelled ? " (cancelled)" : "",
+			    found[k] ? "at another version" : "gone");
+			goto done;
+		}
+	}
+	if (check_stock(sim, sum) == -1)
+		goto done;
+	/* (4) Sealed: a node neither the market's nor a home cannot read it. */
+	for (k = 0; k < o->norders; k++)
+		for (v = 0; v < sim->n; v++) {
+			if (o->orders[k].readers & (1u << v))
+				continue;
+			memset(&err, 0, sizeof(err));
+			oj = svc_order_show(&sim->nodes[v].node,
+			    o->orders[k].id, &err);
+			if (oj != NULL || err.code == NULL ||
+			    strcmp(err.code, "unknown_order") != 0) {
+				sim_fail(sim, "%s, neither the market's node nor "
+				    "a home of its producers, %s order %s",
+				    sim->nodes[v].name, oj ? "reads" :
+				    "fails on", o->orders[k].id);
+				json_decref(oj);
+				goto done;
+			}
+		}
+	rc = 0;
+done:
+	for (k = 0; k < o->norders; k++)
+		json_decref(found[k]);
+	return rc;
+}
+
+/* 1 when the checks of orders skip this seed (see HALLE_SIM_ORDERS). */
+static int
+orders_unchecked(struct sim *sim)
+{
+	struct sim_orders *o = &sim->orders;
+	int k;
+
+	if (!o->on || sim->orders_mode < 2)
+		return 1;
+	if (sim->orders_mode != 3)
+		return 0;
+	for (k = 0; k < o->nproducers; k++)
+		if (sim->nodes[o->producers[k].home].wiped)
+			return 1;
+	for (k = 0; k < o->nmarkets; k++)
+		if (sim->nodes[o->markets[k].node].wiped)
+			return 1;
+	return 0;
+}
+
+int
+sim_orders_close(struct sim *sim)
+{
+	struct sim_orders *o = &sim->orders;
+	struct halle_error err;
+	json_t *req, *ans, *sj, *mj;
+	size_t i;
+	int m, k, marked;
+
+	if (orders_unchecked(sim))
+		return 0;
+	/* Past the close (36 h before the day's start), a day later. */
+	sim_clock_skip = 2 * 86400 * 1000LL;
+	for (m = 0; m < o->nmarkets; m++) {
+		struct sim_market *mk = &o->markets[m];
+		struct sim_node *mn = &sim->nodes[mk->node];
+
+		memset(&err, 0, sizeof(err));
+		if ((ans = svc_distribution_show(&mn->node, mk->dist,
+		    &err)) == NULL) {
+			if (mn->wiped && err.status == 404)
+				continue;	/* lost with the store */
+			return svc_failed_check(sim, mk->node,
+			    "showing the distribution", &err);
+		}
+		json_decref(ans);
+		if ((marked = svc_close_due(&mn->node, &err)) != 1)
+			return marked == -1 ? svc_failed_check(sim, mk->node,
+			    "closing due distributions", &err) :
+			    sim_fail(sim, "%s: closing due distributions marked "
+			    "%d, not its 1", mn->name, marked);
+		sim_own_appended(sim, mk->node);
+		for (k = 0; k < o->nproducers && !mk->sells[k]; k++)
+			;
+		if (k == o->nproducers)
+			continue;
+		req = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}]}",
+		    "distribution", mk->dist, "basket", "en retard", "lines",
+		    "producer", o->producers[k].id, "sku",
+		    o->producers[k].sku[0], "quantity", 1);
+		ans = svc_order_place(&mn->node, req, &err);
+		json_decref(req);
+		if (ans != NULL || err.code == NULL ||
+		    strcmp(err.code, "order_window_closed") != 0) {
+			json_decref(ans);
+			return sim_fail(sim, "%s: an order placed after the close "
+			    "is not refused as order_window_closed (%s)",
+			    mn->name, ans ? "placed" : err.code);
+		}
+	}
+	if (sim_settle(sim, "closing the distributions") == -1)
+		return -1;
+	for (k = 0; k < o->nproducers; k++) {
+		struct sim_producer *p = &o->producers[k];
+		struct sim_node *home = &sim->nodes[p->home];
+
+		if ((sj = svc_sheet(&home->node, p->id, ORDER_DATE, &err)) ==
+		    NULL) {
+			if (home->wiped && err.status == 404)
+				continue;
+			return svc_failed_check(sim, p->home, "a sheet", &err);
+		}
+		json_array_foreach(json_object_get(sj, "markets"), i, mj) {
+			for (m = 0; m < o->nmarkets; m++)
+				if (strcmp(o->markets[m].id, jstr(mj, "id")) == 0)
+					break;
+			if (m < o->nmarkets &&
+			    sim->fork_origin == o->markets[m].node)
+				continue;	/* its close may be held back */
+			if (!json_is_true(json_object_get(mj, "final"))) {
+				sim_fail(sim, "%s: the sheet of %s for %s is not "
+				    "final once %s marked its distribution "
+				    "closed", home->name, p->id, jstr(mj, "id"),
+				    m < o->nmarkets ? sim->nodes[
+				    o->markets[m].node].name : "?");
+				json_decref(sj);
+				return -1;
+			}
+		}
+		json_decref(sj);
+	}
+	return 0;
 }

@@ -333,6 +333,7 @@ sim_deliver(struct sim *sim, struct sim_msg *m)
 	sync_on_message(to->sync, to->peer_index[m->from], m->buf, m->len);
 	if (tampered && sim_rejected(sim, m->to, m->from) > before)
 		sim->tampered++;
+	sim_own_appended(sim, m->to);	/* a ruling it appended, say */
 	sim_drain(sim, m->to);
 }
 

@@ -2,12 +2,16 @@
  * sim_world: the simulated federation's nodes. A seed's PRNG and virtual
  * clock; the setup of 3 to 7 real nodes (deterministic keys, topology,
  * groupings, each node's sync engine configured as halled would); their
- * writes; crashes, with or without the loss of the store.
+ * writes; crashes, with or without the loss of the store. The orders'
+ * world: producers, markets, memberships and a distribution day set up
+ * through the service functions (lib/service.h) as hallectl would, then
+ * orders placed, changed and cancelled at the markets' nodes.
  */
 #include "sim.h"
 
 uint64_t	rng_state;
 int64_t		sim_now;
+int64_t		sim_clock_skip;
 
 static int	rm_entry(const char *, const struct stat *, int, struct FTW *);
 
@@ -38,6 +42,13 @@ int64_t
 sim_clock(void)
 {
 	return EPOCH_MS + sim_now;
+}
+
+/* The nodes' clock: the engines' one, moved on by sim_clock_skip. */
+static int64_t
+node_clock(void)
+{
+	return sim_clock() + sim_clock_skip;
 }
 
 int __attribute__((format(printf, 2, 3)))
@@ -200,6 +211,28 @@ start_sync(struct sim *sim, int i)
 	return 0;
 }
 
+/*
+ * Like halled's: a record the node appended of its own while ingesting (a
+ * home node's ruling on an order) is pushed once the engine is done.
+ */
+static void
+on_own_append(void *arg)
+{
+	((struct sim_node *)arg)->own_dirty = 1;
+}
+
+void
+sim_own_appended(struct sim *sim, int i)
+{
+	struct sim_node *sn = &sim->nodes[i];
+
+	if (!sn->own_dirty || sn->sync == NULL)
+		return;
+	sn->own_dirty = 0;
+	sync_local_appended(sn->sync);
+	sim_drain(sim, i);
+}
+
 static int
 open_node(struct sim *sim, int i)
 {
@@ -208,7 +241,12 @@ open_node(struct sim *sim, int i)
 
 	if (node_open(&sn->node, &sn->cfg, err, sizeof(err)) == -1)
 		return sim_fail(sim, "%s: node_open: %s", sn->name, err);
-	sn->node.clock_ms = sim_clock;
+	sn->node.clock_ms = node_clock;
+	/* As halled: a node that lost its store holds its rulings. */
+	sn->node.hold_rulings = sn->recovering;
+	sn->node.on_own_append = on_own_append;
+	sn->node.on_own_append_arg = sn;
+	sn->own_dirty = 0;
 	memcpy(sn->key, sn->node.key.public_key, KEY_PUBLIC_LEN);
 	return 0;
 }
@@ -345,6 +383,15 @@ sim_crash(struct sim *sim, int i, int64_t downtime, int wipe)
 	node_close(&sn->node);
 	sn->dead_until = sim_now + downtime;
 	sn->wipe |= wipe;
+	if (wipe) {
+		int k;
+
+		sn->wiped = 1;
+		for (k = 0; k < sim->orders.norders; k++)
+			if (sim->orders.markets[sim->orders.orders[k].market].node
+			    == i)
+				sim->orders.orders[k].wiped_since = 1;
+	}
 	if (wipe && i == sim->fork_target)
 		sim->fork_target = -1;		/* its proof is gone with it */
 	return 0;
@@ -416,6 +463,334 @@ sim_rejected(struct sim *sim, int to, int from)
 	if (sync_peer_stats(sn->sync, sn->peer_index[from], &st) == -1)
 		return 0;
 	return st.rejected;
+}
+
+/* The orders' world */
+
+int
+sim_settle(struct sim *sim, const char *what)
+{
+	char why[256] = "";
+	int64_t end = sim_now + SETTLE_LIMIT_MS;
+	int rc;
+
+	for (;;) {
+		if (sim_now % TICK_MS == 0) {
+			if ((rc = sim_converged(sim, why, sizeof(why))) == -1)
+				return -1;
+			if (rc == 0)
+				return 0;
+		}
+		if (sim_now > end)
+			return sim_fail(sim, "%s: no convergence after %d s: %s",
+			    what, SETTLE_LIMIT_MS / 1000, why);
+		sim_now += STEP_MS;
+		if (sim_step(sim, 0) == -1)
+			return -1;
+	}
+}
+
+/* What a service function refused, as one line. */
+static int
+svc_failed(struct sim *sim, int i, const char *what, struct halle_error *err)
+{
+	return sim_fail(sim, "%s: %s: %d %s: %s", sim->nodes[i].name, what,
+	    err->status, err->code ? err->code : "?", err->message);
+}
+
+/* The "id" of a service answer, copied into id; consumes ans. */
+static int
+answer_id(struct sim *sim, int i, const char *what, json_t *ans,
+    struct halle_error *err, char *id, size_t idlen)
+{
+	const char *s;
+
+	if (ans == NULL)
+		return svc_failed(sim, i, what, err);
+	s = json_string_value(json_object_get(ans, "id"));
+	if (s == NULL || strlen(s) >= idlen) {
+		json_decref(ans);
+		return sim_fail(sim, "%s: %s: an answer without an id",
+		    sim->nodes[i].name, what);
+	}
+	snprintf(id, idlen, "%s", s);
+	json_decref(ans);
+	sim_own_appended(sim, i);
+	return 0;
+}
+
+static int
+add_producer(struct sim *sim, int k)
+{
+	struct sim_producer *p = &sim->orders.producers[k];
+	struct sim_node *sn;
+	struct halle_error err;
+	json_t *req, *products, *ans;
+	char name[64];
+	int s;
+
+	p->home = (int)rng_range(0, sim->n - 1);
+	sn = &sim->nodes[p->home];
+	memset(&err, 0, sizeof(err));
+	snprintf(name, sizeof(name), "Producteur %d", k);
+	req = json_pack("{s:s, s:s, s:s}", "name", name, "farm", name,
+	    "town", "Saint-Sim");
+	ans = svc_producer_add(&sn->node, req, &err);
+	json_decref(req);
+	if (answer_id(sim, p->home, "adding a producer", ans, &err, p->id,
+	    sizeof(p->id)) == -1)
+		return -1;
+	p->nskus = (int)rng_range(1, MAX_SKUS);
+	products = json_array();
+	for (s = 0; s < p->nskus; s++) {
+		snprintf(p->sku[s], sizeof(p->sku[s]), "sku-%d", s);
+		p->stock[s] = (uint64_t)rng_range(5, 30);
+		json_array_append_new(products, json_pack("{s:s, s:s, s:I, "
+		    "s:I, s:I}", "sku", p->sku[s], "name", p->sku[s],
+		    "price_cents", (json_int_t)rng_range(50, 2000),
+		    "vat_bp", (json_int_t)550,
+		    "stock_per_day", (json_int_t)p->stock[s]));
+	}
+	req = json_pack("{s:o}", "products", products);
+	ans = svc_catalogue_publish(&sn->node, p->id, req, &err);
+	json_decref(req);
+	return answer_id(sim, p->home, "publishing a catalogue", ans, &err,
+	    name, sizeof(name));
+}
+
+int
+sim_orders_setup(struct sim *sim)
+{
+	struct sim_orders *o = &sim->orders;
+	struct halle_error err;
+	int reach[MAX_NODES][MAX_NODES];	/* [x][v]: x's feed reaches v */
+	int mutual[MAX_NODES][MAX_PRODUCERS], cand[MAX_NODES], invited[
+	    MAX_MARKETS][MAX_PRODUCERS];
+	int ncand = 0, i, j, k, m, any = 0;
+	json_t *req, *ans;
+	char name[64];
+
+	memset(o, 0, sizeof(*o));
+	memset(invited, 0, sizeof(invited));
+	memset(&err, 0, sizeof(err));
+	if (sim_settle(sim, "initial sync") == -1)
+		return -1;
+	for (i = 0; i < sim->n; i++)
+		sim_reachable(sim, i, reach[i]);
+	o->nproducers = (int)rng_range(2, MAX_PRODUCERS);
+	for (k = 0; k < o->nproducers; k++)
+		if (add_producer(sim, k) == -1)
+			return -1;
+	/* Markets at nodes that reach a producer's home and back. */
+	for (i = 0; i < sim->n; i++) {
+		int useful = 0;
+
+		for (k = 0; k < o->nproducers; k++) {
+			j = o->producers[k].home;
+			mutual[i][k] = reach[i][j] && reach[j][i];
+			useful |= mutual[i][k];
+		}
+		if (useful)
+			cand[ncand++] = i;
+	}
+	for (i = ncand - 1; i > 0; i--) {
+		j = (int)rng_range(0, i);
+		k = cand[i];
+		cand[i] = cand[j];
+		cand[j] = k;
+	}
+	o->nmarkets = (int)rng_range(2, MAX_MARKETS);
+	if (o->nmarkets > ncand)
+		o->nmarkets = ncand;
+	for (m = 0; m < o->nmarkets; m++) {
+		struct sim_market *mk = &o->markets[m];
+
+		mk->node = cand[m];
+		snprintf(name, sizeof(name), "Marché %d", m);
+		req = json_pack("{s:s, s:s, s:s}", "name", name, "place",
+		    "Place du marché", "town", "Saint-Sim");
+		ans = svc_market_add(&sim->nodes[mk->node].node, req, &err);
+		json_decref(req);
+		if (answer_id(sim, mk->node, "adding a market", ans, &err,
+		    mk->id, sizeof(mk->id)) == -1)
+			return -1;
+	}
+	if (sim_settle(sim, "producers and markets") == -1)
+		return -1;
+	/* The markets invite, and open their day. */
+	for (m = 0; m < o->nmarkets; m++) {
+		struct sim_market *mk = &o->markets[m];
+
+		for (k = 0; k < o->nproducers; k++) {
+			if (!mutual[mk->node][k] || !rng_chance(0.9))
+				continue;
+			ans = svc_market_membership(&sim->nodes[mk->node].node,
+			    mk->id, 'I', o->producers[k].id, 1, &err);
+			if (answer_id(sim, mk->node, "inviting a producer", ans,
+			    &err, name, sizeof(name)) == -1)
+				return -1;
+			invited[m][k] = 1;
+		}
+		req = json_pack("{s:s, s:s, s:s, s:s}", "market", mk->id,
+		    "date", ORDER_DATE, "from", ORDER_FROM, "to", ORDER_TO);
+		ans = svc_distribution_open(&sim->nodes[mk->node].node, req,
+		    &err);
+		json_decref(req);
+		if (answer_id(sim, mk->node, "opening a distribution", ans,
+		    &err, mk->dist, sizeof(mk->dist)) == -1)
+			return -1;
+	}
+	if (sim_settle(sim, "invitations") == -1)
+		return -1;
+	/* The producers' homes accept. */
+	for (m = 0; m < o->nmarkets; m++)
+		for (k = 0; k < o->nproducers; k++) {
+			struct sim_producer *p = &o->producers[k];
+
+			if (!invited[m][k] || !rng_chance(0.9))
+				continue;
+			ans = svc_market_membership(&sim->nodes[p->home].node,
+			    o->markets[m].id, 'A', p->id, 1, &err);
+			if (answer_id(sim, p->home, "accepting a market", ans,
+			    &err, name, sizeof(name)) == -1)
+				return -1;
+			o->markets[m].sells[k] = 1;
+			any = 1;
+		}
+	if (sim_settle(sim, "acceptances") == -1)
+		return -1;
+	o->on = any;
+	return 0;
+}
+
+/* Random lines from what market m sells, as the request wants them. */
+static json_t *
+random_lines(struct sim *sim, int m, uint32_t *readers)
+{
+	struct sim_orders *o = &sim->orders;
+	int pick[MAX_PRODUCERS * MAX_SKUS][2], n = 0, i, j, k, s, t[2];
+	json_t *lines = json_array();
+
+	for (k = 0; k < o->nproducers; k++)
+		for (s = 0; o->markets[m].sells[k] &&
+		    s < o->producers[k].nskus; s++) {
+			pick[n][0] = k;
+			pick[n++][1] = s;
+		}
+	for (i = (int)rng_range(1, n < 3 ? n : 3), j = 0; j < i; j++) {
+		k = (int)rng_range(j, n - 1);
+		memcpy(t, pick[j], sizeof(t));
+		memcpy(pick[j], pick[k], sizeof(t));
+		memcpy(pick[k], t, sizeof(t));
+		k = pick[j][0];
+		*readers |= 1u << o->producers[k].home;
+		json_array_append_new(lines, json_pack("{s:s, s:s, s:I}",
+		    "producer", o->producers[k].id,
+		    "sku", o->producers[k].sku[pick[j][1]],
+		    "quantity", (json_int_t)rng_range(1, 8)));
+	}
+	return lines;
+}
+
+/*
+ * A refusal of an order operation is a failure, unless the market's node
+ * lost its store: what it lost (the producers it knew, the order, its last
+ * version) may not be back yet, or ever.
+ */
+static int
+order_refused(struct sim *sim, int i, const char *what,
+    struct halle_error *err)
+{
+	if (err->status >= 500 || !sim->nodes[i].wiped)
+		return svc_failed(sim, i, what, err);
+	sim->orders.skipped++;
+	if (sim->verbose)
+		printf("  t=%lld: %s: %s refused after store loss: %s\n",
+		    (long long)sim_now, sim->nodes[i].name, what, err->code);
+	return 0;
+}
+
+int
+sim_order_op(struct sim *sim, int m, int op)
+{
+	struct sim_orders *o = &sim->orders;
+	struct sim_market *mk = &o->markets[m];
+	struct sim_node *sn = &sim->nodes[mk->node];
+	struct sim_order *so = NULL;
+	struct halle_error err;
+	int live[MAX_ORDERS], nlive = 0, k;
+	json_t *req, *ans;
+	uint32_t readers = 1u << mk->node;
+
+	for (k = 0; k < o->nproducers && !mk->sells[k]; k++)
+		;
+	if (k == o->nproducers)
+		return 0;	/* no producer sells there */
+	memset(&err, 0, sizeof(err));
+	for (k = 0; k < o->norders; k++)
+		if (o->orders[k].market == m && !o->orders[k].cancelled)
+			live[nlive++] = k;
+	if (op != ORDER_PLACE && nlive == 0)
+		op = ORDER_PLACE;
+	if (op == ORDER_PLACE) {
+		if (o->norders >= MAX_ORDERS)
+			return 0;
+		req = json_pack("{s:s, s:s, s:o}", "distribution", mk->dist,
+		    "basket", "panier", "lines", random_lines(sim, m,
+		    &readers));
+		ans = svc_order_place(&sn->node, req, &err);
+		json_decref(req);
+		if (ans == NULL)
+			return order_refused(sim, mk->node, "placing an order",
+			    &err);
+		so = &o->orders[o->norders++];
+		memset(so, 0, sizeof(*so));
+		so->market = m;
+		snprintf(so->id, sizeof(so->id), "%s",
+		    json_string_value(json_object_get(ans, "id")));
+		o->placed++;
+	} else {
+		so = &o->orders[live[rng_range(0, nlive - 1)]];
+		if (op == ORDER_CHANGE) {
+			req = json_pack("{s:o}", "lines", random_lines(sim, m,
+			    &readers));
+			/* Whether or not it takes, those homes may hear of it. */
+			so->readers |= readers;
+			ans = svc_order_change(&sn->node, so->id, req, &err);
+			json_decref(req);
+		} else
+			ans = svc_order_cancel(&sn->node, so->id, &err);
+		if (ans == NULL)
+			return order_refused(sim, mk->node, op == ORDER_CHANGE ?
+			    "changing an order" : "cancelling an order", &err);
+		if (op == ORDER_CHANGE)
+			o->changed++;
+		else {
+			o->cancelled++;
+			so->cancelled = 1;
+		}
+	}
+	so->readers |= readers;
+	so->version = (uint64_t)json_integer_value(json_object_get(ans,
+	    "version"));
+	if (sim->verbose) {
+		json_t *l;
+		size_t i;
+
+		printf("  t=%lld: %s: order %s %s, version %llu:",
+		    (long long)sim_now, sn->name, so->id, op == ORDER_PLACE ?
+		    "placed" : op == ORDER_CHANGE ? "changed" : "cancelled",
+		    (unsigned long long)so->version);
+		json_array_foreach(json_object_get(ans, "lines"), i, l)
+			printf(" %s/%s x%lld", json_string_value(json_object_get(
+			    l, "producer")), json_string_value(json_object_get(
+			    l, "sku")), (long long)json_integer_value(
+			    json_object_get(l, "quantity")));
+		printf("\n");
+	}
+	json_decref(ans);
+	sim_own_appended(sim, mk->node);
+	return 0;
 }
 
 static int
