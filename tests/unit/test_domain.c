@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <jansson.h>
 
 #include "config.h"
@@ -71,31 +73,6 @@ instant_ms(const char *iso)
 
 /* Node */
 
-static void
-remove_tree(const char *path)
-{
-	struct dirent *de;
-	struct stat st;
-	char child[PATH_MAX];
-	DIR *d;
-
-	if (lstat(path, &st) == -1)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(child, sizeof(child), "%s/%s", path,
-			    de->d_name);
-			remove_tree(child);
-		}
-		closedir(d);
-		rmdir(path);
-	} else
-		unlink(path);
-}
-
 static int
 open_node(void)
 {
@@ -112,11 +89,8 @@ open_node(void)
 static int
 group_setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(test_dir, sizeof(test_dir), "%s/halle-test-domain.XXXXXX",
-	    tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(test_dir) == NULL)
+	if (make_temp_dir(test_dir, sizeof(test_dir), "halle-test-domain") ==
+	    -1)
 		return -1;
 	snprintf(data_path, sizeof(data_path), "%s/data", test_dir);
 	snprintf(key_path, sizeof(key_path), "%s/node.key", test_dir);

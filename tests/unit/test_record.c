@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <sodium.h>
 
 #include "feed.h"
@@ -366,38 +368,9 @@ struct feed_fixture {
 };
 
 static void
-remove_tree(const char *path)
-{
-	struct dirent *de;
-	struct stat st;
-	char child[PATH_MAX];
-	DIR *d;
-
-	if (lstat(path, &st) == -1)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(child, sizeof(child), "%s/%s", path,
-			    de->d_name);
-			remove_tree(child);
-		}
-		closedir(d);
-		rmdir(path);
-	} else
-		unlink(path);
-}
-
-static void
 temp_dir(char *dir, size_t len, const char *name)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, len, "%s/%s.XXXXXX", tmp && tmp[0] ? tmp : "/tmp",
-	    name);
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(make_temp_dir(dir, len, name), 0);
 }
 
 /* Parses buf and appends it; the callback of store_write. */

@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "store.h"
 
 #define KIB		((size_t)1024)
@@ -32,31 +34,6 @@ struct fixture {
 	char		 dir[PATH_MAX];
 	struct store	*store;
 };
-
-static void
-remove_tree(const char *path)
-{
-	struct dirent *de;
-	struct stat st;
-	char child[PATH_MAX];
-	DIR *d;
-
-	if (lstat(path, &st) == -1)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(child, sizeof(child), "%s/%s", path,
-			    de->d_name);
-			remove_tree(child);
-		}
-		closedir(d);
-		rmdir(path);
-	} else
-		unlink(path);
-}
 
 static void
 open_store(struct fixture *f, size_t map_size)
@@ -80,13 +57,9 @@ static int
 setup(void **state)
 {
 	struct fixture *f;
-	const char *tmp = getenv("TMPDIR");
-
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/halle-test-store.XXXXXX",
-	    tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(f->dir) == NULL) {
+	if (make_temp_dir(f->dir, sizeof(f->dir), "halle-test-store") == -1) {
 		free(f);
 		return -1;
 	}

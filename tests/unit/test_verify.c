@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <jansson.h>
 
 #include "config.h"
@@ -51,31 +53,6 @@ static int64_t
 fake_clock(void)
 {
 	return fake_ms;
-}
-
-static void
-remove_tree(const char *path)
-{
-	struct dirent *de;
-	struct stat st;
-	char child[PATH_MAX];
-	DIR *d;
-
-	if (lstat(path, &st) == -1)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(child, sizeof(child), "%s/%s", path,
-			    de->d_name);
-			remove_tree(child);
-		}
-		closedir(d);
-		rmdir(path);
-	} else
-		unlink(path);
 }
 
 /* Calls a service function and fails the test on an error answer. */
@@ -119,14 +96,12 @@ place(const char *dist, const char *basket, int qty)
 static int
 group_setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
 	char text[512];
 	json_t *req, *o;
 	time_t now;
 
-	snprintf(test_dir, sizeof(test_dir), "%s/halle-test-verify.XXXXXX",
-	    tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(test_dir) == NULL)
+	if (make_temp_dir(test_dir, sizeof(test_dir), "halle-test-verify") ==
+	    -1)
 		return -1;
 	snprintf(data_path, sizeof(data_path), "%s/data", test_dir);
 	snprintf(key_path, sizeof(key_path), "%s/node.key", test_dir);
