@@ -470,11 +470,16 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 		    strcmp(ls->lines[k].sku, l->sku) == 0)
 			return herr(nt->err, 400, "invalid_field", "lines[%zu]: "
 			    "%s of %s is ordered twice", i, l->sku, producer_ref);
-	if (!views_sells_at(nt->t, d->market, l->producer))
+	/*
+	 * A withdrawal counts for new lines; a line already ordered stays
+	 * (its home keeps what it confirmed).
+	 */
+	old = previous_line(prev, l->producer, l->sku);
+	if (old == NULL && !views_sells_at(nt->t, d->market, l->producer))
 		return herr(nt->err, 409, "not_at_market", "producer '%s' does "
 		    "not sell at this market (it must be invited and accept)",
 		    producer_ref);
-	if ((old = previous_line(prev, l->producer, l->sku)) != NULL) {
+	if (old != NULL) {
 		/* Already ordered: the price and VAT stay as they were. */
 		l->price_cents = old->price_cents;
 		l->vat_bp = old->vat_bp;

@@ -830,7 +830,8 @@ previous_grant(const Halle__Confirmation *prev, const char *producer,
 static void
 decide_line(struct node_txn *nt, const Halle__Order *o,
     const Halle__Distribution *d, const Halle__OrderLine *line,
-    uint64_t taken, Halle__LineDecision *ld, char *reason, size_t reason_len)
+    uint64_t taken, int had_grant, Halle__LineDecision *ld, char *reason,
+    size_t reason_len)
 {
 	Halle__Catalogue *c = NULL;
 	Halle__Product *p;
@@ -850,7 +851,8 @@ decide_line(struct node_txn *nt, const Halle__Order *o,
 		snprintf(reason, reason_len, "distribution cancelled");
 		return;
 	}
-	if (!views_sells_at(nt->t, d->market, line->producer)) {
+	/* A withdrawal keeps what was confirmed before it. */
+	if (!had_grant && !views_sells_at(nt->t, d->market, line->producer)) {
 		snprintf(reason, reason_len,
 		    "the producer does not sell at this market");
 		return;
@@ -929,7 +931,8 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
 		    line->sku)) != NULL)
 			taken = taken > before->confirmed ?
 			    taken - before->confirmed : 0;
-		decide_line(nt, o, d, line, taken, &decisions[n], reasons[n],
+		decide_line(nt, o, d, line, taken, before != NULL &&
+		    before->confirmed > 0, &decisions[n], reasons[n],
 		    sizeof(reasons[n]));
 		ptrs[n] = &decisions[n];
 		n++;

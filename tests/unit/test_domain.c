@@ -1210,10 +1210,28 @@ test_not_at_market(void **state)
 	membership(s.market, 'A', invited, 1);
 	assert_int_equal(records(), before);
 
+	/* An order placed before a withdrawal, to change after it. */
+	char kept[ID_MAX];
+	assert_int_equal(place_confirmed(s.dist, "Panier K", invited, "PAIN", 3,
+	    kept), 3);
+
 	/* Withdrawn: no new orders. */
 	membership(s.market, 'I', invited, 0);
 	FAILS(try_place(s.dist, "Panier", one_line(invited, "PAIN", 1)), 409,
 	    "not_at_market");
+
+	/*
+	 * A line ordered before the withdrawal stays and may be changed,
+	 * keeping what its home confirmed; no line of that producer may be
+	 * added.
+	 */
+	json_t *o = OK(try_change(kept, one_line(invited, "PAIN", 2)));
+	json_t *l = line_of(o, invited, "PAIN");
+	assert_string_equal(str(l, "state"), "confirmed");
+	assert_int_equal(num(l, "confirmed"), 2);
+	json_decref(o);
+	FAILS(try_change(kept, json_pack("[o, o]", line(invited, "PAIN", 2),
+	    line(invited, "BRIOCHE", 1))), 409, "not_at_market");
 }
 
 static void
