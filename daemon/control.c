@@ -26,6 +26,7 @@ struct control {
 	struct metrics	*metrics;	/* metrics_listen, when configured */
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int		 fd;
+	struct evhttp_bound_socket *bound;	/* NULL once quiesced */
 };
 
 static int
@@ -246,7 +247,8 @@ control_start(struct control **cp, struct halled *d, const char *path,
 		return -1;
 	}
 	if ((c->http = evhttp_new(d->base)) == NULL ||
-	    evhttp_accept_socket(c->http, c->fd) == -1) {
+	    (c->bound = evhttp_accept_socket_with_handle(c->http, c->fd)) ==
+	    NULL) {
 		snprintf(err, errlen, "%s: cannot serve HTTP", path);
 		if (c->http != NULL)
 			evhttp_free(c->http);
@@ -269,6 +271,16 @@ control_start(struct control **cp, struct halled *d, const char *path,
 		return -1;
 	}
 	return 0;
+}
+
+void
+control_quiesce(struct control *c)
+{
+	if (c == NULL || c->bound == NULL)
+		return;
+	evhttp_del_accept_socket(c->http, c->bound);	/* closes it */
+	c->bound = NULL;
+	unlink(c->path);
 }
 
 void

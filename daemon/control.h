@@ -26,6 +26,11 @@ struct control;
  */
 int	control_start(struct control **cp, struct halled *d, const char *path,
 	    char *err, size_t errlen);
+/*
+ * Stops accepting connections (closes and removes the socket); requests
+ * already read are answered. For a clean stop before control_stop().
+ */
+void	control_quiesce(struct control *c);
 /* Closes the socket, removes its file, frees everything. */
 void	control_stop(struct control **cp);
 

@@ -89,6 +89,7 @@ static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct halled *d = arg;
+	struct timeval grace = { 0, 300 * 1000 };
 	char err[512];
 
 	if (sig == SIGHUP) {
@@ -105,7 +106,13 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	notify_stopping();
-	event_base_loopexit(d->base, NULL);
+	/*
+	 * No new requests; the loop runs a moment more so that the answers
+	 * of requests already served (their writes are committed) reach
+	 * their clients.
+	 */
+	control_quiesce(d->control);
+	event_base_loopexit(d->base, &grace);
 }
 
 struct verify_ctx {
@@ -175,7 +182,6 @@ static int
 run_daemon(struct halled *d)
 {
 	struct event *sigs[3];
-	struct control *control = NULL;
 	static const int signals[3] = { SIGTERM, SIGINT, SIGHUP };
 	char err[512];
 	int i;
@@ -192,7 +198,7 @@ run_daemon(struct halled *d)
 	if (peers_start(&d->peers, d->base, &d->node, &d->cfg, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (control_start(&control, d, d->cfg.control, err, sizeof(err)) == -1)
+	if (control_start(&d->control, d, d->cfg.control, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (chores_start(d) == -1)
 		fatalx("cannot schedule the node's chores");
@@ -201,7 +207,7 @@ run_daemon(struct halled *d)
 	    d->cfg.control, d->cfg.npeers);
 	event_base_dispatch(d->base);
 	chores_stop();
-	control_stop(&control);
+	control_stop(&d->control);
 	peers_stop(&d->peers);
 	for (i = 0; i < 3; i++)
 		event_free(sigs[i]);

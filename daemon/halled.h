@@ -11,10 +11,13 @@
 #include "node.h"
 #include "peers.h"
 
+struct control;
+
 struct halled {
 	struct halle_config	 cfg;
 	struct node		 node;
 	struct peers		*peers;
+	struct control		*control;
 	struct event_base	*base;
 };
 

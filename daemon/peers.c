@@ -389,7 +389,8 @@ peers_pump(struct peers *p)
 	} while (progress && budget > 0);
 	if (budget == 0)
 		event_active(p->pump, EV_TIMEOUT, 0);
-	if (!p->writable && sync_own_feed_safe(p->sync)) {
+	if (!p->writable && sync_own_feed_safe(p->sync) &&
+	    node_set_recovering(p->node, 0) == 0) {
 		p->writable = 1;
 		p->node->hold_rulings = 0;	/* chores rule what waited */
 		log_info("peers: this node's own feed is known to be whole: "
@@ -718,9 +719,15 @@ peers_start(struct peers **pp, struct event_base *base, struct node *n,
 	/*
 	 * A node that has a feed of its own writes at once; one whose store
 	 * is empty may have lost it, and waits until its peers have told it
-	 * how far its feed goes (peers_pump latches writable).
+	 * how far its feed goes (peers_pump latches writable). The wait is
+	 * noted in the store, so a restart or a reload halfway through it
+	 * (with part of the feed back) goes on waiting.
 	 */
-	p->writable = own_feed_length(n) > 0;
+	p->writable = !node_recovering(n) && own_feed_length(n) > 0;
+	if (!p->writable && node_set_recovering(n, 1) == -1) {
+		snprintf(err, errlen, "cannot note the recovery in the store");
+		goto fail;
+	}
 	n->hold_rulings = !p->writable;
 	log_info("peers: listening on %s, %zu peers, %zu groupings",
 	    cfg->listen, p->nlinks, p->ngroupings);

@@ -78,6 +78,43 @@ node_mutate(struct node *n, node_op_fn fn, void *arg, struct halle_error *err)
 	return rc;
 }
 
+#define RECOVERING_KEY	"recovering"
+
+int
+node_recovering(struct node *n)
+{
+	struct store_txn t;
+	const void *v;
+	size_t vlen;
+	int rc;
+
+	if (store_read_begin(n->store, &t) == -1)
+		return 1;	/* unknown: the safe answer */
+	rc = store_get(&t, STORE_META, RECOVERING_KEY,
+	    strlen(RECOVERING_KEY), &v, &vlen);
+	store_read_end(&t);
+	return rc != 1;
+}
+
+static int
+recovering_op(struct store_txn *t, void *arg)
+{
+	if (*(int *)arg)
+		return store_put(t, STORE_META, RECOVERING_KEY,
+		    strlen(RECOVERING_KEY), "1", 1);
+	return store_del(t, STORE_META, RECOVERING_KEY,
+	    strlen(RECOVERING_KEY));
+}
+
+int
+node_set_recovering(struct node *n, int on)
+{
+	char why[256];
+
+	return store_write(n->store, recovering_op, &on, why,
+	    sizeof(why)) == 0 ? 0 : -1;
+}
+
 int
 node_append(struct node_txn *nt, uint32_t kind, const ProtobufCMessage *msg)
 {

@@ -75,6 +75,15 @@ int	node_mutate(struct node *n, node_op_fn fn, void *arg,
 	    struct halle_error *err);
 
 /*
+ * Whether the node is recovering its own feed from its peers, kept in the
+ * store so that a restart or a reload in the middle of it does not let the
+ * node write (and fork its feed) from a partial copy. node_recovering:
+ * 1 or 0. node_set_recovering: 0, or -1 on a store failure.
+ */
+int	node_recovering(struct node *n);
+int	node_set_recovering(struct node *n, int on);
+
+/*
  * Signs a record of the given kind with body msg, appends it to the node's
  * feed and applies it to the views. 0, or -1 with nt->err filled.
  */

@@ -124,6 +124,8 @@ svc_feed_records(struct node *n, const char *origin_hex, long long from,
 	}
 	if (from < 1)
 		from = 1;
+	if (from > (long long)1 << 62)
+		from = (long long)1 << 62;
 	if (count < 1 || count > 1000)
 		count = 1000;
 	if (read_begin(n, &t, err) == -1)
@@ -388,6 +390,7 @@ catalogue_op(struct node_txn *nt, void *arg)
 {
 	struct catalogue_publish *op = arg;
 	Halle__Catalogue c = HALLE__CATALOGUE__INIT, *held;
+	char what[ID_MAX + 2], name[ID_MAX + 32];
 	Halle__Product *products = NULL, **ptrs = NULL;
 	json_t *list;
 	long long version;
@@ -396,6 +399,11 @@ catalogue_op(struct node_txn *nt, void *arg)
 
 	if (resolve_producer(nt->t, op->ref, op->producer, nt->err) == -1 ||
 	    req_integer(op->req, "version", &present, &version, nt->err) == -1)
+		return -1;
+	snprintf(what, sizeof(what), "P:%s", op->producer);
+	snprintf(name, sizeof(name), "producer %s (its catalogue)",
+	    op->producer);
+	if (owned_here(nt, what, name) == -1)
 		return -1;
 	list = json_object_get(op->req, "products");
 	if (!json_is_array(list))

@@ -97,6 +97,20 @@ resolve_market(struct store_txn *t, const char *ref, char *id,
 }
 
 int
+owned_here(struct node_txn *nt, const char *view_key, const char *what)
+{
+	const void *v;
+	size_t vlen;
+
+	if (store_get(nt->t, STORE_VIEWS, view_key, strlen(view_key), &v,
+	    &vlen) != 0 || vlen < KEY_PUBLIC_LEN ||
+	    memcmp(v, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
+		return 0;
+	return herr(nt->err, 403, "not_owner", "%s belongs to another "
+	    "commune: only its node can change it", what);
+}
+
+int
 read_begin(struct node *n, struct store_txn *t, struct halle_error *err)
 {
 	if (store_read_begin(n->store, t) == -1)

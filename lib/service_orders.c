@@ -15,6 +15,26 @@
 
 /* Distributions */
 
+static int
+market_owned_here(struct node_txn *nt, const char *market)
+{
+	char key[ID_MAX + 2], what[ID_MAX + 8];
+
+	snprintf(key, sizeof(key), "M:%s", market);
+	snprintf(what, sizeof(what), "market %s", market);
+	return owned_here(nt, key, what);
+}
+
+static int
+distribution_owned_here(struct node_txn *nt, const char *id)
+{
+	char key[ID_MAX + 2], what[ID_MAX + 16];
+
+	snprintf(key, sizeof(key), "D:%s", id);
+	snprintf(what, sizeof(what), "distribution %s", id);
+	return owned_here(nt, key, what);
+}
+
 struct distribution_spec {
 	const char		*market_ref;
 	struct civil_date	 date;
@@ -101,7 +121,8 @@ distribution_open_op(struct node_txn *nt, void *arg)
 	if (tu_parse_date(spec.date_text, &spec.date) == -1)
 		return herr(nt->err, 400, "bad_dates", "'%s' is not a date as "
 		    "YYYY-MM-DD", spec.date_text);
-	if (resolve_market(nt->t, spec.market_ref, market, nt->err) == -1)
+	if (resolve_market(nt->t, spec.market_ref, market, nt->err) == -1 ||
+	    market_owned_here(nt, market) == -1)
 		return -1;
 	if ((m = views_market(nt->t, market)) == NULL)
 		return herr(nt->err, 500, "store_error", "market unreadable");
@@ -151,6 +172,7 @@ schedule_op(struct node_txn *nt, void *arg)
 
 	json_array_clear(op->created);
 	if (resolve_market(nt->t, op->market_ref, market, nt->err) == -1 ||
+	    market_owned_here(nt, market) == -1 ||
 	    req_integer(op->req, "weeks", &present, &weeks, nt->err) == -1)
 		return -1;
 	if (!present)
@@ -340,6 +362,10 @@ distribution_cancel_op(struct node_txn *nt, void *arg)
 	if ((d = views_distribution(nt->t, op->id)) == NULL)
 		return herr(nt->err, 404, "unknown_distribution",
 		    "no distribution '%s'", op->id);
+	if (distribution_owned_here(nt, op->id) == -1) {
+		view_free(d);
+		return -1;
+	}
 	if (!d->cancelled) {
 		d->cancelled = 1;
 		d->version++;
@@ -374,6 +400,11 @@ open_distribution(struct node_txn *nt, const char *id)
 	if ((d = views_distribution(nt->t, id)) == NULL) {
 		herr(nt->err, 404, "unknown_distribution",
 		    "no distribution '%s'", id);
+		return NULL;
+	}
+	/* Orders are taken by the market's node only. */
+	if (distribution_owned_here(nt, id) == -1) {
+		view_free(d);
 		return NULL;
 	}
 	if (d->cancelled)

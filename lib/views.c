@@ -632,6 +632,15 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 		return 0;
 	}
 	/* Each home's part has its own version: an older one changes nothing. */
+	/* An order belongs to the market's node that first wrote it. */
+	snprintf(key, sizeof(key), "O:%s", o->id);
+	held = VIEW_LOAD(nt->t, Order, order, key, owner);
+	if (held != NULL && memcmp(owner, r->origin, KEY_PUBLIC_LEN) != 0) {
+		view_free(held);
+		view_free(d);
+		return 0;
+	}
+	view_free(held);
 	hex_encode(hex, home, KEY_PUBLIC_LEN);
 	snprintf(key, sizeof(key), "Q:%s:%s", o->id, hex);
 	held = VIEW_LOAD(nt->t, Order, order, key, NULL);
@@ -802,6 +811,17 @@ views_apply(struct node_txn *nt, const struct record *r)
 		break;
 	}
 	protobuf_c_message_free_unpacked(msg, NULL);
+	/*
+	 * Only a store failure fails the record. Anything else (a ruling
+	 * that cannot be written, say) is logged and the record kept as it
+	 * is: refusing it would stall its whole feed.
+	 */
+	if (rc == -1 && nt->t->ret == 0) {
+		log_warnx("views: record %llu of kind %u not applied: %s",
+		    (unsigned long long)r->seq, r->kind,
+		    nt->err != NULL ? nt->err->message : "");
+		return 0;
+	}
 	if (rc == -1)
 		return herr(nt->err, 500, "store_error", "cannot update views");
 	return rc;
@@ -877,6 +897,34 @@ decide_line(struct node_txn *nt, const Halle__Order *o,
 	view_free(c);
 }
 
+#define RULE_MAX_QUANTITY	1000000		/* as the API's own limit */
+
+/* 1 when line i repeats the (producer, sku) of an earlier line. */
+static int
+repeated_line(const Halle__Order *o, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < i; k++)
+		if (strcmp(o->lines[k]->producer, o->lines[i]->producer) == 0 &&
+		    strcmp(o->lines[k]->sku, o->lines[i]->sku) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+refuse_line(const Halle__OrderLine *line, Halle__LineDecision *ld,
+    char *reason, size_t reason_len, const char *why)
+{
+	ld->producer = line->producer;
+	ld->sku = line->sku;
+	ld->requested = line->quantity;
+	ld->confirmed = 0;
+	ld->state = HALLE__LINE_STATE__LINE_STATE_REFUSED;
+	snprintf(reason, reason_len, "%s", why);
+	ld->reason = reason;
+}
+
 static int
 queue_key(char *key, size_t len, const char *order)
 {
@@ -925,6 +973,15 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
 		    memcmp(home, nt->node->key.public_key, KEY_PUBLIC_LEN) != 0)
 			continue;
 		halle__line_decision__init(&decisions[n]);
+		if (repeated_line(o, i) || line->quantity > RULE_MAX_QUANTITY) {
+			/* Only a misbehaving market's node sends these. */
+			refuse_line(line, &decisions[n], reasons[n],
+			    sizeof(reasons[n]), repeated_line(o, i) ?
+			    "ordered twice in one order" : "quantity too large");
+			ptrs[n] = &decisions[n];
+			n++;
+			continue;
+		}
 		taken = views_stock_taken(nt->t, line->producer, d->date,
 		    line->sku);
 		if ((before = previous_grant(prev, line->producer,
@@ -1005,7 +1062,8 @@ views_rule_queued(struct node_txn *nt)
 		o = VIEW_LOAD(nt->t, Order, order, key, market_node);
 		d = o ? views_distribution(nt->t, o->distribution) : NULL;
 		if (o != NULL && d != NULL)
-			rc = rule_order(nt, o, d, market_node, 0);
+			rc = rule_order(nt, o, d, market_node,
+			    d->cancelled || o->cancelled);
 		view_free(d);
 		view_free(o);
 	}

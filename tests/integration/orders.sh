@@ -581,11 +581,15 @@ scenario_done
 
 # ---- 5: only a producer's home accepts markets for it
 
-scenario "5: a market's node cannot accept for another commune's producer (not_owner)"
+scenario "5: a decision of another commune's node is refused here (not_owner)"
 s5() {
 	ctl_error $B not_owner market accept "$MB" "$P"
 	assert_contains "$P" "$ERR" "the message names the producer"
 	ctl_error $A not_owner market invite "$MB" "$P"
+	# Only b takes orders for its distribution, and only b cancels it.
+	ctl_error $A not_owner order place "$DB" --basket "Panier A-X" \
+	    "$P:PAIN-1KG:1"
+	ctl_error $A not_owner distribution cancel "$DB"
 	# Nothing changed: the producer still sells at b's market.
 	sells_at $B "$MB" "$P" || fail "the producer no longer sells at b's market"
 }
