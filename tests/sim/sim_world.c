@@ -181,6 +181,8 @@ start_sync(struct sim *sim, int i)
 		    sim->nodes[j].name);
 		memcpy(peers[k].key, sim->nodes[j].key, KEY_PUBLIC_LEN);
 		peers[k].key[0] ^= sn->wrong_keys ? 1 : 0;
+		/* Every simulated link is one this node reaches by itself. */
+		peers[k].dialled = 1;
 	}
 	/* Like a configuration: the groupings it is in, without itself. */
 	for (g = n = 0; g < sim->ngroupings; g++) {
