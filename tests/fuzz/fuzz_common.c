@@ -2,7 +2,6 @@
  * fuzz_common: fixed keys, the run format and the node fixture shared by
  * the fuzz targets and make_corpus. See fuzz_common.h.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <sodium.h>
 
 #include "fuzz_common.h"
+#include "testutil.h"
 #include "log.h"
 #include "peer.pb-c.h"
 #include "sync.h"
@@ -79,32 +79,6 @@ fuzz_join_run(uint8_t **out, size_t *out_len, const struct ingest_bytes *run,
 static struct node		*fixture_node;
 static struct halle_config	*fixture_cfg;
 static char			 fixture_dir[64];
-
-/* Removes path and everything under it; best effort. */
-static void
-remove_tree(const char *path)
-{
-	struct dirent *de;
-	struct stat st;
-	char child[512];
-	DIR *d;
-
-	if (lstat(path, &st) == -1)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(child, sizeof(child), "%s/%s", path,
-			    de->d_name);
-			remove_tree(child);
-		}
-		closedir(d);
-		rmdir(path);
-	} else
-		unlink(path);
-}
 
 static void
 fixture_close(void)

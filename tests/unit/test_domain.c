@@ -45,12 +45,6 @@
 static struct node		node;
 static struct halle_config	cfg;
 static char			test_dir[PATH_MAX];
-static char			data_path[PATH_MAX + 16];
-static char			key_path[PATH_MAX + 16];
-static char			control_path[PATH_MAX + 16];
-static char			node_name[] = "commune-test";
-static char			listen_endpoint[] = "tcp://127.0.0.1:7420";
-static char			timezone_name[] = "Europe/Paris";
 static int64_t			now_ms;		/* NOW */
 static int64_t			fake_ms;	/* what the node's clock says */
 static struct halle_error	E;
@@ -92,19 +86,9 @@ group_setup(void **state)
 	if (make_temp_dir(test_dir, sizeof(test_dir), "halle-test-domain") ==
 	    -1)
 		return -1;
-	snprintf(data_path, sizeof(data_path), "%s/data", test_dir);
-	snprintf(key_path, sizeof(key_path), "%s/node.key", test_dir);
-	snprintf(control_path, sizeof(control_path), "%s/control.sock",
-	    test_dir);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.name = node_name;
-	cfg.data_dir = data_path;
-	cfg.key_file = key_path;
-	cfg.control = control_path;
-	cfg.listen = listen_endpoint;
-	cfg.timezone = timezone_name;
-	cfg.log_level = LOG_LEVEL_WARN;
-	cfg.map_size = (size_t)16 << 20;
+	if (test_node_config(&cfg, test_dir, "commune-test",
+	    (size_t)16 << 20) == -1)
+		return -1;
 	if (open_node() == -1)
 		return -1;
 	now_ms = instant_ms(NOW);
@@ -116,6 +100,7 @@ static int
 group_teardown(void **state)
 {
 	node_close(&node);
+	config_free(&cfg);
 	remove_tree(test_dir);
 	return 0;
 }

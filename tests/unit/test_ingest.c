@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <sodium.h>
 
 #include "feed.h"
@@ -22,7 +24,7 @@
 #include "views.h"
 
 struct testnode {
-	char			 dir[64];
+	char			 dir[512];
 	struct halle_config	 cfg;
 	struct node		 node;
 };
@@ -30,34 +32,21 @@ struct testnode {
 static void
 testnode_open(struct testnode *tn, const char *name)
 {
-	char path[160];
-
-	strcpy(tn->dir, "/tmp/halle-ingest.XXXXXX");
-	assert_non_null(mkdtemp(tn->dir));
-	memset(&tn->cfg, 0, sizeof(tn->cfg));
-	tn->cfg.name = strdup(name);
-	snprintf(path, sizeof(path), "%s/data", tn->dir);
-	tn->cfg.data_dir = strdup(path);
-	snprintf(path, sizeof(path), "%s/node.key", tn->dir);
-	tn->cfg.key_file = strdup(path);
-	snprintf(path, sizeof(path), "%s/control.sock", tn->dir);
-	tn->cfg.control = strdup(path);
-	tn->cfg.listen = strdup("tcp://127.0.0.1:7420");
-	tn->cfg.timezone = strdup("Europe/Paris");
-	tn->cfg.map_size = 16 << 20;
 	char err[256];
+
+	assert_int_equal(make_temp_dir(tn->dir, sizeof(tn->dir),
+	    "halle-ingest"), 0);
+	assert_int_equal(test_node_config(&tn->cfg, tn->dir, name, 16 << 20),
+	    0);
 	assert_int_equal(node_open(&tn->node, &tn->cfg, err, sizeof(err)), 0);
 }
 
 static void
 testnode_close(struct testnode *tn)
 {
-	char cmd[128];
-
 	node_close(&tn->node);
 	config_free(&tn->cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tn->dir);
-	assert_int_equal(system(cmd), 0);
+	remove_tree(tn->dir);
 }
 
 /* A writes n producers: n records in its feed. */

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "feed.h"
 #include "peer.pb-c.h"
 #include "service.h"
@@ -22,7 +24,7 @@
 enum { A, B, C, NNODES };
 
 struct testnode {
-	char			 dir[64];
+	char			 dir[512];
 	struct halle_config	 cfg;
 	struct node		 node;
 	struct sync		*sync;
@@ -36,20 +38,12 @@ static int64_t now_ms = 1000;
 static void
 testnode_open(struct testnode *tn, const char *name)
 {
-	char path[160], err[256];
+	char err[256];
 
-	strcpy(tn->dir, "/tmp/halle-sync.XXXXXX");
-	assert_non_null(mkdtemp(tn->dir));
-	memset(&tn->cfg, 0, sizeof(tn->cfg));
-	tn->cfg.name = strdup(name);
-	snprintf(path, sizeof(path), "%s/data", tn->dir);
-	tn->cfg.data_dir = strdup(path);
-	snprintf(path, sizeof(path), "%s/node.key", tn->dir);
-	tn->cfg.key_file = strdup(path);
-	tn->cfg.control = strdup("");
-	tn->cfg.listen = strdup("");
-	tn->cfg.timezone = strdup("Europe/Paris");
-	tn->cfg.map_size = 16 << 20;
+	assert_int_equal(make_temp_dir(tn->dir, sizeof(tn->dir), "halle-sync"),
+	    0);
+	assert_int_equal(test_node_config(&tn->cfg, tn->dir, name, 16 << 20),
+	    0);
 	assert_int_equal(node_open(&tn->node, &tn->cfg, err, sizeof(err)), 0);
 }
 
@@ -208,15 +202,13 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
 	int i;
 
 	for (i = 0; i < NNODES; i++) {
 		sync_destroy(&nodes[i].sync);
 		node_close(&nodes[i].node);
 		config_free(&nodes[i].cfg);
-		snprintf(cmd, sizeof(cmd), "rm -rf %.63s", nodes[i].dir);
-		assert_int_equal(system(cmd), 0);
+		remove_tree(nodes[i].dir);
 	}
 	return 0;
 }

@@ -37,12 +37,6 @@
 static struct node		node;
 static struct halle_config	cfg;
 static char			test_dir[PATH_MAX];
-static char			data_path[PATH_MAX + 16];
-static char			key_path[PATH_MAX + 16];
-static char			control_path[PATH_MAX + 16];
-static char			node_name[] = "commune-test";
-static char			listen_endpoint[] = "tcp://127.0.0.1:7420";
-static char			timezone_name[] = "Europe/Paris";
 static int64_t			fake_ms;
 static char			producer[64], market[64], order1[64];
 static char			distribution[64];
@@ -103,19 +97,10 @@ group_setup(void **state)
 	if (make_temp_dir(test_dir, sizeof(test_dir), "halle-test-verify") ==
 	    -1)
 		return -1;
-	snprintf(data_path, sizeof(data_path), "%s/data", test_dir);
-	snprintf(key_path, sizeof(key_path), "%s/node.key", test_dir);
-	snprintf(control_path, sizeof(control_path), "%s/control.sock",
-	    test_dir);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.name = node_name;
-	cfg.data_dir = data_path;
-	cfg.key_file = key_path;
-	cfg.control = control_path;
-	cfg.listen = listen_endpoint;
-	cfg.timezone = timezone_name;
-	cfg.log_level = LOG_LEVEL_WARN;
-	cfg.map_size = (size_t)1 << 20;	/* small: the replay grows it */
+	/* A small map: the replay into the scratch store grows it. */
+	if (test_node_config(&cfg, test_dir, "commune-test",
+	    (size_t)1 << 20) == -1)
+		return -1;
 	if (node_open(&node, &cfg, text, sizeof(text)) != 0) {
 		fprintf(stderr, "node_open: %s\n", text);
 		return -1;
@@ -172,6 +157,7 @@ static int
 group_teardown(void **state)
 {
 	node_close(&node);
+	config_free(&cfg);
 	remove_tree(test_dir);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * testutil: see testutil.h.
  */
+#define _GNU_SOURCE	/* asprintf */
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -34,6 +35,35 @@ remove_tree(const char *path)
 		rmdir(path);
 	} else
 		unlink(path);
+}
+
+static char *
+path_in(const char *dir, const char *file)
+{
+	char *p;
+
+	return asprintf(&p, "%s/%s", dir, file) == -1 ? NULL : p;
+}
+
+int
+test_node_config(struct halle_config *cfg, const char *dir, const char *name,
+    size_t map_size)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = strdup(name);
+	cfg->data_dir = path_in(dir, "data");
+	cfg->key_file = path_in(dir, "node.key");
+	cfg->control = path_in(dir, "control.sock");
+	cfg->listen = strdup("tcp://127.0.0.1:7420");
+	cfg->timezone = strdup("Europe/Paris");
+	cfg->log_level = LOG_LEVEL_WARN;
+	cfg->map_size = map_size;
+	if (!cfg->name || !cfg->data_dir || !cfg->key_file || !cfg->control ||
+	    !cfg->listen || !cfg->timezone) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "config.h"
+
 /* Removes path and everything under it; missing paths are fine. */
 void	remove_tree(const char *path);
 
@@ -15,5 +17,13 @@ void	remove_tree(const char *path);
  * writes its path into dir; 0, or -1 when it cannot.
  */
 int	make_temp_dir(char *dir, size_t len, const char *name);
+
+/*
+ * Fills cfg for a node called name whose data, key and control socket
+ * live in dir, with a map of map_size bytes; the strings are allocated
+ * (release with config_free). 0, or -1 when out of memory.
+ */
+int	test_node_config(struct halle_config *cfg, const char *dir,
+	    const char *name, size_t map_size);
 
 #endif
