@@ -610,3 +610,30 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# sheet_from_orders PRODUCER ORDERS: what the producer's order sheet must
+# say, computed from orders (a JSON array, as `order list --json` gives):
+# per distribution, per sku, the sum of the confirmed quantities and the
+# baskets; in the shape normal_sheet gives, to compare the two.
+sheet_from_orders() {
+	jq -cn --argjson all "$2" --arg p "$1" '
+	  [$all[] | select(.cancelled | not) | . as $o
+	   | .lines[] | select(.producer == $p and (.confirmed // 0) > 0)
+	   | {d: $o.distribution, sku: .sku, "label": $o.basket, q: .confirmed}]
+	  | group_by(.d)
+	  | map({distribution: .[0].d,
+	         products: (group_by(.sku)
+	                    | map({sku: .[0].sku, quantity: (map(.q) | add),
+	                           baskets: (map({"label": .label, quantity: .q}) | sort_by(.label))}))})'
+}
+
+# normal_sheet SHEET: a sheet (`sheet --json`) in that shape, markets with
+# no product left out.
+normal_sheet() {
+	jq -c '[.markets[] | select((.products | length) > 0)
+	        | {distribution,
+	           products: ([.products[] | {sku, quantity,
+	                                      baskets: (.baskets | map({"label": .label, quantity: .quantity}) | sort_by(.label))}]
+	                      | sort_by(.sku))}]
+	       | sort_by(.distribution)' <<<"$1"
+}

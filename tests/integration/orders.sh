@@ -192,29 +192,6 @@ has_reason() {
 	    "$3: the $2 line has a reason"
 }
 
-# What a's sheet for producer P must say, computed from the orders as the
-# markets' nodes show them (arrays of `order list --json`): per
-# distribution, per sku, the sum of confirmed quantities and the baskets.
-expected_sheet() {
-	jq -cn --argjson all "$1" --arg p "$P" '
-	  [$all[] | select(.cancelled | not) | . as $o
-	   | .lines[] | select(.producer == $p and (.confirmed // 0) > 0)
-	   | {d: $o.distribution, sku: .sku, "label": $o.basket, q: .confirmed}]
-	  | group_by(.d)
-	  | map({distribution: .[0].d,
-	         products: (group_by(.sku)
-	                    | map({sku: .[0].sku, quantity: (map(.q) | add),
-	                           baskets: (map({"label": .label, quantity: .q}) | sort_by(.label))}))})'
-}
-# The same shape from a sheet (markets with no product left out).
-normal_sheet() {
-	jq -c '[.markets[] | select((.products | length) > 0)
-	        | {distribution,
-	           products: ([.products[] | {sku, quantity,
-	                                      baskets: (.baskets | map({"label": .label, quantity: .quantity}) | sort_by(.label))}]
-	                      | sort_by(.sku))}]
-	       | sort_by(.distribution)' <<<"$1"
-}
 
 # orders_of NAME:DISTRIBUTION...: the orders of each distribution as its
 # market's node lists them, one array.
@@ -231,7 +208,7 @@ orders_of() {
 # what the orders at the markets' nodes say, line for line.
 sheet_matches() {
 	local date=$1 what=$2 want got; shift 2
-	want=$(expected_sheet "$(orders_of "$@")")
+	want=$(sheet_from_orders "$P" "$(orders_of "$@")")
 	ctlj $A sheet "$P" "$date"
 	got=$(normal_sheet "$J")
 	assert_eq "$want" "$got" "$what: a's sheet of $date and the orders at the markets' nodes"

@@ -234,28 +234,6 @@ assert_json "$L1" "[.[].id] | sort | join(\",\")" \
 assert_json "$L2" "[.[].id] | sort | join(\",\")" \
     "$(printf '%s\n' "$O3" "$O7" | sort | paste -sd,)" "order list D2"
 
-# What a sheet must say, computed from the orders: per distribution, per
-# sku, the sum of confirmed quantities and the baskets.
-expected_sheet() {
-	jq -cn --argjson a "$L1" --argjson b "$L2" --arg p "$1" '
-	  [($a + $b)[] | select(.cancelled | not) | . as $o
-	   | .lines[] | select(.producer == $p and .confirmed > 0)
-	   | {d: $o.distribution, sku: .sku, "label": $o.basket, q: .confirmed}]
-	  | group_by(.d)
-	  | map({distribution: .[0].d,
-	         products: (group_by(.sku)
-	                    | map({sku: .[0].sku, quantity: (map(.q) | add),
-	                           baskets: (map({"label": .label, quantity: .q}) | sort_by(.label))}))})'
-}
-# The same shape from a sheet (markets with no product left out).
-normal_sheet() {
-	jq -c '[.markets[] | select((.products | length) > 0)
-	        | {distribution,
-	           products: ([.products[] | {sku, quantity,
-	                                      baskets: (.baskets | map({"label": .label, quantity: .quantity}) | sort_by(.label))}]
-	                      | sort_by(.sku))}]
-	       | sort_by(.distribution)' <<<"$1"
-}
 ctlj "$N" sheet "$P1" "$D"
 S1=$J
 assert_json "$S1" '[.producer, .date] | @csv' "\"$P1\",\"$D\"" "sheet P1"
@@ -263,7 +241,8 @@ assert_json "$S1" '[.markets[].distribution] | sort | join(",")' \
     "$(printf '%s\n' "$D1" "$D2" | sort | paste -sd,)" "sheet P1 lists both markets' distributions"
 assert_json "$S1" "[.markets[] | select(.distribution == \"$D1\") | .id] | join(\",\")" "$M1" "sheet P1 market of D1"
 assert_json "$S1" '[.markets[].final] | all(. == false)' true "sheet P1 not final while orders are open"
-want=$(expected_sheet "$P1")
+ORDERS=$(jq -cn --argjson a "$L1" --argjson b "$L2" '$a + $b')
+want=$(sheet_from_orders "$P1" "$ORDERS")
 got=$(normal_sheet "$S1")
 assert_jq "$want" 'length == 2' "expected sheet P1 (computed from the order lists) has two distributions"
 assert_eq "$want" "$got" "sheet P1 equals the confirmed lines"
@@ -275,7 +254,7 @@ assert_json "$S1" "[.markets[] | select(.distribution == \"$D1\") | .products[] 
     "Panier 1,Panier 5,Panier 6" "sheet P1: bread baskets at M1"
 ctlj "$N" sheet "Maraîcher Dupont" "$D"
 S2=$J
-want=$(expected_sheet "$P2")
+want=$(sheet_from_orders "$P2" "$ORDERS")
 got=$(normal_sheet "$S2")
 assert_jq "$want" 'length == 1' "expected sheet P2 (computed from the order lists) has one distribution"
 assert_eq "$want" "$got" "sheet P2 equals the confirmed lines"
