@@ -69,7 +69,7 @@ reload(ARGS)
 	char why[512];
 
 	if (halled_reload(a->daemon, why, sizeof(why)) == -1) {
-		herr(a->err, 400, "bad_config", "%s", why);
+		herr(a->err, HALLE_E_BAD_CONFIG, "%s", why);
 		return NULL;
 	}
 	return status(a);
@@ -85,7 +85,7 @@ metrics(ARGS)
 	if (text == NULL)
 		return NULL;
 	if ((o = json_string(text)) == NULL)
-		herr(a->err, 500, "internal", "the metrics are not UTF-8");
+		herr(a->err, HALLE_E_INTERNAL, "the metrics are not UTF-8");
 	free(text);
 	return o;
 }
@@ -120,7 +120,7 @@ membership(ARGS, char which, int active)
 		json_t *v = json_object_get(a->req->body, "producer");
 
 		if (!json_is_string(v)) {
-			herr(a->err, 400, "invalid_field", "missing 'producer'");
+			herr(a->err, HALLE_E_INVALID_FIELD, "missing 'producer'");
 			return NULL;
 		}
 		producer = json_string_value(v);
@@ -158,7 +158,7 @@ static json_t *
 order_list(ARGS)
 {
 	if (a->req->query_distribution == NULL) {
-		herr(a->err, 400, "invalid_field",
+		herr(a->err, HALLE_E_INVALID_FIELD,
 		    "give ?distribution=ID to list orders");
 		return NULL;
 	}
@@ -242,7 +242,7 @@ api_dispatch(struct halled *d, const struct api_request *req, int *status,
 		if (routes[i].method != req->method)
 			continue;
 		if (routes[i].writes && !peers_writable(d->peers)) {
-			herr(err, 503, "recovering", "this node is recovering "
+			herr(err, HALLE_E_RECOVERING, "this node is recovering "
 			    "its own feed from its peers and takes no writes "
 			    "until they have answered");
 			return NULL;
@@ -255,9 +255,9 @@ api_dispatch(struct halled *d, const struct api_request *req, int *status,
 		return routes[i].fn(&args);
 	}
 	if (path_known)
-		herr(err, 405, "method_not_allowed",
+		herr(err, HALLE_E_METHOD_NOT_ALLOWED,
 		    "this route does not take that method");
 	else
-		herr(err, 404, "not_found", "no such route");
+		herr(err, HALLE_E_NOT_FOUND, "no such route");
 	return NULL;
 }

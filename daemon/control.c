@@ -16,6 +16,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "api_status.h"
 #include "control.h"
 #include "log.h"
 #include "metrics.h"
@@ -125,9 +126,9 @@ reply_error(struct evhttp_request *req, const struct halle_error *err)
 {
 	json_t *body;
 
-	body = json_pack("{s:{s:s, s:s}}", "error", "code", err->code,
-	    "message", err->message);
-	reply_json(req, err->status, body);
+	body = json_pack("{s:{s:s, s:s}}", "error", "code",
+	    halle_strerror(err->code), "message", err->message);
+	reply_json(req, api_http_status(err->code), body);
 	json_decref(body);
 }
 
@@ -163,7 +164,7 @@ read_body(struct evhttp_request *req, struct api_request *ar,
 	unsigned char *data;
 
 	if (len > CONTROL_MAX_BODY)
-		return herr(err, 413, "body_too_large", "the request body is "
+		return herr(err, HALLE_E_BODY_TOO_LARGE, "the request body is "
 		    "%zu bytes, over the limit of %d", len, CONTROL_MAX_BODY);
 	if (len == 0) {
 		ar->body = json_object();
@@ -173,11 +174,11 @@ read_body(struct evhttp_request *req, struct api_request *ar,
 	ar->body = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
 	    &jerr);
 	if (ar->body == NULL)
-		return herr(err, 400, "malformed_json", "the body is not valid "
+		return herr(err, HALLE_E_MALFORMED_JSON, "the body is not valid "
 		    "JSON: %s at line %d, column %d", jerr.text, jerr.line,
 		    jerr.column);
 	if (!json_is_object(ar->body))
-		return herr(err, 400, "malformed_json",
+		return herr(err, HALLE_E_MALFORMED_JSON,
 		    "the body must be a JSON object");
 	return 0;
 }
@@ -187,7 +188,7 @@ control_request(struct evhttp_request *req, void *arg)
 {
 	struct control *c = arg;
 	struct api_request ar;
-	struct halle_error err = { 500, "internal", "unexpected failure" };
+	struct halle_error err = { HALLE_E_INTERNAL, "unexpected failure" };
 	struct evkeyvalq query;
 	const struct evhttp_uri *uri;
 	const char *path, *q;
@@ -200,7 +201,7 @@ control_request(struct evhttp_request *req, void *arg)
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || split_path(path, &ar) == -1) {
-		herr(&err, 404, "not_found", "no such route");
+		herr(&err, HALLE_E_NOT_FOUND, "no such route");
 		goto out;
 	}
 	if ((q = evhttp_uri_get_query(uri)) != NULL &&
@@ -218,8 +219,8 @@ out:
 	if (answer != NULL)
 		reply_json(req, status, answer);
 	else {
-		if (err.status >= 500)
-			log_warnx("control: %s %s: %s", err.code,
+		if (api_http_status(err.code) >= 500)
+			log_warnx("control: %s %s: %s", halle_strerror(err.code),
 			    path ? path : "?", err.message);
 		reply_error(req, &err);
 	}

@@ -20,6 +20,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "api_status.h"
 #include "log.h"
 #include "metrics.h"
 #include "service.h"
@@ -220,7 +221,7 @@ metrics_text(struct halled *d, struct halle_error *err)
 	peers_status(d->peers, status);
 	peers_describe_feeds(d->peers, feeds);
 	if ((f = open_memstream(&text, &len)) == NULL) {
-		herr(err, 500, "internal", "out of memory");
+		herr(err, HALLE_E_INTERNAL, "out of memory");
 		goto out;
 	}
 	node_metrics(f, status);
@@ -230,7 +231,7 @@ metrics_text(struct halled *d, struct halle_error *err)
 	if (fclose(f) != 0) {
 		free(text);
 		text = NULL;
-		herr(err, 500, "internal", "out of memory");
+		herr(err, HALLE_E_INTERNAL, "out of memory");
 	}
 out:
 	json_decref(status);
@@ -261,7 +262,7 @@ static void
 metrics_request(struct evhttp_request *req, void *arg)
 {
 	struct metrics *m = arg;
-	struct halle_error err = { 500, "internal", "unexpected failure" };
+	struct halle_error err = { HALLE_E_INTERNAL, "unexpected failure" };
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	char *text;
@@ -278,8 +279,10 @@ metrics_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if ((text = metrics_text(m->daemon, &err)) == NULL) {
-		log_warnx("metrics: %s: %s", err.code, err.message);
-		reply_text(req, err.status, "text/plain", err.message);
+		log_warnx("metrics: %s: %s", halle_strerror(err.code),
+		    err.message);
+		reply_text(req, api_http_status(err.code), "text/plain",
+		    err.message);
 		return;
 	}
 	reply_text(req, 200, METRICS_CONTENT_TYPE, text);

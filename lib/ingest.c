@@ -120,14 +120,14 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 
 	memset(rep, 0, sizeof(*rep));
 	if (feed_head(nt->t, origin, &head) == -1)
-		return herr(nt->err, 500, "store_error", "cannot read feed head");
+		return herr(nt->err, HALLE_E_STORE, "cannot read feed head");
 	rep->head_seq = head.seq;
 	if (head.flags & FEED_FROZEN)
 		return report(rep, INGEST_FROZEN, "feed frozen by a fork");
 	if (n == 0)
 		return report(rep, INGEST_OK, "empty run");
 	if ((recs = calloc(n, sizeof(*recs))) == NULL)
-		return herr(nt->err, 500, "internal", "out of memory");
+		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
 
 	/* Pass 1: check everything, write nothing (but a fork proof). */
 	for (i = 0; i < n; i++) {
@@ -160,7 +160,7 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 		if (r->seq <= head.seq) {
 			if ((rc = check_held(nt, origin, r, &run[i], rep,
 			    &fork)) == -1) {
-				herr(nt->err, 500, "store_error",
+				herr(nt->err, HALLE_E_STORE,
 				    "cannot keep fork proof");
 				goto done;
 			}
@@ -204,7 +204,7 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 		    run[i].data, run[i].len) == -1)
 			break;
 	if (i < n || feed_set_head(nt->t, &recs[n - 1]) == -1) {
-		rc = herr(nt->err, 500, "store_error", "cannot append to feed");
+		rc = herr(nt->err, HALLE_E_STORE, "cannot append to feed");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {

@@ -72,7 +72,7 @@ node_mutate(struct node *n, node_op_fn fn, void *arg, struct halle_error *err)
 	n->appended = 0;
 	rc = store_write(n->store, mutate_run, &ctx, why, sizeof(why));
 	if (rc == -2)
-		return herr(err, 500, "store_error", "%s", why);
+		return herr(err, HALLE_E_STORE, "%s", why);
 	if (rc == 0 && n->appended && n->on_own_append != NULL)
 		n->on_own_append(n->on_own_append_arg);
 	return rc;
@@ -135,10 +135,10 @@ node_append_sealed(struct node_txn *nt, uint32_t kind,
 	int rc;
 
 	if (feed_head(nt->t, n->key.public_key, &head) == -1)
-		return herr(nt->err, 500, "store_error", "cannot read feed head");
+		return herr(nt->err, HALLE_E_STORE, "cannot read feed head");
 	body_len = protobuf_c_message_get_packed_size(msg);
 	if ((body = malloc(body_len ? body_len : 1)) == NULL)
-		return herr(nt->err, 500, "internal", "out of memory");
+		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
 	protobuf_c_message_pack(msg, body);
 	if (recipient != NULL) {
 		uint8_t *sealed;
@@ -148,7 +148,7 @@ node_append_sealed(struct node_txn *nt, uint32_t kind,
 		    &n->key);
 		free(body);
 		if (rc == -1)
-			return herr(nt->err, 500, "internal", "cannot seal a "
+			return herr(nt->err, HALLE_E_INTERNAL, "cannot seal a "
 			    "record for that node's key");
 		body = sealed;
 		body_len = sealed_len;
@@ -158,21 +158,21 @@ node_append_sealed(struct node_txn *nt, uint32_t kind,
 	    recipient);
 	free(body);
 	if (rc == -1)
-		return herr(nt->err, 500, "internal", "out of memory");
+		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
 	if (len > RECORD_MAX_BYTES) {
 		free(buf);
-		return herr(nt->err, 413, "body_too_large",
+		return herr(nt->err, HALLE_E_BODY_TOO_LARGE,
 		    "the record would be larger than 256 KiB");
 	}
 	if (record_parse(&r, buf, len, why, sizeof(why)) == -1) {
 		free(buf);
-		return herr(nt->err, 500, "internal", "own record: %s", why);
+		return herr(nt->err, HALLE_E_INTERNAL, "own record: %s", why);
 	}
 	rc = feed_append(nt->t, &r, buf, len);
 	free(buf);
 	if (rc == -1) {
 		record_free(&r);
-		return herr(nt->err, 500, "store_error", "cannot append to feed");
+		return herr(nt->err, HALLE_E_STORE, "cannot append to feed");
 	}
 	n->appended = 1;
 	rc = views_apply(nt, &r);

@@ -118,7 +118,7 @@ svc_feed_records(struct node *n, const char *origin_hex, long long from,
 
 	if (strlen(origin_hex) != KEY_HEX_LEN ||
 	    hex_decode(origin, KEY_PUBLIC_LEN, origin_hex) == -1) {
-		herr(err, 400, "invalid_field", "'%s' is not a node key (64 hex "
+		herr(err, HALLE_E_INVALID_FIELD, "'%s' is not a node key (64 hex "
 		    "digits)", origin_hex);
 		return NULL;
 	}
@@ -132,7 +132,7 @@ svc_feed_records(struct node *n, const char *origin_hex, long long from,
 		return NULL;
 	if (feed_head(&t, origin, &head) == -1 || head.seq == 0) {
 		store_read_end(&t);
-		herr(err, 404, "unknown_feed", "no feed of origin %s is held",
+		herr(err, HALLE_E_UNKNOWN_FEED, "no feed of origin %s is held",
 		    origin_hex);
 		return NULL;
 	}
@@ -173,7 +173,7 @@ name_taken(struct store_txn *t, char kind, const char *name,
 
 	if (views_resolve(t, kind, name, id) == 1)
 		return 0;
-	return herr(err, 409, "name_taken", "a %s named '%s' exists already",
+	return herr(err, HALLE_E_NAME_TAKEN, "a %s named '%s' exists already",
 	    kind == 'P' ? "producer" : "market", name);
 }
 
@@ -312,7 +312,7 @@ parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
 	int present;
 
 	if (!json_is_object(j))
-		return herr(err, 400, "invalid_field",
+		return herr(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu] must be an object", i);
 	if (req_string(j, "sku", 1, SERVICE_MAX_LABEL, (const char **)&p->sku,
 	    err) == -1 || req_string(j, "name", 1, SERVICE_MAX_NAME,
@@ -320,51 +320,51 @@ parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
 	    req_string(j, "unit", 0, 8, &unit, err) == -1)
 		goto field;
 	if (!valid_sku(p->sku))
-		return herr(err, 400, "invalid_field", "products[%zu]: sku '%s' "
+		return herr(err, HALLE_E_INVALID_FIELD, "products[%zu]: sku '%s' "
 		    "may hold only letters, digits and . _ - /", i, p->sku);
 	if (unit[0] != '\0' && parse_unit(unit) == -1)
-		return herr(err, 400, "invalid_field", "products[%zu]: unit "
+		return herr(err, HALLE_E_INVALID_FIELD, "products[%zu]: unit "
 		    "'%s' is not one of piece, kg, g, l, ml", i, unit);
 	p->unit = unit[0] ? parse_unit(unit) : HALLE__UNIT__UNIT_PIECE;
 	p->quantity = 1;
 	if ((q = json_object_get(j, "quantity")) != NULL && !json_is_null(q)) {
 		if (!json_is_number(q) || !(json_number_value(q) > 0) ||
 		    !isfinite(json_number_value(q)) || json_number_value(q) > 1e6)
-			return herr(err, 400, "invalid_field", "products[%zu]: "
+			return herr(err, HALLE_E_INVALID_FIELD, "products[%zu]: "
 			    "quantity must be a number above 0", i);
 		p->quantity = json_number_value(q);
 	}
 	if (req_integer(j, "price_cents", &present, &v, err) == -1)
 		goto field;
 	if (!present)
-		return herr(err, 400, "invalid_field",
+		return herr(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: missing 'price_cents'", i);
 	if (v < 0)
-		return herr(err, 400, "invalid_field",
+		return herr(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: price_cents must not be negative", i);
 	if (v > SERVICE_MAX_PRICE)
-		return herr(err, 400, "overflow", "products[%zu]: price_cents "
+		return herr(err, HALLE_E_OVERFLOW, "products[%zu]: price_cents "
 		    "%lld is over %lld", i, v, SERVICE_MAX_PRICE);
 	p->price_cents = (uint64_t)v;
 	if (req_integer(j, "vat_bp", &present, &v, err) == -1)
 		goto field;
 	if (v < 0 || v > 10000)
-		return herr(err, 400, "invalid_field",
+		return herr(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: vat_bp must be from 0 to 10000", i);
 	p->vat_bp = (uint32_t)v;
 	if ((q = json_object_get(j, "organic")) != NULL && !json_is_null(q)) {
 		if (!json_is_boolean(q))
-			return herr(err, 400, "invalid_field",
+			return herr(err, HALLE_E_INVALID_FIELD,
 			    "products[%zu]: organic must be true or false", i);
 		p->organic = json_is_true(q);
 	}
 	if (req_integer(j, "stock_per_day", &present, &v, err) == -1)
 		goto field;
 	if (present && v < 0)
-		return herr(err, 400, "invalid_field",
+		return herr(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: stock_per_day must not be negative", i);
 	if (present && v > SERVICE_MAX_STOCK)
-		return herr(err, 400, "overflow", "products[%zu]: stock_per_day "
+		return herr(err, HALLE_E_OVERFLOW, "products[%zu]: stock_per_day "
 		    "%lld is over %lld", i, v, SERVICE_MAX_STOCK);
 	p->limited = present;
 	p->stock_per_day = present ? (uint64_t)v : 0;
@@ -374,7 +374,7 @@ field:
 		char inner[sizeof(err->message)];
 
 		snprintf(inner, sizeof(inner), "%s", err->message);
-		return herr(err, err->status, err->code, "products[%zu]: %s",
+		return herr(err, err->code, "products[%zu]: %s",
 		    i, inner);
 	}
 }
@@ -407,15 +407,15 @@ catalogue_op(struct node_txn *nt, void *arg)
 		return -1;
 	list = json_object_get(op->req, "products");
 	if (!json_is_array(list))
-		return herr(nt->err, 400, "invalid_field",
+		return herr(nt->err, HALLE_E_INVALID_FIELD,
 		    "'products' must be an array");
 	if (json_array_size(list) > SERVICE_MAX_PRODUCTS)
-		return herr(nt->err, 400, "invalid_field",
+		return herr(nt->err, HALLE_E_INVALID_FIELD,
 		    "more than %d products", SERVICE_MAX_PRODUCTS);
 	held = views_catalogue(nt->t, op->producer);
 	c.version = held ? held->version + 1 : 1;
 	if (present && (version < 1 || (uint64_t)version < c.version)) {
-		herr(nt->err, 409, "stale_version", "catalogue version %lld is "
+		herr(nt->err, HALLE_E_STALE_VERSION, "catalogue version %lld is "
 		    "not newer than version %llu held", version,
 		    (unsigned long long)(held ? held->version : 0));
 		view_free(held);
@@ -427,7 +427,7 @@ catalogue_op(struct node_txn *nt, void *arg)
 	products = calloc(json_array_size(list) + 1, sizeof(*products));
 	ptrs = calloc(json_array_size(list) + 1, sizeof(*ptrs));
 	if (products == NULL || ptrs == NULL) {
-		herr(nt->err, 500, "internal", "out of memory");
+		herr(nt->err, HALLE_E_INTERNAL, "out of memory");
 		goto done;
 	}
 	for (i = 0; i < json_array_size(list); i++) {
@@ -437,7 +437,7 @@ catalogue_op(struct node_txn *nt, void *arg)
 			goto done;
 		for (j = 0; j < i; j++)
 			if (strcmp(products[j].sku, products[i].sku) == 0) {
-				herr(nt->err, 400, "invalid_field",
+				herr(nt->err, HALLE_E_INVALID_FIELD,
 				    "products[%zu]: sku '%s' appears twice", i,
 				    products[i].sku);
 				goto done;
@@ -478,7 +478,7 @@ svc_catalogue_show(struct node *n, const char *ref, struct halle_error *err)
 		return NULL;
 	if (resolve_producer(&t, ref, id, err) == 0) {
 		if ((c = views_catalogue(&t, id)) == NULL)
-			herr(err, 404, "no_catalogue",
+			herr(err, HALLE_E_NO_CATALOGUE,
 			    "producer '%s' has published no catalogue", ref);
 		else
 			o = render_catalogue(&t, c);
@@ -508,17 +508,17 @@ market_schedule(json_t *req, Halle__Market *m, struct halle_error *err)
 	if (!weekday[0] && !from[0] && !to[0])
 		return 0;
 	if (!weekday[0] || !from[0] || !to[0])
-		return herr(err, 400, "invalid_field",
+		return herr(err, HALLE_E_INVALID_FIELD,
 		    "'weekday', 'from' and 'to' go together");
 	if ((wd = tu_parse_weekday(weekday)) == -1)
-		return herr(err, 400, "invalid_field", "weekday '%s' is not one "
+		return herr(err, HALLE_E_INVALID_FIELD, "weekday '%s' is not one "
 		    "of sun mon tue wed thu fri sat", weekday);
 	if (tu_parse_hhmm(from, &m->from_min) == -1 ||
 	    tu_parse_hhmm(to, &m->to_min) == -1)
-		return herr(err, 400, "invalid_field",
+		return herr(err, HALLE_E_INVALID_FIELD,
 		    "'from' and 'to' must be times as HH:MM");
 	if (m->from_min >= m->to_min)
-		return herr(err, 400, "bad_dates", "the market starts at %s, "
+		return herr(err, HALLE_E_BAD_DATES, "the market starts at %s, "
 		    "not before it ends at %s", from, to);
 	m->scheduled = 1;
 	m->weekday = (uint32_t)wd;
@@ -537,7 +537,7 @@ bounded(json_t *req, const char *field, long long def, long long min,
 	if (!present)
 		v = def;
 	if (v < min || v > max)
-		return herr(err, 400, "invalid_field",
+		return herr(err, HALLE_E_INVALID_FIELD,
 		    "'%s' must be from %lld to %lld", field, min, max);
 	*out = (uint32_t)v;
 	return 0;
@@ -645,14 +645,14 @@ decided_here(struct node_txn *nt, char which, const char *market,
 	} else
 		m = views_producer(nt->t, producer, owner);
 	if (m == NULL)
-		return herr(nt->err, 500, "store_error", "cannot read the store");
+		return herr(nt->err, HALLE_E_STORE, "cannot read the store");
 	view_free(m);
 	if (memcmp(owner, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
 		return 0;
 	if (which == 'I')
-		return herr(nt->err, 403, "not_owner", "market %s belongs to "
+		return herr(nt->err, HALLE_E_NOT_OWNER, "market %s belongs to "
 		    "another commune: only its node invites producers", market);
-	return herr(nt->err, 403, "not_owner", "producer %s's home is another "
+	return herr(nt->err, HALLE_E_NOT_OWNER, "producer %s's home is another "
 	    "commune: only its node accepts markets for it", producer);
 }
 
@@ -757,7 +757,7 @@ svc_order_counts(struct node *n, struct svc_order_counts *c,
 	rc = store_scan(&t, STORE_VIEWS, "O:", 2, count_order, &ctx);
 	store_read_end(&t);
 	if (rc == -1)
-		return herr(err, 500, "store_error", "cannot read the orders");
+		return herr(err, HALLE_E_STORE, "cannot read the orders");
 	return 0;
 }
 
@@ -775,21 +775,21 @@ backup_target_free(const char *dir, struct halle_error *err)
 	if (lstat(dir, &st) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		return herr(err, 400, "invalid_field", "'path': %s: %s", dir,
+		return herr(err, HALLE_E_INVALID_FIELD, "'path': %s: %s", dir,
 		    strerror(errno));
 	}
 	if (!S_ISDIR(st.st_mode))
-		return herr(err, 409, "backup_target_exists", "'path': %s "
+		return herr(err, HALLE_E_BACKUP_TARGET_EXISTS, "'path': %s "
 		    "exists and is not a directory", dir);
 	if ((d = opendir(dir)) == NULL)
-		return herr(err, 400, "invalid_field", "'path': %s: %s", dir,
+		return herr(err, HALLE_E_INVALID_FIELD, "'path': %s: %s", dir,
 		    strerror(errno));
 	while (empty && (de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			empty = 0;
 	closedir(d);
 	if (!empty)
-		return herr(err, 409, "backup_target_exists", "'path': %s is "
+		return herr(err, HALLE_E_BACKUP_TARGET_EXISTS, "'path': %s is "
 		    "not empty: a backup goes into a new or empty directory",
 		    dir);
 	return 0;
@@ -805,19 +805,19 @@ svc_backup(struct node *n, json_t *req, struct halle_error *err)
 	if (req_string(req, "path", 1, sizeof(file) - 16, &dir, err) == -1)
 		return NULL;
 	if (dir[0] != '/') {
-		herr(err, 400, "invalid_field", "'path' must be an absolute "
+		herr(err, HALLE_E_INVALID_FIELD, "'path' must be an absolute "
 		    "path, got '%s'", dir);
 		return NULL;
 	}
 	if (backup_target_free(dir, err) == -1)
 		return NULL;
 	if (store_backup(n->store, dir, why, sizeof(why)) == -1) {
-		herr(err, 500, "store_error", "%s", why);
+		herr(err, HALLE_E_STORE, "%s", why);
 		return NULL;
 	}
 	snprintf(file, sizeof(file), "%s/data.mdb", dir);
 	if (stat(file, &st) == -1) {
-		herr(err, 500, "store_error", "%s: %s", file, strerror(errno));
+		herr(err, HALLE_E_STORE, "%s: %s", file, strerror(errno));
 		return NULL;
 	}
 	return json_pack("{s:s, s:I}", "path", dir, "bytes",

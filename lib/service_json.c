@@ -19,23 +19,23 @@ req_string(json_t *req, const char *field, int required, size_t maxlen,
 	*out = "";
 	if (v == NULL || json_is_null(v)) {
 		if (required)
-			return herr(err, 400, "invalid_field", "missing '%s'",
+			return herr(err, HALLE_E_INVALID_FIELD, "missing '%s'",
 			    field);
 		return 0;
 	}
 	if (!json_is_string(v))
-		return herr(err, 400, "invalid_field", "'%s' must be a string",
+		return herr(err, HALLE_E_INVALID_FIELD, "'%s' must be a string",
 		    field);
 	s = json_string_value(v);
 	if (required && s[0] == '\0')
-		return herr(err, 400, "invalid_field", "'%s' must not be empty",
+		return herr(err, HALLE_E_INVALID_FIELD, "'%s' must not be empty",
 		    field);
 	if (strlen(s) > maxlen || strlen(s) != json_string_length(v))
-		return herr(err, 400, "invalid_field",
+		return herr(err, HALLE_E_INVALID_FIELD,
 		    "'%s' is longer than %zu bytes", field, maxlen);
 	for (i = 0; s[i] != '\0'; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return herr(err, 400, "invalid_field",
+			return herr(err, HALLE_E_INVALID_FIELD,
 			    "'%s' holds a control character", field);
 	*out = s;
 	return 0;
@@ -52,10 +52,10 @@ req_integer(json_t *req, const char *field, int *present, long long *out,
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (json_is_real(v))
-		return herr(err, 400, "invalid_field",
+		return herr(err, HALLE_E_INVALID_FIELD,
 		    "'%s' must be a whole number", field);
 	if (!json_is_integer(v))
-		return herr(err, 400, "invalid_field", "'%s' must be a number",
+		return herr(err, HALLE_E_INVALID_FIELD, "'%s' must be a number",
 		    field);
 	*present = 1;
 	*out = json_integer_value(v);
@@ -66,19 +66,20 @@ static int
 resolve(struct store_txn *t, char kind, const char *what, const char *ref,
     char *id, struct halle_error *err)
 {
-	const char *code = kind == 'P' ? "unknown_producer" : "unknown_market";
+	enum halle_errcode code = kind == 'P' ?
+	    HALLE_E_UNKNOWN_PRODUCER : HALLE_E_UNKNOWN_MARKET;
 
 	switch (views_resolve(t, kind, ref, id)) {
 	case 0:
 		return 0;
 	case 1:
-		return herr(err, 404, code, "no %s with id or name '%s'", what,
+		return herr(err, code, "no %s with id or name '%s'", what,
 		    ref);
 	case 2:
-		return herr(err, 409, "ambiguous_name",
+		return herr(err, HALLE_E_AMBIGUOUS_NAME,
 		    "several %ss are named '%s': use the id", what, ref);
 	default:
-		return herr(err, 500, "store_error", "cannot read the store");
+		return herr(err, HALLE_E_STORE, "cannot read the store");
 	}
 }
 
@@ -106,7 +107,7 @@ owned_here(struct node_txn *nt, const char *view_key, const char *what)
 	    &vlen) != 0 || vlen < KEY_PUBLIC_LEN ||
 	    memcmp(v, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
 		return 0;
-	return herr(nt->err, 403, "not_owner", "%s belongs to another "
+	return herr(nt->err, HALLE_E_NOT_OWNER, "%s belongs to another "
 	    "commune: only its node can change it", what);
 }
 
@@ -114,7 +115,7 @@ int
 read_begin(struct node *n, struct store_txn *t, struct halle_error *err)
 {
 	if (store_read_begin(n->store, t) == -1)
-		return herr(err, 500, "store_error", "cannot read the store");
+		return herr(err, HALLE_E_STORE, "cannot read the store");
 	return 0;
 }
 

@@ -57,33 +57,33 @@ distribution_fill(struct node_txn *nt, const Halle__Market *m,
 	d->from_min = m->from_min;
 	d->to_min = m->to_min;
 	if (!m->scheduled && (!spec->from[0] || !spec->to[0]))
-		return herr(nt->err, 400, "invalid_field", "market '%s' has no "
+		return herr(nt->err, HALLE_E_INVALID_FIELD, "market '%s' has no "
 		    "weekly schedule: give 'from' and 'to'", m->name);
 	if ((spec->from[0] && tu_parse_hhmm(spec->from, &d->from_min) == -1) ||
 	    (spec->to[0] && tu_parse_hhmm(spec->to, &d->to_min) == -1))
-		return herr(nt->err, 400, "invalid_field",
+		return herr(nt->err, HALLE_E_INVALID_FIELD,
 		    "'from' and 'to' must be times as HH:MM");
 	if (d->from_min >= d->to_min)
-		return herr(nt->err, 400, "bad_dates",
+		return herr(nt->err, HALLE_E_BAD_DATES,
 		    "the distribution must start before it ends");
 	if (tu_local_instant(&spec->date, d->from_min, &starts) == -1)
-		return herr(nt->err, 400, "bad_dates", "no such local time");
+		return herr(nt->err, HALLE_E_BAD_DATES, "no such local time");
 	opens = from_schedule ? starts - (time_t)m->opens_days * 86400 : now;
 	closes = starts - (time_t)m->closes_hours * 3600;
 	if (spec->opens[0] && tu_parse_instant(spec->opens, &opens) == -1)
-		return herr(nt->err, 400, "invalid_field", "'opens' must be an "
+		return herr(nt->err, HALLE_E_INVALID_FIELD, "'opens' must be an "
 		    "ISO 8601 instant such as 2026-12-03T20:00:00+01:00");
 	if (spec->closes[0] && tu_parse_instant(spec->closes, &closes) == -1)
-		return herr(nt->err, 400, "invalid_field", "'closes' must be an "
+		return herr(nt->err, HALLE_E_INVALID_FIELD, "'closes' must be an "
 		    "ISO 8601 instant such as 2026-12-03T20:00:00+01:00");
 	if (closes > starts)
-		return herr(nt->err, 400, "bad_dates",
+		return herr(nt->err, HALLE_E_BAD_DATES,
 		    "orders must close before the distribution starts");
 	if (closes <= opens)
-		return herr(nt->err, 400, "bad_dates",
+		return herr(nt->err, HALLE_E_BAD_DATES,
 		    "orders must close after they open");
 	if (closes <= now)
-		return herr(nt->err, 400, "bad_dates",
+		return herr(nt->err, HALLE_E_BAD_DATES,
 		    "orders would close in the past");
 	d->market = m->id;
 	d->date = (char *)spec->date_text;
@@ -119,13 +119,13 @@ distribution_open_op(struct node_txn *nt, void *arg)
 	    req_string(op->req, "closes", 0, 40, &spec.closes, nt->err) == -1)
 		return -1;
 	if (tu_parse_date(spec.date_text, &spec.date) == -1)
-		return herr(nt->err, 400, "bad_dates", "'%s' is not a date as "
+		return herr(nt->err, HALLE_E_BAD_DATES, "'%s' is not a date as "
 		    "YYYY-MM-DD", spec.date_text);
 	if (resolve_market(nt->t, spec.market_ref, market, nt->err) == -1 ||
 	    market_owned_here(nt, market) == -1)
 		return -1;
 	if ((m = views_market(nt->t, market)) == NULL)
-		return herr(nt->err, 500, "store_error", "market unreadable");
+		return herr(nt->err, HALLE_E_STORE, "market unreadable");
 	rc = distribution_fill(nt, m, &spec, 0, &d);
 	if (rc == 0) {
 		ids_new(op->id, "ds");
@@ -178,12 +178,12 @@ schedule_op(struct node_txn *nt, void *arg)
 	if (!present)
 		weeks = 4;
 	if (weeks < 1 || weeks > 52)
-		return herr(nt->err, 400, "invalid_field",
+		return herr(nt->err, HALLE_E_INVALID_FIELD,
 		    "'weeks' must be from 1 to 52");
 	if ((m = views_market(nt->t, market)) == NULL)
-		return herr(nt->err, 500, "store_error", "market unreadable");
+		return herr(nt->err, HALLE_E_STORE, "market unreadable");
 	if (!m->scheduled) {
-		herr(nt->err, 400, "invalid_field",
+		herr(nt->err, HALLE_E_INVALID_FIELD,
 		    "market '%s' has no weekly schedule", m->name);
 		view_free(m);
 		return -1;
@@ -340,7 +340,7 @@ svc_distribution_show(struct node *n, const char *id, struct halle_error *err)
 	if (read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, id)) == NULL)
-		herr(err, 404, "unknown_distribution", "no distribution '%s'", id);
+		herr(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'", id);
 	else
 		o = render_distribution(&t, d, node_now_ms(n));
 	view_free(d);
@@ -360,7 +360,7 @@ distribution_cancel_op(struct node_txn *nt, void *arg)
 	int rc = 0;
 
 	if ((d = views_distribution(nt->t, op->id)) == NULL)
-		return herr(nt->err, 404, "unknown_distribution",
+		return herr(nt->err, HALLE_E_UNKNOWN_DISTRIBUTION,
 		    "no distribution '%s'", op->id);
 	if (distribution_owned_here(nt, op->id) == -1) {
 		view_free(d);
@@ -398,7 +398,7 @@ open_distribution(struct node_txn *nt, const char *id)
 	char when[40];
 
 	if ((d = views_distribution(nt->t, id)) == NULL) {
-		herr(nt->err, 404, "unknown_distribution",
+		herr(nt->err, HALLE_E_UNKNOWN_DISTRIBUTION,
 		    "no distribution '%s'", id);
 		return NULL;
 	}
@@ -408,15 +408,15 @@ open_distribution(struct node_txn *nt, const char *id)
 		return NULL;
 	}
 	if (d->cancelled)
-		herr(nt->err, 409, "distribution_cancelled",
+		herr(nt->err, HALLE_E_DISTRIBUTION_CANCELLED,
 		    "distribution %s on %s was cancelled", d->id, d->date);
 	else if (now < d->opens_at) {
 		tu_format_instant((time_t)d->opens_at, when, sizeof(when));
-		herr(nt->err, 409, "order_window_not_open", "orders for %s on "
+		herr(nt->err, HALLE_E_ORDER_WINDOW_NOT_OPEN, "orders for %s on "
 		    "%s open at %s", d->id, d->date, when);
 	} else if (now >= d->closes_at) {
 		tu_format_instant((time_t)d->closes_at, when, sizeof(when));
-		herr(nt->err, 409, "order_window_closed", "orders for %s on "
+		herr(nt->err, HALLE_E_ORDER_WINDOW_CLOSED, "orders for %s on "
 		    "%s closed at %s", d->id, d->date, when);
 	} else
 		return d;
@@ -474,7 +474,7 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 
 	halle__order_line__init(l);
 	if (!json_is_object(j))
-		return herr(nt->err, 400, "invalid_field",
+		return herr(nt->err, HALLE_E_INVALID_FIELD,
 		    "lines[%zu] must be an object", i);
 	if (req_string(j, "producer", 1, SERVICE_MAX_NAME, &producer_ref,
 	    nt->err) == -1 || req_string(j, "sku", 1, SERVICE_MAX_LABEL,
@@ -482,13 +482,13 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 	    req_integer(j, "quantity", &present, &qty, nt->err) == -1)
 		return -1;
 	if (!present)
-		return herr(nt->err, 400, "invalid_field",
+		return herr(nt->err, HALLE_E_INVALID_FIELD,
 		    "lines[%zu]: missing 'quantity'", i);
 	if (qty <= 0)
-		return herr(nt->err, 400, "bad_quantity", "lines[%zu]: quantity "
+		return herr(nt->err, HALLE_E_BAD_QUANTITY, "lines[%zu]: quantity "
 		    "%lld of %s must be at least 1", i, qty, l->sku);
 	if (qty > SERVICE_MAX_QUANTITY)
-		return herr(nt->err, 400, "overflow", "lines[%zu]: quantity "
+		return herr(nt->err, HALLE_E_OVERFLOW, "lines[%zu]: quantity "
 		    "%lld of %s is over %lld", i, qty, l->sku,
 		    SERVICE_MAX_QUANTITY);
 	if (resolve_producer(nt->t, producer_ref, ls->producers[i],
@@ -499,7 +499,7 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 	for (k = 0; k < i; k++)
 		if (strcmp(ls->lines[k].producer, l->producer) == 0 &&
 		    strcmp(ls->lines[k].sku, l->sku) == 0)
-			return herr(nt->err, 400, "invalid_field", "lines[%zu]: "
+			return herr(nt->err, HALLE_E_INVALID_FIELD, "lines[%zu]: "
 			    "%s of %s is ordered twice", i, l->sku, producer_ref);
 	/*
 	 * A withdrawal counts for new lines; a line already ordered stays
@@ -507,7 +507,7 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 	 */
 	old = previous_line(prev, l->producer, l->sku);
 	if (old == NULL && !views_sells_at(nt->t, d->market, l->producer))
-		return herr(nt->err, 409, "not_at_market", "producer '%s' does "
+		return herr(nt->err, HALLE_E_NOT_AT_MARKET, "producer '%s' does "
 		    "not sell at this market (it must be invited and accept)",
 		    producer_ref);
 	if (old != NULL) {
@@ -519,10 +519,10 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 	}
 	ls->catalogues[i] = views_catalogue(nt->t, l->producer);
 	if (ls->catalogues[i] == NULL)
-		return herr(nt->err, 404, "no_catalogue",
+		return herr(nt->err, HALLE_E_NO_CATALOGUE,
 		    "producer '%s' has published no catalogue", producer_ref);
 	if ((p = catalogue_product(ls->catalogues[i], l->sku)) == NULL)
-		return herr(nt->err, 404, "unknown_sku", "producer '%s' has no "
+		return herr(nt->err, HALLE_E_UNKNOWN_SKU, "producer '%s' has no "
 		    "product '%s' in its catalogue", producer_ref, l->sku);
 	l->price_cents = p->price_cents;
 	l->vat_bp = p->vat_bp;
@@ -538,17 +538,17 @@ parse_lines(struct node_txn *nt, const Halle__Distribution *d,
 	size_t i, n;
 
 	if (!json_is_array(list) || json_array_size(list) == 0)
-		return herr(nt->err, 400, "invalid_field",
+		return herr(nt->err, HALLE_E_INVALID_FIELD,
 		    "'lines' must be a non-empty array");
 	if ((n = json_array_size(list)) > SERVICE_MAX_LINES)
-		return herr(nt->err, 400, "invalid_field",
+		return herr(nt->err, HALLE_E_INVALID_FIELD,
 		    "more than %d lines", SERVICE_MAX_LINES);
 	ls->lines = calloc(n, sizeof(*ls->lines));
 	ls->ptrs = calloc(n, sizeof(*ls->ptrs));
 	ls->producers = calloc(n, sizeof(*ls->producers));
 	ls->catalogues = calloc(n, sizeof(*ls->catalogues));
 	if (!ls->lines || !ls->ptrs || !ls->producers || !ls->catalogues)
-		return herr(nt->err, 500, "internal", "out of memory");
+		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
 	ls->n = n;
 	for (i = 0; i < n; i++) {
 		if (parse_line(nt, d, prev, json_array_get(list, i), i,
@@ -583,7 +583,7 @@ write_parts(struct node_txn *nt, const Halle__Order *order,
 	if (homes == NULL || lines == NULL) {
 		free(homes);
 		free(lines);
-		return herr(nt->err, 500, "internal", "out of memory");
+		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
 	}
 	for (f = 0; f < 2; f++)
 		for (i = 0; from[f] != NULL && i < from[f]->n_lines; i++) {
@@ -681,10 +681,10 @@ order_change_op(struct node_txn *nt, void *arg)
 
 	memset(&ls, 0, sizeof(ls));
 	if ((o = views_order(nt->t, op->id_in)) == NULL)
-		return herr(nt->err, 404, "unknown_order", "no order '%s'",
+		return herr(nt->err, HALLE_E_UNKNOWN_ORDER, "no order '%s'",
 		    op->id_in);
 	if (o->cancelled) {
-		herr(nt->err, 409, "order_cancelled", "order %s was cancelled",
+		herr(nt->err, HALLE_E_ORDER_CANCELLED, "order %s was cancelled",
 		    o->id);
 		goto done;
 	}
@@ -739,7 +739,7 @@ svc_order_show(struct node *n, const char *id, struct halle_error *err)
 	if (read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((o = views_order(&t, id)) == NULL)
-		herr(err, 404, "unknown_order", "no order '%s'", id);
+		herr(err, HALLE_E_UNKNOWN_ORDER, "no order '%s'", id);
 	else
 		j = render_order(&t, o);
 	view_free(o);
@@ -775,7 +775,7 @@ svc_order_list(struct node *n, const char *distribution,
 	if (read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, distribution)) == NULL) {
-		herr(err, 404, "unknown_distribution", "no distribution '%s'",
+		herr(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",
 		    distribution);
 		store_read_end(&t);
 		return NULL;
@@ -919,7 +919,7 @@ svc_sheet(struct node *n, const char *producer_ref, const char *date,
 	json_t *sheet;
 
 	if (tu_parse_date(date, &cd) == -1) {
-		herr(err, 400, "bad_dates", "'%s' is not a date as YYYY-MM-DD",
+		herr(err, HALLE_E_BAD_DATES, "'%s' is not a date as YYYY-MM-DD",
 		    date);
 		return NULL;
 	}

@@ -314,7 +314,7 @@ ingest_op(struct node_txn *nt, void *arg)
 	if (c->rep.result == INGEST_FORK ||
 	    (c->rep.result == INGEST_OK && c->rep.accepted > 0))
 		return 0;
-	return herr(nt->err, 409, "nothing_to_commit", "%s", c->rep.reason);
+	return herr(nt->err, HALLE_E_NOTHING_TO_COMMIT, "%s", c->rep.reason);
 }
 
 /* Checks what ingest does not: origin, sizes. 0 or -1 (noted). */
@@ -414,8 +414,8 @@ sync_stream_on_records(struct sync *s, int p, const Halle__Records *m)
 	memset(&err, 0, sizeof(err));
 	rc = node_mutate(s->node, ingest_op, &c, &err);
 	free(c.run);
-	if (rc == -1 && (c.store_failed || strcmp(err.code ? err.code : "",
-	    "nothing_to_commit") != 0)) {
+	if (rc == -1 && (c.store_failed ||
+	    err.code != HALLE_E_NOTHING_TO_COMMIT)) {
 		/* Nothing durable: no ACK, no relay; the pull comes again. */
 		sync_note_error(s, p, 0, "cannot store a run: %s", err.message);
 		return;

@@ -160,7 +160,7 @@ static int
 replay_batch(struct store_txn *t, void *arg)
 {
 	struct verify *v = arg;
-	struct halle_error err = { 0, NULL, "" };
+	struct halle_error err = { HALLE_OK, "" };
 	struct node_txn nt = { &v->scratch, t, 0, &err };
 	struct replay_feed *f;
 	size_t i, n;

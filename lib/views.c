@@ -823,7 +823,7 @@ views_apply(struct node_txn *nt, const struct record *r)
 		return 0;
 	}
 	if (rc == -1)
-		return herr(nt->err, 500, "store_error", "cannot update views");
+		return herr(nt->err, HALLE_E_STORE, "cannot update views");
 	return rc;
 }
 

@@ -250,8 +250,8 @@ static int
 svc_failed_check(struct sim *sim, int i, const char *what,
     struct halle_error *err)
 {
-	return sim_fail(sim, "%s: %s: %d %s: %s", sim->nodes[i].name, what,
-	    err->status, err->code ? err->code : "?", err->message);
+	return sim_fail(sim, "%s: %s: %s: %s", sim->nodes[i].name, what,
+	    halle_strerror(err->code), err->message);
 }
 
 static int
@@ -438,7 +438,7 @@ check_stock(struct sim *sim, uint64_t market_sum[MAX_PRODUCERS][MAX_SKUS])
 		if ((sj = svc_sheet(&home->node, p->id, ORDER_DATE, &err)) ==
 		    NULL) {
 			/* Lost with the store: no other node held a copy. */
-			if (home->wiped && err.status == 404)
+			if (home->wiped && err.code == HALLE_E_UNKNOWN_PRODUCER)
 				continue;
 			return sim_fail(sim, "%s: no sheet for %s: %s",
 			    home->name, p->id, err.message);
@@ -503,8 +503,7 @@ sim_orders_check(struct sim *sim)
 		memset(&err, 0, sizeof(err));
 		if ((list = svc_order_list(&mn->node, o->markets[m].dist,
 		    &err)) == NULL) {
-			if (mn->wiped && err.code != NULL &&
-			    strcmp(err.code, "unknown_distribution") == 0)
+			if (mn->wiped && err.code == HALLE_E_UNKNOWN_DISTRIBUTION)
 				continue;	/* lost with the store: no copy */
 			return sim_fail(sim, "%s: cannot list the orders of %s: "
 			    "%s", mn->name, o->markets[m].dist, err.message);
@@ -556,8 +555,7 @@ sim_orders_check(struct sim *sim)
 			memset(&err, 0, sizeof(err));
 			oj = svc_order_show(&sim->nodes[v].node,
 			    o->orders[k].id, &err);
-			if (oj != NULL || err.code == NULL ||
-			    strcmp(err.code, "unknown_order") != 0) {
+			if (oj != NULL || err.code != HALLE_E_UNKNOWN_ORDER) {
 				sim_fail(sim, "%s, neither the market's node nor "
 				    "a home of its producers, %s order %s",
 				    sim->nodes[v].name, oj ? "reads" :
@@ -613,7 +611,7 @@ sim_orders_close(struct sim *sim)
 		memset(&err, 0, sizeof(err));
 		if ((ans = svc_distribution_show(&mn->node, mk->dist,
 		    &err)) == NULL) {
-			if (mn->wiped && err.status == 404)
+			if (mn->wiped && err.code == HALLE_E_UNKNOWN_DISTRIBUTION)
 				continue;	/* lost with the store */
 			return svc_failed_check(sim, mk->node,
 			    "showing the distribution", &err);
@@ -635,12 +633,11 @@ sim_orders_close(struct sim *sim)
 		    o->producers[k].sku[0], "quantity", 1);
 		ans = svc_order_place(&mn->node, req, &err);
 		json_decref(req);
-		if (ans != NULL || err.code == NULL ||
-		    strcmp(err.code, "order_window_closed") != 0) {
+		if (ans != NULL || err.code != HALLE_E_ORDER_WINDOW_CLOSED) {
 			json_decref(ans);
 			return sim_fail(sim, "%s: an order placed after the close "
 			    "is not refused as order_window_closed (%s)",
-			    mn->name, ans ? "placed" : err.code);
+			    mn->name, ans ? "placed" : halle_strerror(err.code));
 		}
 	}
 	if (sim_settle(sim, "closing the distributions") == -1)
@@ -651,7 +648,7 @@ sim_orders_close(struct sim *sim)
 
 		if ((sj = svc_sheet(&home->node, p->id, ORDER_DATE, &err)) ==
 		    NULL) {
-			if (home->wiped && err.status == 404)
+			if (home->wiped && err.code == HALLE_E_UNKNOWN_PRODUCER)
 				continue;
 			return svc_failed_check(sim, p->home, "a sheet", &err);
 		}

@@ -496,8 +496,8 @@ sim_settle(struct sim *sim, const char *what)
 static int
 svc_failed(struct sim *sim, int i, const char *what, struct halle_error *err)
 {
-	return sim_fail(sim, "%s: %s: %d %s: %s", sim->nodes[i].name, what,
-	    err->status, err->code ? err->code : "?", err->message);
+	return sim_fail(sim, "%s: %s: %s: %s", sim->nodes[i].name, what,
+	    halle_strerror(err->code), err->message);
 }
 
 /* The "id" of a service answer, copied into id; consumes ans. */
@@ -703,12 +703,13 @@ static int
 order_refused(struct sim *sim, int i, const char *what,
     struct halle_error *err)
 {
-	if (err->status >= 500 || !sim->nodes[i].wiped)
+	if ((err->code == HALLE_E_STORE || err->code == HALLE_E_INTERNAL) || !sim->nodes[i].wiped)
 		return svc_failed(sim, i, what, err);
 	sim->orders.skipped++;
 	if (sim->verbose)
 		printf("  t=%lld: %s: %s refused after store loss: %s\n",
-		    (long long)sim_now, sim->nodes[i].name, what, err->code);
+		    (long long)sim_now, sim->nodes[i].name, what,
+		    halle_strerror(err->code));
 	return 0;
 }
 

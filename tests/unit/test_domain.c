@@ -28,6 +28,7 @@
 #include "testutil.h"
 #include <jansson.h>
 
+#include "api_status.h"
 #include "config.h"
 #include "error.h"
 #include "feed.h"
@@ -119,8 +120,8 @@ static json_t *
 ok_(json_t *j, const char *what, int line)
 {
 	if (j == NULL)
-		fail_msg("line %d: %s: %d %s: %s", line, what, E.status,
-		    E.code ? E.code : "(no code)", E.message);
+		fail_msg("line %d: %s: %d %s: %s", line, what,
+		    api_http_status(E.code), halle_strerror(E.code), E.message);
 	return j;
 }
 #define OK(expr)	ok_((memset(&E, 0, sizeof(E)), (expr)), #expr, __LINE__)
@@ -169,10 +170,11 @@ fails_check(json_t *got, int status, const char *code, const char *what,
 		fail_msg("line %d: %s succeeded, want %s: %s", line, what, code,
 		    dump);
 	}
-	if (E.code == NULL || strcmp(E.code, code) != 0 || E.status != status)
+	if (strcmp(halle_strerror(E.code), code) != 0 ||
+	    api_http_status(E.code) != status)
 		fail_msg("line %d: %s: got %d %s (%s), want %d %s", line, what,
-		    E.status, E.code ? E.code : "(no code)", E.message, status,
-		    code);
+		    api_http_status(E.code), halle_strerror(E.code), E.message,
+		    status, code);
 	if (E.message[0] == '\0')
 		fail_msg("line %d: %s: %s without a message", line, what, code);
 }

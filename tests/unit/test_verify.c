@@ -54,8 +54,8 @@ static json_t *
 ok_(json_t *j, struct halle_error *e, const char *what)
 {
 	if (j == NULL)
-		fail_msg("%s: %d %s: %s", what, e->status,
-		    e->code ? e->code : "", e->message);
+		fail_msg("%s: %s: %s", what, halle_strerror(e->code),
+		    e->message);
 	return j;
 }
 #define OK(call)	ok_((call), &E, #call)

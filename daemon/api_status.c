@@ -1,0 +1,52 @@
+/* api_status: see api_status.h. */
+#include "api_status.h"
+
+int
+api_http_status(enum halle_errcode code)
+{
+	switch (code) {
+	case HALLE_OK:
+		return 200;
+	case HALLE_E_MALFORMED_JSON:
+	case HALLE_E_INVALID_FIELD:
+	case HALLE_E_BAD_QUANTITY:
+	case HALLE_E_OVERFLOW:
+	case HALLE_E_BAD_DATES:
+	case HALLE_E_BAD_CONFIG:
+		return 400;
+	case HALLE_E_NOT_OWNER:
+		return 403;
+	case HALLE_E_NOT_FOUND:
+	case HALLE_E_UNKNOWN_PRODUCER:
+	case HALLE_E_UNKNOWN_MARKET:
+	case HALLE_E_UNKNOWN_DISTRIBUTION:
+	case HALLE_E_UNKNOWN_ORDER:
+	case HALLE_E_UNKNOWN_SKU:
+	case HALLE_E_UNKNOWN_FEED:
+	case HALLE_E_NO_CATALOGUE:
+		return 404;
+	case HALLE_E_METHOD_NOT_ALLOWED:
+		return 405;
+	case HALLE_E_AMBIGUOUS_NAME:
+	case HALLE_E_NAME_TAKEN:
+	case HALLE_E_STALE_VERSION:
+	case HALLE_E_NOT_AT_MARKET:
+	case HALLE_E_ORDER_WINDOW_NOT_OPEN:
+	case HALLE_E_ORDER_WINDOW_CLOSED:
+	case HALLE_E_DISTRIBUTION_CANCELLED:
+	case HALLE_E_ORDER_CANCELLED:
+	case HALLE_E_BACKUP_TARGET_EXISTS:
+	case HALLE_E_NOTHING_TO_COMMIT:
+	case HALLE_E_OWN_FEED_FORKED:
+		return 409;
+	case HALLE_E_BODY_TOO_LARGE:
+		return 413;
+	case HALLE_E_RECOVERING:
+		return 503;
+	case HALLE_E_STORE:
+	case HALLE_E_INTERNAL:
+	case HALLE_E_COUNT:
+		break;
+	}
+	return 500;
+}
