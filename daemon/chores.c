@@ -21,6 +21,9 @@ chores_run(evutil_socket_t fd, short what, void *arg)
 	if (svc_rule_pending(&d->node, &err) == -1)
 		log_warnx("chores: cannot rule on queued orders: %s",
 		    err.message);
+	if (svc_stock_work(&d->node, &err) == -1)
+		log_warnx("chores: cannot grant or give back stock rights: %s",
+		    err.message);
 	if ((marked = svc_close_due(&d->node, &err)) == -1)
 		log_warnx("chores: cannot mark closed distributions: %s",
 		    err.message);

@@ -61,6 +61,7 @@
 #define ZONEINFO_DIR		"/usr/share/zoneinfo"
 #define DEFAULT_TIMEZONE	"Europe/Paris"
 #define DEFAULT_MAP_SIZE_MB	64
+#define DEFAULT_STOCK_RESERVE_PERCENT	20
 #define MAP_SIZE_MB_MAX		1048576
 
 /* Checks a non-empty value and stores it; on error writes msg, returns -1. */
@@ -107,6 +108,8 @@ static int	node_map_size(struct halle_config *, const char *, char *,
 		    size_t);
 static int	node_metrics_listen(struct halle_config *, const char *,
 		    char *, size_t);
+static int	node_stock_reserve(struct halle_config *, const char *,
+		    char *, size_t);
 static int	peer_open(struct halle_config *, const char *, int, char *,
 		    size_t);
 static int	peer_key(struct halle_config *, const char *, char *, size_t);
@@ -128,6 +131,7 @@ static const struct config_key node_keys[] = {
 	{ "log_level",		false,	node_log_level },
 	{ "map_size_mb",	false,	node_map_size },
 	{ "metrics_listen",	false,	node_metrics_listen },
+	{ "stock_reserve_percent", false, node_stock_reserve },
 };
 
 /* A peer without a key and a grouping without members fail config_resolve. */
@@ -445,6 +449,27 @@ node_map_size(struct halle_config *cfg, const char *value, char *msg,
  bad:
 	snprintf(msg, msglen, "bad map_size_mb '%s': want a whole number "
 	    "from 1 to %d", value, MAP_SIZE_MB_MAX);
+	return -1;
+}
+
+static int
+node_stock_reserve(struct halle_config *cfg, const char *value, char *msg,
+    size_t msglen)
+{
+	unsigned long	 pct;
+	char		*end;
+
+	if (value[0] < '0' || value[0] > '9')
+		goto bad;
+	errno = 0;
+	pct = strtoul(value, &end, 10);
+	if (errno != 0 || *end != '\0' || pct > 100)
+		goto bad;
+	cfg->stock_reserve_percent = (unsigned)pct;
+	return 0;
+ bad:
+	snprintf(msg, msglen, "bad stock_reserve_percent '%s': want a whole "
+	    "number from 0 to 100", value);
 	return -1;
 }
 
@@ -817,6 +842,7 @@ config_load(struct halle_config *cfg, const char *file, char *err,
 	p.line_ended = true;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->map_size = (size_t)DEFAULT_MAP_SIZE_MB << 20;
+	cfg->stock_reserve_percent = DEFAULT_STOCK_RESERVE_PERCENT;
 
 	if ((fp = fopen(file, "r")) == NULL) {
 		config_error(err, errlen, "%s: cannot open: %s", file,

@@ -68,6 +68,8 @@ struct halle_config {
 	enum log_level	 log_level;
 	size_t		 map_size;	/* bytes */
 	char		*metrics_listen; /* HOST:PORT, or NULL: off */
+	/* Share of a limited stock a producer's home keeps back (stock.h). */
+	unsigned	 stock_reserve_percent;
 	struct config_peer	*peers;		/* in file order */
 	size_t			 npeers;
 	struct config_grouping	*groupings;	/* in file order */

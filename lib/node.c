@@ -45,6 +45,12 @@ node_now_ms(const struct node *n)
 	return n->clock_ms();
 }
 
+int
+node_may_write(const struct node *n)
+{
+	return !n->hold_rulings;
+}
+
 struct mutate_ctx {
 	struct node		*node;
 	node_op_fn		 fn;

@@ -64,6 +64,9 @@ void	node_close(struct node *n);
 
 int64_t	node_now_ms(const struct node *n);
 
+/* 1 when the node may write to its own feed now, 0 while it may not. */
+int	node_may_write(const struct node *n);
+
 /*
  * Runs fn(nt, arg) in a write transaction and commits it durably. fn
  * returns 0 to commit or -1 having filled nt->err. Returns 0 when

@@ -707,9 +707,8 @@ count_order(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct order_count_ctx *ctx = arg;
-	const Halle__LineDecision *ld;
+	struct views_line vl;
 	Halle__Order *o;
-	void *conf;
 	size_t i;
 
 	if (vlen < KEY_PUBLIC_LEN || (o = halle__order__unpack(NULL,
@@ -723,20 +722,16 @@ count_order(const void *key, size_t klen, const void *val, size_t vlen,
 	}
 	ctx->c->orders++;
 	for (i = 0; i < o->n_lines; i++) {
-		ld = views_decision(ctx->t, o->id, o->lines[i]->producer,
-		    o->lines[i]->sku, &conf);
-		/* As render_line: a ruling on an older version is no ruling. */
-		if (ld != NULL && ((Halle__Confirmation *)conf)->order_version !=
-		    o->version)
-			ld = NULL;
-		if (ld == NULL ||
-		    ld->state == HALLE__LINE_STATE__LINE_STATE_PENDING)
+		views_line_state(ctx->t, o, o->lines[i], &vl);
+		if (vl.state == HALLE__LINE_STATE__LINE_STATE_PENDING)
 			ctx->c->lines_pending++;
-		else if (ld->state == HALLE__LINE_STATE__LINE_STATE_CONFIRMED)
+		else if (vl.state == HALLE__LINE_STATE__LINE_STATE_CONFIRMED)
 			ctx->c->lines_confirmed++;
 		else
 			ctx->c->lines_refused++;
-		view_free(conf);
+		if (vl.ruled_locally)
+			ctx->c->lines_confirmed_locally++;
+		view_free(vl.conf);
 	}
 	view_free(o);
 	return 0;

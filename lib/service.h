@@ -95,6 +95,24 @@ int	svc_close_due(struct node *n, struct halle_error *err);
 int	svc_rule_pending(struct node *n, struct halle_error *err);
 
 /*
+ * The stock work of stock.h (grants, top-ups, recalls, give-backs), when
+ * there is any: the number of records written, or -1 (err). The daemon
+ * calls it on its timer.
+ */
+int	svc_stock_work(struct node *n, struct halle_error *err);
+
+/*
+ * A producer's stock on a date, as this node knows it:
+ * {"producer", "date", "products": [{"sku", "stock", "reserve",
+ *  "markets": [{"market", "node", "granted", "released", "confirmed",
+ *  "free"}]}]}. The home knows every count; a market's node knows the
+ * grants and its own markets' confirmations ("confirmed" is null where
+ * it cannot read them).
+ */
+json_t	*svc_stock(struct node *n, const char *producer, const char *date,
+	    struct halle_error *err);
+
+/*
  * The orders held, for the metrics: orders not cancelled and their lines
  * by the state the order route shows (pending, confirmed, refused), and
  * the cancelled orders. Scans every order. 0, or -1 with err filled.
@@ -102,6 +120,7 @@ int	svc_rule_pending(struct node *n, struct halle_error *err);
 struct svc_order_counts {
 	uint64_t	 orders, cancelled;
 	uint64_t	 lines_pending, lines_confirmed, lines_refused;
+	uint64_t	 lines_confirmed_locally;	/* of lines_confirmed */
 };
 int	svc_order_counts(struct node *n, struct svc_order_counts *counts,
 	    struct halle_error *err);

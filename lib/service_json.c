@@ -287,48 +287,60 @@ static const char *const state_names[] = { "pending", "confirmed", "refused" };
 
 static json_t *
 render_line(struct store_txn *t, const Halle__Order *o,
-    const Halle__OrderLine *l, json_int_t *total)
+    const Halle__OrderLine *l, const unsigned char *market_node,
+    json_int_t *total)
 {
-	const Halle__LineDecision *ld;
+	unsigned char home[KEY_PUBLIC_LEN];
+	char hex[KEY_HEX_LEN + 1];
+	struct views_line vl;
 	Halle__Producer *p;
-	void *conf;
 	json_t *j;
 
-	p = views_producer(t, l->producer, NULL);
-	ld = views_decision(t, o->id, l->producer, l->sku, &conf);
+	p = views_producer(t, l->producer, home);
+	views_line_state(t, o, l, &vl);
 	j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
 	    "producer", l->producer, "producer_name", p ? p->name : "",
 	    "sku", l->sku, "name", l->name, "quantity", (json_int_t)l->quantity,
 	    "price_cents", (json_int_t)l->price_cents,
 	    "vat_bp", (json_int_t)l->vat_bp);
+	json_object_set_new(j, "state", json_string(state_names[
+	    vl.state < 3 ? vl.state : 0]));
+	json_object_set_new(j, "confirmed", json_integer(
+	    (json_int_t)vl.confirmed));
+	json_object_set_new(j, "confirmed_locally", json_integer(
+	    (json_int_t)vl.confirmed_locally));
+	/* Who decided: the market's node alone, or the producer's home. */
+	if (vl.state != HALLE__LINE_STATE__LINE_STATE_PENDING) {
+		hex_encode(hex, vl.ruled_locally || p == NULL ? market_node :
+		    home, KEY_PUBLIC_LEN);
+		json_object_set_new(j, "ruled_by", json_string(hex));
+	} else
+		json_object_set_new(j, "ruled_by", json_null());
+	if (vl.reason[0] != '\0')
+		json_object_set_new(j, "reason", json_string(vl.reason));
+	*total += (json_int_t)(vl.confirmed * l->price_cents);
+	view_free(vl.conf);
 	view_free(p);
-	/* A ruling on an older version of the order says nothing of this one. */
-	if (ld != NULL && ((Halle__Confirmation *)conf)->order_version !=
-	    o->version)
-		ld = NULL;
-	json_object_set_new(j, "state", json_string(ld == NULL ? "pending" :
-	    state_names[ld->state < 3 ? ld->state : 0]));
-	json_object_set_new(j, "confirmed",
-	    json_integer(ld ? (json_int_t)ld->confirmed : 0));
-	if (ld != NULL && ld->reason[0] != '\0')
-		json_object_set_new(j, "reason", json_string(ld->reason));
-	if (ld != NULL)
-		*total += (json_int_t)(ld->confirmed * l->price_cents);
-	view_free(conf);
 	return j;
 }
 
 json_t *
 render_order(struct store_txn *t, const Halle__Order *o)
 {
+	unsigned char market_node[KEY_PUBLIC_LEN];
+	Halle__Distribution *d;
 	json_int_t total = 0;
 	json_t *j, *lines;
 	size_t i;
 
+	memset(market_node, 0, sizeof(market_node));
+	if ((d = views_distribution(t, o->distribution)) != NULL)
+		views_market_owner(t, d->market, market_node);
+	view_free(d);
 	lines = json_array();
 	for (i = 0; i < o->n_lines; i++)
 		json_array_append_new(lines, render_line(t, o, o->lines[i],
-		    &total));
+		    market_node, &total));
 	j = json_pack("{s:s, s:I, s:s, s:s, s:s, s:b, s:o, s:I, s:o}",
 	    "id", o->id, "version", (json_int_t)o->version,
 	    "distribution", o->distribution, "basket", o->basket,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "service_int.h"
+#include "stock.h"
 #include "timeutil.h"
 
 /* Distributions */
@@ -371,6 +372,9 @@ distribution_cancel_op(struct node_txn *nt, void *arg)
 		d->version++;
 		rc = node_append(nt,
 		    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION, &d->base);
+		/* Its stock rights go back to the producers' homes. */
+		if (rc == 0)
+			rc = stock_release_market(nt, d->market, d->date);
 	}
 	view_free(d);
 	return rc;
@@ -530,6 +534,32 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 	return 0;
 }
 
+/*
+ * What the market's node confirms of line i itself (stock.h): all of it
+ * for a product without a stock limit, what its rights allow otherwise.
+ */
+static void
+confirm_locally(struct node_txn *nt, const Halle__Distribution *d,
+    const Halle__Order *prev, struct line_set *ls, size_t i)
+{
+	Halle__OrderLine *l = &ls->lines[i];
+	const Halle__OrderLine *old;
+	const Halle__Product *p;
+
+	if (ls->catalogues[i] == NULL)
+		ls->catalogues[i] = views_catalogue(nt->t, l->producer);
+	p = catalogue_product(ls->catalogues[i], l->sku);
+	old = previous_line(prev, l->producer, l->sku);
+	l->confirmed_locally = stock_confirm_locally(nt, d, l, old, p);
+	if (p == NULL && old != NULL && old->locally_unlimited) {
+		l->confirmed_locally = old->confirmed_locally < l->quantity ?
+		    old->confirmed_locally : l->quantity;
+		l->locally_unlimited = 1;
+	} else
+		l->locally_unlimited = p != NULL && !p->limited &&
+		    l->confirmed_locally > 0;
+}
+
 static int
 parse_lines(struct node_txn *nt, const Halle__Distribution *d,
     const Halle__Order *prev, json_t *req, struct line_set *ls)
@@ -556,6 +586,8 @@ parse_lines(struct node_txn *nt, const Halle__Distribution *d,
 			return -1;
 		ls->ptrs[i] = &ls->lines[i];
 	}
+	for (i = 0; i < n; i++)
+		confirm_locally(nt, d, prev, ls, i);
 	return 0;
 }
 
@@ -654,6 +686,8 @@ order_place_op(struct node_txn *nt, void *arg)
 		o.n_lines = ls.n;
 		o.placed_at = nt->now_ms / 1000;
 		rc = write_parts(nt, &o, NULL);
+		if (rc == 0)
+			rc = stock_want_more(nt, d, &o);
 	}
 	line_set_free(&ls);
 	view_free(d);
@@ -701,6 +735,8 @@ order_change_op(struct node_txn *nt, void *arg)
 		next.n_lines = ls.n;
 	}
 	rc = write_parts(nt, &next, o);
+	if (rc == 0)
+		rc = stock_want_more(nt, d, &next);
 done:
 	line_set_free(&ls);
 	view_free(d);
@@ -846,11 +882,10 @@ sheet_order(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct sheet_ctx *ctx = arg;
-	const Halle__LineDecision *ld;
 	Halle__Distribution *d = NULL;
+	struct views_line vl;
 	Halle__Order *o;
 	char id[ID_MAX];
-	void *conf;
 	size_t i;
 
 	if (key_tail(key, klen, id) == NULL ||
@@ -862,13 +897,10 @@ sheet_order(const void *key, size_t klen, const void *val, size_t vlen,
 		for (i = 0; i < o->n_lines; i++) {
 			if (strcmp(o->lines[i]->producer, ctx->producer) != 0)
 				continue;
-			ld = views_decision(ctx->t, o->id, ctx->producer,
-			    o->lines[i]->sku, &conf);
-			if (ld != NULL && ld->confirmed > 0 &&
-			    ((Halle__Confirmation *)conf)->order_version ==
-			    o->version)
-				sheet_add(ctx, d, o, o->lines[i], ld->confirmed);
-			view_free(conf);
+			views_line_state(ctx->t, o, o->lines[i], &vl);
+			if (vl.confirmed > 0)
+				sheet_add(ctx, d, o, o->lines[i], vl.confirmed);
+			view_free(vl.conf);
 		}
 	}
 	view_free(d);
@@ -973,6 +1005,9 @@ close_one(const void *key, size_t klen, const void *val, size_t vlen,
 		d->version++;
 		rc = node_append(nt,
 		    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION, &d->base);
+		/* What no order used goes back, to be sold elsewhere. */
+		if (rc == 0)
+			rc = stock_release_market(nt, d->market, d->date);
 		ctx->marked++;
 	}
 	view_free(d);
@@ -1011,7 +1046,7 @@ svc_rule_pending(struct node *n, struct halle_error *err)
 	struct store_txn t;
 	int queued = 0;
 
-	if (n->hold_rulings)
+	if (!node_may_write(n))
 		return 0;
 	/* Most of the time there is nothing queued: look before writing. */
 	if (read_begin(n, &t, err) == -1)
@@ -1021,4 +1056,36 @@ svc_rule_pending(struct node *n, struct halle_error *err)
 	if (!queued)
 		return 0;
 	return node_mutate(n, rule_pending_op, NULL, err);
+}
+
+/* Stock rights */
+
+static int
+stock_work_op(struct node_txn *nt, void *arg)
+{
+	int rc = stock_work(nt);
+
+	if (rc >= 0)
+		*(int *)arg = rc;
+	return rc < 0 ? -1 : 0;
+}
+
+int
+svc_stock_work(struct node *n, struct halle_error *err)
+{
+	struct store_txn t;
+	int due, written = 0;
+
+	if (!node_may_write(n))
+		return 0;
+	/* Most of the time there is nothing to do: look before writing. */
+	if (read_begin(n, &t, err) == -1)
+		return -1;
+	due = stock_work_due(n, &t);
+	store_read_end(&t);
+	if (!due)
+		return 0;
+	if (node_mutate(n, stock_work_op, &written, err) == -1)
+		return -1;
+	return written;
 }

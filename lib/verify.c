@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "dbkey.h"
 #include "feed.h"
 #include "log.h"
 #include "verify.h"
@@ -237,6 +238,8 @@ compare_key(const void *key, size_t klen, const void *val, size_t vlen,
 
 	if (c->db == STORE_INDEX && klen >= 2 && memcmp(key, "s:", 2) == 0)
 		return 0;	/* stock: compared with the rulings */
+	if (c->db == STORE_INDEX && dbkey_is_work(key, klen))
+		return 0;
 	rc = store_get(c->other, c->db, key, klen, &other, &olen);
 	if (rc == -1)
 		return -1;
@@ -283,8 +286,9 @@ add_ruling(const void *key, size_t klen, const void *val, size_t vlen,
 	Halle__Confirmation *c;
 	Halle__Distribution *d;
 	Halle__Order *o;
+	char tkey[DBKEY_MAX];
 	const void *held;
-	size_t i, hlen;
+	size_t i, hlen, tklen;
 	uint64_t sum;
 
 	if (klen <= 2 + s->suffix || klen >= sizeof(order) ||
@@ -300,15 +304,15 @@ add_ruling(const void *key, size_t klen, const void *val, size_t vlen,
 	for (i = 0; d != NULL && i < c->n_lines; i++) {
 		if (c->lines[i]->confirmed == 0)
 			continue;
-		snprintf(ckey, sizeof(ckey), "s:%s:%s:%s", c->lines[i]->producer,
-		    d->date, c->lines[i]->sku);
+		if ((tklen = dbkey_stock_taken(tkey, c->lines[i]->producer,
+		    d->date, c->lines[i]->sku)) == 0)
+			continue;
 		sum = 0;
-		if (store_get(s->t, STORE_META, ckey, strlen(ckey), &held,
+		if (store_get(s->t, STORE_META, tkey, tklen, &held,
 		    &hlen) == 0 && hlen == sizeof(sum))
 			memcpy(&sum, held, sizeof(sum));
 		sum += c->lines[i]->confirmed;
-		store_put(s->t, STORE_META, ckey, strlen(ckey), &sum,
-		    sizeof(sum));
+		store_put(s->t, STORE_META, tkey, tklen, &sum, sizeof(sum));
 	}
 	view_free(d);
 	view_free(o);

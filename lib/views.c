@@ -13,6 +13,7 @@
 #include "ids.h"
 #include "log.h"
 #include "seal.h"
+#include "stock.h"
 #include "timeutil.h"
 #include "views.h"
 
@@ -156,9 +157,9 @@ catalogue_product(const Halle__Catalogue *c, const char *sku)
 	return NULL;
 }
 
-/* The owner of a producer (its home node), or -1 when unknown. */
-static int
-producer_home(struct store_txn *t, const char *producer, unsigned char *home)
+int
+views_producer_home(struct store_txn *t, const char *producer,
+    unsigned char *home)
 {
 	Halle__Producer *p = views_producer(t, producer, home);
 
@@ -213,6 +214,48 @@ views_decision(struct store_txn *t, const char *order, const char *producer,
 	return f.decision;
 }
 
+void
+views_line_state(struct store_txn *t, const Halle__Order *o,
+    const Halle__OrderLine *l, struct views_line *vl)
+{
+	const Halle__LineDecision *ld;
+	Halle__Distribution *d;
+	int cancelled;
+
+	memset(vl, 0, sizeof(*vl));
+	vl->reason = "";
+	/* Nothing of a cancelled order or day is to be handed over. */
+	d = views_distribution(t, o->distribution);
+	cancelled = d != NULL && d->cancelled;
+	view_free(d);
+	if (o->cancelled || cancelled) {
+		vl->state = HALLE__LINE_STATE__LINE_STATE_REFUSED;
+		vl->reason = o->cancelled ? "order cancelled" :
+		    "distribution cancelled";
+		vl->ruled_locally = l->confirmed_locally > 0;
+		return;
+	}
+	vl->confirmed_locally = l->confirmed_locally < l->quantity ?
+	    l->confirmed_locally : l->quantity;
+	vl->confirmed = vl->confirmed_locally;
+	if (vl->confirmed_locally == l->quantity) {
+		vl->state = HALLE__LINE_STATE__LINE_STATE_CONFIRMED;
+		vl->ruled_locally = 1;
+		return;
+	}
+	ld = views_decision(t, o->id, l->producer, l->sku, &vl->conf);
+	/* A ruling on an older version of the order says nothing of this one. */
+	if (ld == NULL || ((Halle__Confirmation *)vl->conf)->order_version !=
+	    o->version) {
+		vl->state = HALLE__LINE_STATE__LINE_STATE_PENDING;
+		return;
+	}
+	vl->confirmed += ld->confirmed;
+	vl->state = vl->confirmed > 0 ? HALLE__LINE_STATE__LINE_STATE_CONFIRMED :
+	    HALLE__LINE_STATE__LINE_STATE_REFUSED;
+	vl->reason = ld->reason;
+}
+
 struct resolve_ctx {
 	char	*id;
 	int	 matches;
@@ -263,52 +306,6 @@ views_resolve(struct store_txn *t, char kind, const char *ref, char *id)
 	if (store_scan(t, STORE_INDEX, key, klen, resolve_name, &ctx) == -1)
 		return -1;
 	return ctx.matches == 0 ? 1 : ctx.matches == 1 ? 0 : 2;
-}
-
-static void
-stock_key(char *key, size_t len, const char *producer, const char *date,
-    const char *sku)
-{
-	snprintf(key, len, "s:%s:%s:%s", producer, date, sku);
-}
-
-uint64_t
-views_stock_taken(struct store_txn *t, const char *producer, const char *date,
-    const char *sku)
-{
-	char key[KEY_MAX];
-	const void *v;
-	size_t vlen;
-	uint64_t taken = 0;
-
-	stock_key(key, sizeof(key), producer, date, sku);
-	if (store_get(t, STORE_INDEX, key, strlen(key), &v, &vlen) == 0 &&
-	    vlen == sizeof(taken))
-		memcpy(&taken, v, sizeof(taken));
-	return taken;
-}
-
-static int
-stock_set(struct store_txn *t, const char *producer, const char *date,
-    const char *sku, uint64_t taken)
-{
-	char key[KEY_MAX];
-
-	stock_key(key, sizeof(key), producer, date, sku);
-	if (taken == 0)
-		return store_del(t, STORE_INDEX, key, strlen(key));
-	return index_put(t, key, strlen(key), &taken, sizeof(taken));
-}
-
-uint64_t
-stock_grant(int limited, uint64_t per_day, uint64_t taken, uint64_t requested)
-{
-	uint64_t left;
-
-	if (!limited)
-		return requested;
-	left = taken >= per_day ? 0 : per_day - taken;
-	return requested < left ? requested : left;
 }
 
 int
@@ -405,7 +402,7 @@ apply_catalogue(struct node_txn *nt, const struct record *r,
 	void *held;
 	int ok;
 
-	if (producer_home(nt->t, c->producer, home) == -1 ||
+	if (views_producer_home(nt->t, c->producer, home) == -1 ||
 	    memcmp(home, r->origin, KEY_PUBLIC_LEN) != 0)
 		return 0;
 	snprintf(key, sizeof(key), "K:%s", c->producer);
@@ -437,9 +434,9 @@ apply_market(struct node_txn *nt, const struct record *r, Halle__Market *m)
 	return view_save(nt->t, key, r->origin, &m->base);
 }
 
-/* The owner of a market: the origin of its Market record. */
-static int
-market_owner(struct store_txn *t, const char *market, unsigned char *owner)
+int
+views_market_owner(struct store_txn *t, const char *market,
+    unsigned char *owner)
 {
 	char key[KEY_MAX];
 	Halle__Market *m;
@@ -461,8 +458,8 @@ apply_membership(struct node_txn *nt, const struct record *r, char which,
 	int ok;
 
 	/* The market's node invites; the producer's home node accepts. */
-	if ((which == 'I' ? market_owner(nt->t, ms->market, owner) :
-	    producer_home(nt->t, ms->producer, owner)) == -1 ||
+	if ((which == 'I' ? views_market_owner(nt->t, ms->market, owner) :
+	    views_producer_home(nt->t, ms->producer, owner)) == -1 ||
 	    memcmp(owner, r->origin, KEY_PUBLIC_LEN) != 0)
 		return 0;
 	snprintf(key, sizeof(key), "%c:%s:%s", which, ms->market, ms->producer);
@@ -474,6 +471,8 @@ apply_membership(struct node_txn *nt, const struct record *r, char which,
 
 static int	rule_order(struct node_txn *, const Halle__Order *,
 		    const Halle__Distribution *, const unsigned char *, int);
+static int	cancel_usage(struct node_txn *, const Halle__Distribution *,
+		    const char *, const unsigned char *);
 
 struct rerule_ctx {
 	struct node_txn			*nt;
@@ -500,7 +499,9 @@ rerule_one(const void *k_, size_t klen, const void *val, size_t vlen,
 	snprintf(key, sizeof(key), "O:%s", id);
 	if ((o = VIEW_LOAD(ctx->nt->t, Order, order, key, market_node)) == NULL)
 		return 0;
-	rc = rule_order(ctx->nt, o, ctx->dist, market_node, 1);
+	rc = cancel_usage(ctx->nt, ctx->dist, id, market_node);
+	if (rc == 0)
+		rc = rule_order(ctx->nt, o, ctx->dist, market_node, 1);
 	view_free(o);
 	return rc;
 }
@@ -517,7 +518,7 @@ apply_distribution(struct node_txn *nt, const struct record *r,
 	int was_cancelled;
 
 	if (!ids_valid(d->id, "ds") || tu_parse_date(d->date, &date) == -1 ||
-	    market_owner(nt->t, d->market, owner) == -1 ||
+	    views_market_owner(nt->t, d->market, owner) == -1 ||
 	    memcmp(owner, r->origin, KEY_PUBLIC_LEN) != 0)
 		return 0;
 	snprintf(key, sizeof(key), "D:%s", d->id);
@@ -626,7 +627,7 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 	if (!ids_valid(o->id, "or") ||
 	    (d = views_distribution(nt->t, o->distribution)) == NULL)
 		return 0;
-	if (market_owner(nt->t, d->market, owner) == -1 ||
+	if (views_market_owner(nt->t, d->market, owner) == -1 ||
 	    memcmp(owner, r->origin, KEY_PUBLIC_LEN) != 0) {
 		view_free(d);
 		return 0;
@@ -649,8 +650,11 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 		view_free(d);
 		return 0;
 	}
+	/* What the market's node confirmed itself moves its rights' use. */
+	rc = stock_apply_usage(nt, d, held, o, r->origin);
 	view_free(held);
-	rc = view_save(nt->t, key, r->origin, &o->base);
+	if (rc == 0)
+		rc = view_save(nt->t, key, r->origin, &o->base);
 	if (rc == 0)
 		rc = order_rebuild(nt->t, o->id, r->origin);
 	snprintf(key, sizeof(key), "o:%s:%s", d->id, o->id);
@@ -669,27 +673,26 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 	return rc;
 }
 
-/* Adds (sign 1) or takes back (sign -1) what a ruling granted. */
+/* A cancelled day: the parts held give back what they confirmed. */
 static int
-stock_add(struct store_txn *t, const Halle__Confirmation *c, int sign)
+cancel_usage(struct node_txn *nt, const Halle__Distribution *d,
+    const char *order, const unsigned char *market_node)
 {
-	const Halle__LineDecision *ld;
-	uint64_t taken;
+	struct parts ps = { NULL, 0, 0 };
+	char key[KEY_MAX];
 	size_t i;
+	int rc;
 
-	for (i = 0; c != NULL && i < c->n_lines; i++) {
-		ld = c->lines[i];
-		if (ld->confirmed == 0)
-			continue;
-		taken = views_stock_taken(t, ld->producer, c->date, ld->sku);
-		if (sign > 0)
-			taken += ld->confirmed;
-		else
-			taken = taken > ld->confirmed ? taken - ld->confirmed : 0;
-		if (stock_set(t, ld->producer, c->date, ld->sku, taken) == -1)
-			return -1;
+	snprintf(key, sizeof(key), "Q:%s:", order);
+	rc = store_scan(nt->t, STORE_VIEWS, key, strlen(key), collect_part,
+	    &ps);
+	for (i = 0; i < ps.n; i++) {
+		if (rc == 0)
+			rc = stock_cancel_usage(nt, d, ps.list[i], market_node);
+		view_free(ps.list[i]);
 	}
-	return 0;
+	free(ps.list);
+	return rc;
 }
 
 static int
@@ -703,7 +706,7 @@ apply_confirmation(struct node_txn *nt, const struct record *r,
 
 	/* Each decision must concern a producer the origin is home to. */
 	for (i = 0; i < c->n_lines; i++)
-		if (producer_home(nt->t, c->lines[i]->producer, home) == -1 ||
+		if (views_producer_home(nt->t, c->lines[i]->producer, home) == -1 ||
 		    memcmp(home, r->origin, KEY_PUBLIC_LEN) != 0)
 			return 0;
 	hex_encode(hex, r->origin, KEY_PUBLIC_LEN);
@@ -719,7 +722,8 @@ apply_confirmation(struct node_txn *nt, const struct record *r,
 	 * from the peers after this node lost its store.
 	 */
 	if (memcmp(r->origin, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0 &&
-	    (stock_add(nt->t, held, -1) == -1 || stock_add(nt->t, c, 1) == -1)) {
+	    (stock_taken_add(nt->t, held, -1) == -1 ||
+	    stock_taken_add(nt->t, c, 1) == -1)) {
 		view_free(held);
 		return -1;
 	}
@@ -747,6 +751,12 @@ views_apply(struct node_txn *nt, const struct record *r)
 		    &halle__order__descriptor,
 		[HALLE__RECORD_KIND__RECORD_KIND_CONFIRMATION] =
 		    &halle__confirmation__descriptor,
+		[HALLE__RECORD_KIND__RECORD_KIND_GRANT] =
+		    &halle__stock_rights__descriptor,
+		[HALLE__RECORD_KIND__RECORD_KIND_RELEASE] =
+		    &halle__stock_rights__descriptor,
+		[HALLE__RECORD_KIND__RECORD_KIND_RIGHTS_WANTED] =
+		    &halle__stock_rights__descriptor,
 	};
 	ProtobufCMessage *msg;
 	int rc;
@@ -806,8 +816,11 @@ views_apply(struct node_txn *nt, const struct record *r)
 	case HALLE__RECORD_KIND__RECORD_KIND_ORDER:
 		rc = apply_order(nt, r, (Halle__Order *)msg);
 		break;
-	default:
+	case HALLE__RECORD_KIND__RECORD_KIND_CONFIRMATION:
 		rc = apply_confirmation(nt, r, (Halle__Confirmation *)msg);
+		break;
+	default:
+		rc = stock_apply_rights(nt, r, (Halle__StockRights *)msg);
 		break;
 	}
 	protobuf_c_message_free_unpacked(msg, NULL);
@@ -850,15 +863,15 @@ previous_grant(const Halle__Confirmation *prev, const char *producer,
 static void
 decide_line(struct node_txn *nt, const Halle__Order *o,
     const Halle__Distribution *d, const Halle__OrderLine *line,
-    uint64_t taken, int had_grant, Halle__LineDecision *ld, char *reason,
-    size_t reason_len)
+    uint64_t requested, uint64_t committed, int had_grant,
+    Halle__LineDecision *ld, char *reason, size_t reason_len)
 {
 	Halle__Catalogue *c = NULL;
 	Halle__Product *p;
 
 	ld->producer = line->producer;
 	ld->sku = line->sku;
-	ld->requested = line->quantity;
+	ld->requested = requested;
 	ld->confirmed = 0;
 	ld->state = HALLE__LINE_STATE__LINE_STATE_REFUSED;
 	ld->reason = reason;
@@ -884,14 +897,14 @@ decide_line(struct node_txn *nt, const Halle__Order *o,
 		view_free(c);
 		return;
 	}
-	ld->confirmed = stock_grant(p->limited, p->stock_per_day, taken,
-	    line->quantity);
+	ld->confirmed = stock_available(p->limited, p->stock_per_day,
+	    committed, requested);
 	if (ld->confirmed > 0)
 		ld->state = HALLE__LINE_STATE__LINE_STATE_CONFIRMED;
 	if (ld->confirmed == 0)
 		snprintf(reason, reason_len, "sold out on %s (%llu per day)",
 		    d->date, (unsigned long long)p->stock_per_day);
-	else if (ld->confirmed < line->quantity)
+	else if (ld->confirmed < requested)
 		snprintf(reason, reason_len, "only %llu left on %s",
 		    (unsigned long long)ld->confirmed, d->date);
 	view_free(c);
@@ -946,12 +959,12 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
 	const Halle__LineDecision *before;
 	unsigned char home[KEY_PUBLIC_LEN];
 	char (*reasons)[128], key[KEY_MAX];
-	uint64_t taken;
+	uint64_t committed, requested;
 	size_t i, n = 0;
 	int rc = -1;
 
 	queue_key(key, sizeof(key), o->id);
-	if (nt->node->hold_rulings)	/* not while recovering its own feed */
+	if (!node_may_write(nt->node))	/* not while recovering its feed */
 		return index_put(nt->t, key, strlen(key), "", 0);
 	if (store_del(nt->t, STORE_INDEX, key, strlen(key)) == -1)
 		return -1;
@@ -969,7 +982,7 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
 	for (i = 0; i < o->n_lines; i++) {
 		const Halle__OrderLine *line = o->lines[i];
 
-		if (producer_home(nt->t, line->producer, home) == -1 ||
+		if (views_producer_home(nt->t, line->producer, home) == -1 ||
 		    memcmp(home, nt->node->key.public_key, KEY_PUBLIC_LEN) != 0)
 			continue;
 		halle__line_decision__init(&decisions[n]);
@@ -982,15 +995,22 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
 			n++;
 			continue;
 		}
-		taken = views_stock_taken(nt->t, line->producer, d->date,
-		    line->sku);
+		/* What the market's node confirmed itself is not ruled. */
+		requested = line->quantity > line->confirmed_locally ?
+		    line->quantity - line->confirmed_locally : 0;
+		if (requested == 0)
+			continue;
+		/* The reserve: stock less rulings and markets' rights. */
+		committed = stock_taken(nt->t, line->producer, d->date,
+		    line->sku) + stock_held_by_markets(nt->t, line->producer,
+		    d->date, line->sku);
 		if ((before = previous_grant(prev, line->producer,
 		    line->sku)) != NULL)
-			taken = taken > before->confirmed ?
-			    taken - before->confirmed : 0;
-		decide_line(nt, o, d, line, taken, before != NULL &&
-		    before->confirmed > 0, &decisions[n], reasons[n],
-		    sizeof(reasons[n]));
+			committed = committed > before->confirmed ?
+			    committed - before->confirmed : 0;
+		decide_line(nt, o, d, line, requested, committed,
+		    before != NULL && before->confirmed > 0, &decisions[n],
+		    reasons[n], sizeof(reasons[n]));
 		ptrs[n] = &decisions[n];
 		n++;
 	}

@@ -20,9 +20,9 @@
  *   m:<market>:<date>:<distribution>       a market's distributions
  *   o:<distribution>:<order>               a distribution's orders
  *   y:<producer>:<date>:<order>            orders touching a producer's day
- *   s:<producer>:<date>:<sku>              stock taken that day (u64), the
- *                                          sum of this node's own rulings
  *   q:<order>                              a ruling this node owes
+ *
+ * and the stock's rows (s:, r:, w:, x:), owned by stock.c (stock.h).
  *
  * The node that is home to a producer (the origin of its Producer record)
  * is the authority for its stock: when an order reaches it, it rules on the
@@ -83,6 +83,24 @@ const Halle__LineDecision *views_decision(struct store_txn *t,
 	    void **conf_out);
 
 /*
+ * Where a line of an order stands: confirmed by the market's node from its
+ * stock rights (all of it: ruled_locally), ruled by the producer's home
+ * for the rest, or pending while the home has not ruled on this version
+ * of the order. confirmed counts both. reason points into conf, which the
+ * caller frees with view_free.
+ */
+struct views_line {
+	Halle__LineState	 state;
+	uint64_t		 confirmed;
+	uint64_t		 confirmed_locally;
+	int			 ruled_locally;
+	const char		*reason;	/* "" when none */
+	void			*conf;
+};
+void	views_line_state(struct store_txn *t, const Halle__Order *o,
+	    const Halle__OrderLine *l, struct views_line *vl);
+
+/*
  * Resolves a reference to a producer ('P') or market ('M'): an id, or an
  * exact name (case-insensitive) held by one. Fills id (ID_MAX bytes) and
  * returns 0; 1 when nothing matches; 2 when several names match; -1 on a
@@ -91,16 +109,15 @@ const Halle__LineDecision *views_decision(struct store_txn *t,
 int	views_resolve(struct store_txn *t, char kind, const char *ref,
 	    char *id);
 
-/* The stock of a producer's product already taken on a date. */
-uint64_t views_stock_taken(struct store_txn *t, const char *producer,
-	    const char *date, const char *sku);
-
 /*
- * How much of a request the stock grants: all of it when unlimited,
- * otherwise what remains of per_day once taken is gone. Pure.
+ * The home node of a producer (the origin of its Producer record) or the
+ * node of a market (of its Market record), into a 32-byte key: 0, or -1
+ * when the entity is not held.
  */
-uint64_t stock_grant(int limited, uint64_t per_day, uint64_t taken,
-	    uint64_t requested);
+int	views_producer_home(struct store_txn *t, const char *producer,
+	    unsigned char *home);
+int	views_market_owner(struct store_txn *t, const char *market,
+	    unsigned char *owner);
 
 /*
  * Rules on the orders whose ruling was queued while the node held its

@@ -82,9 +82,11 @@ need() {
 
 # ---- configurations
 
-# The star: b and c dial a.
+# The star: b and c dial a. a keeps its whole stock in reserve, so that
+# every line here is ruled by a as first come first served; stock rights
+# granted to the markets have their own test (autonomy.sh).
 text_a() {
-	printf '%s\n\n' "$(peer_section $B)" "$(peer_section $C)" "$(grouping_section $G $B $C)"
+	printf '%s\n\n' "stock_reserve_percent = 100" "$(peer_section $B)" "$(peer_section $C)" "$(grouping_section $G $B $C)"
 }
 text_b_star() {
 	printf '%s\n\n' "$(peer_section $A dial)" "$(peer_section $C)" "$(grouping_section $G $A $C)"

@@ -228,6 +228,20 @@ run_events(struct sim *sim)
 	return 0;
 }
 
+/* What halled's chores do on their timer: stock rights (stock.h). */
+static int
+sim_chores(struct sim *sim, int i)
+{
+	struct halle_error err;
+
+	if (sim->nodes[i].recovering)
+		return 0;
+	if (svc_stock_work(&sim->nodes[i].node, &err) == -1)
+		return sim_fail(sim, "%s: stock work: %s", sim->nodes[i].name,
+		    err.message);
+	return 0;
+}
+
 /* One step of virtual time: restarts, events, deliveries, ticks. */
 int
 sim_step(struct sim *sim, int active)
@@ -268,6 +282,9 @@ sim_step(struct sim *sim, int active)
 		for (i = 0; i < sim->n; i++)
 			if (sim->nodes[i].sync != NULL) {
 				sync_on_tick(sim->nodes[i].sync, sim_clock());
+				if (sim_now % CHORES_MS == 0 &&
+				    sim_chores(sim, i) == -1)
+					return -1;
 				sim_own_appended(sim, i);
 				sim_drain(sim, i);
 			}

@@ -40,6 +40,7 @@
 #define MAX_EVENTS	256
 #define STEP_MS		10
 #define TICK_MS		100
+#define CHORES_MS	2000	/* as halled's chores */
 #define HEARTBEAT_MS	1000
 #define ACTIVE_MS	60000
 #define HEAL_LIMIT_MS	600000

@@ -3,6 +3,7 @@
  * feeds and of the orders.
  */
 #include "sim.h"
+#include "stock.h"
 
 struct verify_ctx {
 	struct sim	*sim;
@@ -412,6 +413,38 @@ check_order(struct sim *sim, int m, json_t *oj,
 	return 0;
 }
 
+/* Each node's view of the rights on a sku, to tell how it was oversold. */
+static void
+rights_dump(struct sim *sim, const struct sim_producer *p, int s)
+{
+	struct sim_orders *o = &sim->orders;
+	struct stock_rights r;
+	struct store_txn t;
+	int i, m;
+
+	for (i = 0; i < sim->n; i++) {
+		if (store_read_begin(sim->nodes[i].node.store, &t) == -1)
+			continue;
+		printf("  %s: taken %llu\n", sim->nodes[i].name,
+		    (unsigned long long)stock_taken(&t, p->id, ORDER_DATE,
+		    p->sku[s]));
+		for (m = 0; m < o->nmarkets; m++)
+			if (stock_rights_get(&t, p->id, ORDER_DATE, p->sku[s],
+			    o->markets[m].id, &r) == 0 && (r.granted ||
+			    r.used || r.released || r.wanted))
+				printf("    market %s at %s: granted %llu recall "
+				    "%llu released %llu wanted %llu used %llu\n",
+				    o->markets[m].id,
+				    sim->nodes[o->markets[m].node].name,
+				    (unsigned long long)r.granted,
+				    (unsigned long long)r.recall,
+				    (unsigned long long)r.released,
+				    (unsigned long long)r.wanted,
+				    (unsigned long long)r.used);
+		store_read_end(&t);
+	}
+}
+
 /* (1) home's sheet, home's counter and the markets' orders within stock. */
 static int
 check_stock(struct sim *sim, uint64_t market_sum[MAX_PRODUCERS][MAX_SKUS])
@@ -454,9 +487,19 @@ check_stock(struct sim *sim, uint64_t market_sum[MAX_PRODUCERS][MAX_SKUS])
 			if (store_read_begin(home->node.store, &t) == -1)
 				return sim_fail(sim, "cannot read %s",
 				    home->name);
-			taken = views_stock_taken(&t, p->id, ORDER_DATE,
-			    p->sku[s]);
+			/* The home's rulings and the markets' own confirmations. */
+			taken = stock_taken(&t, p->id, ORDER_DATE, p->sku[s]);
+			for (m = 0; m < o->nmarkets; m++) {
+				struct stock_rights rights;
+
+				if (stock_rights_get(&t, p->id, ORDER_DATE,
+				    p->sku[s], o->markets[m].id, &rights) == 0)
+					taken += rights.used;
+			}
 			store_read_end(&t);
+			if (sheet[s] > p->stock[s] || taken > p->stock[s] ||
+			    market_sum[k][s] > p->stock[s])
+				rights_dump(sim, p, s);
 			if (sheet[s] > p->stock[s] || taken > p->stock[s] ||
 			    market_sum[k][s] > p->stock[s])
 				return sim_fail(sim, "%s of %s (home %s) oversold "
