@@ -167,6 +167,8 @@ order_list(ARGS)
 
 static json_t *sheet(ARGS)
 { return svc_sheet(a->node, a->param[0], a->param[1], a->err); }
+static json_t *stock(ARGS)
+{ return svc_stock(a->node, a->param[0], a->param[1], a->err); }
 
 #define GET	EVHTTP_REQ_GET
 #define POST	EVHTTP_REQ_POST
@@ -203,6 +205,7 @@ static const struct route routes[] = {
 	{ PUT,    "/v1/orders/*",			200, order_change, 1 },
 	{ POST,   "/v1/orders/*/cancel",		200, order_cancel, 1 },
 	{ GET,    "/v1/sheets/*/*",			200, sheet, 0 },
+	{ GET,    "/v1/stock/*/*",			200, stock, 0 },
 };
 
 /* 1 when the request's path fits the pattern; wildcards go to params. */

@@ -133,6 +133,7 @@ static void	show_schedule(const struct invocation *, json_t *);
 static void	show_order(const struct invocation *, json_t *);
 static void	show_orders(const struct invocation *, json_t *);
 static void	show_sheet(const struct invocation *, json_t *);
+static void	show_stock(const struct invocation *, json_t *);
 
 static const struct option_spec producer_options[] = {
 	{ "farm", "farm", OPTION_STRING, 0, NULL },
@@ -325,6 +326,13 @@ static const struct command commands[] = {
 	    "market\nand basket by basket.",
 	  .min_args = 2, .max_args = 2,
 	  .method = "GET", .target = "/v1/sheets/%s/%s", .show = show_sheet },
+
+	{ .group = "stock", .synopsis = "PRODUCER DATE",
+	  .summary = "Shows a producer's stock on DATE: the home's reserve and, "
+	    "per market,\nthe rights granted to its node and what it "
+	    "confirmed.",
+	  .min_args = 2, .max_args = 2,
+	  .method = "GET", .target = "/v1/stock/%s/%s", .show = show_stock },
 };
 
 static const struct column kv_columns[] = { { NULL, 0 }, { NULL, 0 } };
@@ -1373,6 +1381,7 @@ show_status(const struct invocation *inv, json_t *answer)
 {
 	json_t		*node = json_object_get(answer, "node");
 	json_t		*store = json_object_get(answer, "store");
+	json_t		*stock = json_object_get(answer, "stock");
 	struct table	 t;
 	char		 b1[32], b2[32];
 
@@ -1388,6 +1397,18 @@ show_status(const struct invocation *inv, json_t *answer)
 	kv_add(&t, "store", "%s used, %s mapped",
 	    size_format(b1, sizeof(b1), field_integer(store, "bytes")),
 	    size_format(b2, sizeof(b2), field_integer(store, "map_bytes")));
+	if (stock != NULL) {
+		kv_add(&t, "lines", "%lld confirmed here from stock rights, "
+		    "%lld awaiting producers' homes",
+		    field_integer(stock, "lines_confirmed_locally"),
+		    field_integer(stock, "lines_pending"));
+		kv_add(&t, "rights", "%lld held, %lld free",
+		    field_integer(stock, "rights_held"),
+		    field_integer(stock, "rights_free"));
+		if (field_integer(stock, "overusers") > 0)
+			kv_add(&t, "overusers", "%lld nodes confirmed beyond "
+			    "their rights", field_integer(stock, "overusers"));
+	}
 	if (json_object_get(answer, "writable") != NULL)
 		kv_add(&t, "writable", "%s", field_yes(answer, "writable"));
 	if (json_object_get(answer, "handshakes_refused") != NULL)
@@ -1871,6 +1892,63 @@ show_sheet(const struct invocation *inv, json_t *sheet)
 		out_line("no market that day");
 	json_array_foreach(markets, i, m)
 		sheet_market_print(m);
+}
+
+/* Stock */
+
+static void
+stock_product_print(json_t *p)
+{
+	static const struct column columns[] = { { "MARKET", 0 },
+	    { "NODE", 0 }, { "GRANTED", 1 }, { "RELEASED", 1 },
+	    { "CONFIRMED", 1 }, { "FREE", 1 } };
+	json_t		*markets = json_object_get(p, "markets"), *m;
+	struct table	 t;
+	size_t		 i;
+	char		 node[16], granted[32], released[32], confirmed[32];
+	char		 free_[32], stock[32], reserve[32];
+
+	putchar('\n');
+	out_line("%s: %s per day, reserve at the home %s",
+	    field_string(p, "sku"), number_format(stock, sizeof(stock),
+	    json_object_get(p, "stock")), json_is_null(json_object_get(p,
+	    "reserve")) ? "unknown here" : number_format(reserve,
+	    sizeof(reserve), json_object_get(p, "reserve")));
+	if (json_array_size(markets) == 0) {
+		out_line("  no market holds rights");
+		return;
+	}
+	table_init(&t, columns, nitems(columns));
+	json_array_foreach(markets, i, m) {
+		snprintf(node, sizeof(node), "%.12s", field_string(m, "node"));
+		const char *row[] = { field_string(m, "market"), node,
+		    number_format(granted, sizeof(granted),
+		    json_object_get(m, "granted")),
+		    number_format(released, sizeof(released),
+		    json_object_get(m, "released")),
+		    json_is_null(json_object_get(m, "confirmed")) ? "-" :
+		    number_format(confirmed, sizeof(confirmed),
+		    json_object_get(m, "confirmed")),
+		    number_format(free_, sizeof(free_),
+		    json_object_get(m, "free")) };
+		table_add(&t, row);
+	}
+	table_flush(&t, "  ");
+}
+
+static void
+show_stock(const struct invocation *inv, json_t *stock)
+{
+	json_t	*products = json_object_get(stock, "products"), *p;
+	size_t	 i;
+
+	out_line("stock of %s for %s%s", field_string(stock, "producer"),
+	    field_string(stock, "date"), json_is_true(json_object_get(stock,
+	    "home")) ? " (this node is its home)" : "");
+	if (json_array_size(products) == 0)
+		out_line("no product with a limited stock");
+	json_array_foreach(products, i, p)
+		stock_product_print(p);
 }
 
 int

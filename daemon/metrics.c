@@ -141,6 +141,20 @@ order_metrics(FILE *f, const struct svc_order_counts *c)
 	    "state", "confirmed");
 	sample(f, "halle_order_lines", (long long)c->lines_refused, 1,
 	    "state", "refused");
+	family(f, "halle_order_lines_confirmed_locally", "gauge", "Lines "
+	    "this node confirmed in full from its stock rights, without the "
+	    "producer's home.");
+	sample(f, "halle_order_lines_confirmed_locally",
+	    (long long)c->lines_confirmed_locally, 0);
+	family(f, "halle_stock_rights", "gauge", "Stock rights of this "
+	    "node's markets: held (granted less given back), and free.");
+	sample(f, "halle_stock_rights", (long long)c->rights_held, 1,
+	    "state", "held");
+	sample(f, "halle_stock_rights", (long long)c->rights_free, 1,
+	    "state", "free");
+	family(f, "halle_stock_overusers", "gauge", "Nodes seen confirming "
+	    "beyond the stock rights this node granted them.");
+	sample(f, "halle_stock_overusers", (long long)c->overusers, 0);
 }
 
 /* A family with one sample per peer of status["peers"]. */

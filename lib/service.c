@@ -21,7 +21,9 @@
 
 #include "feed.h"
 #include "record.h"
+#include "dbkey.h"
 #include "service_int.h"
+#include "stock.h"
 #include "timeutil.h"
 
 /* Status and feeds */
@@ -44,22 +46,30 @@ json_t *
 svc_status(struct node *n, struct halle_error *err)
 {
 	struct count_ctx ctx = { 0, 0 };
+	struct svc_order_counts oc;
 	struct store_txn t;
 	size_t used, map;
 
-	if (read_begin(n, &t, err) == -1)
+	if (svc_order_counts(n, &oc, err) == -1 ||
+	    read_begin(n, &t, err) == -1)
 		return NULL;
 	feed_each(&t, count_feed, &ctx);
 	store_read_end(&t);
 	store_usage(n->store, &used, &map);
 	return json_pack("{s:{s:s, s:s, s:s, s:I, s:s}, "
-	    "s:{s:I, s:I, s:I, s:I}, s:[], s:[]}",
+	    "s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:[], s:[]}",
 	    "node", "id", n->id_hex, "name", n->cfg->name,
 	    "version", HALLE_VERSION,
 	    "uptime_s", (json_int_t)(time(NULL) - n->started),
 	    "timezone", n->cfg->timezone,
 	    "store", "records", ctx.records, "feeds", ctx.feeds,
 	    "bytes", (json_int_t)used, "map_bytes", (json_int_t)map,
+	    "stock", "lines_confirmed_locally",
+	    (json_int_t)oc.lines_confirmed_locally,
+	    "lines_pending", (json_int_t)oc.lines_pending,
+	    "rights_held", (json_int_t)oc.rights_held,
+	    "rights_free", (json_int_t)oc.rights_free,
+	    "overusers", (json_int_t)oc.overusers,
 	    "groupings", "peers");
 }
 
@@ -700,7 +710,36 @@ svc_market_membership(struct node *n, const char *market, char which,
 struct order_count_ctx {
 	struct store_txn	*t;
 	struct svc_order_counts	*c;
+	const unsigned char	*me;
 };
+
+static int
+count_rights(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct order_count_ctx *ctx = arg;
+	unsigned char owner[KEY_PUBLIC_LEN];
+	char sku[DBKEY_SKU_MAX], market[ID_MAX];
+	struct stock_rights r;
+
+	if (stock_rights_decode(val, vlen, &r) == -1 ||
+	    dbkey_rights_parse(key, klen, sku, market) == -1 ||
+	    views_market_owner(ctx->t, market, owner) == -1 ||
+	    memcmp(owner, ctx->me, KEY_PUBLIC_LEN) != 0)
+		return 0;
+	ctx->c->rights_held += r.granted > r.released ?
+	    r.granted - r.released : 0;
+	ctx->c->rights_free += stock_rights_free(&r);
+	return 0;
+}
+
+static int
+count_overuser(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	((struct order_count_ctx *)arg)->c->overusers++;
+	return 0;
+}
 
 static int
 count_order(const void *key, size_t klen, const void *val, size_t vlen,
@@ -741,7 +780,7 @@ int
 svc_order_counts(struct node *n, struct svc_order_counts *c,
     struct halle_error *err)
 {
-	struct order_count_ctx ctx = { NULL, c };
+	struct order_count_ctx ctx = { NULL, c, NULL };
 	struct store_txn t;
 	int rc;
 
@@ -749,7 +788,12 @@ svc_order_counts(struct node *n, struct svc_order_counts *c,
 	if (read_begin(n, &t, err) == -1)
 		return -1;
 	ctx.t = &t;
+	ctx.me = n->key.public_key;
 	rc = store_scan(&t, STORE_VIEWS, "O:", 2, count_order, &ctx);
+	if (rc == 0)
+		rc = store_scan(&t, STORE_INDEX, "r:", 2, count_rights, &ctx);
+	if (rc == 0)
+		rc = store_scan(&t, STORE_INDEX, "x:", 2, count_overuser, &ctx);
 	store_read_end(&t);
 	if (rc == -1)
 		return herr(err, HALLE_E_STORE, "cannot read the orders");

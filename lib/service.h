@@ -121,6 +121,9 @@ struct svc_order_counts {
 	uint64_t	 orders, cancelled;
 	uint64_t	 lines_pending, lines_confirmed, lines_refused;
 	uint64_t	 lines_confirmed_locally;	/* of lines_confirmed */
+	/* Stock rights of this node's markets: held (granted less given
+	 * back) and still free to confirm; nodes seen overusing theirs. */
+	uint64_t	 rights_held, rights_free, overusers;
 };
 int	svc_order_counts(struct node *n, struct svc_order_counts *counts,
 	    struct halle_error *err);

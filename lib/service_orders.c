@@ -1057,35 +1057,3 @@ svc_rule_pending(struct node *n, struct halle_error *err)
 		return 0;
 	return node_mutate(n, rule_pending_op, NULL, err);
 }
-
-/* Stock rights */
-
-static int
-stock_work_op(struct node_txn *nt, void *arg)
-{
-	int rc = stock_work(nt);
-
-	if (rc >= 0)
-		*(int *)arg = rc;
-	return rc < 0 ? -1 : 0;
-}
-
-int
-svc_stock_work(struct node *n, struct halle_error *err)
-{
-	struct store_txn t;
-	int due, written = 0;
-
-	if (!node_may_write(n))
-		return 0;
-	/* Most of the time there is nothing to do: look before writing. */
-	if (read_begin(n, &t, err) == -1)
-		return -1;
-	due = stock_work_due(n, &t);
-	store_read_end(&t);
-	if (!due)
-		return 0;
-	if (node_mutate(n, stock_work_op, &written, err) == -1)
-		return -1;
-	return written;
-}

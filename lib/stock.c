@@ -99,6 +99,18 @@ row_put(struct store_txn *t, const char *producer, const char *date,
 }
 
 int
+stock_rights_decode(const void *val, size_t vlen, struct stock_rights *r)
+{
+	struct stock_row row;
+
+	if (vlen != sizeof(row))
+		return -1;
+	memcpy(&row, val, sizeof(row));
+	*r = row.r;
+	return 0;
+}
+
+int
 stock_rights_get(struct store_txn *t, const char *producer, const char *date,
     const char *sku, const char *market, struct stock_rights *r)
 {

@@ -64,6 +64,10 @@ uint64_t stock_rights_held(const struct stock_rights *r);
 /* What it may still confirm: granted - released - used, at least 0. */
 uint64_t stock_rights_free(const struct stock_rights *r);
 
+/* Reads a row's value as stored under a rights key: 0, or -1. */
+int	stock_rights_decode(const void *val, size_t vlen,
+	    struct stock_rights *r);
+
 /* 0 and *r (zeroes when the row is absent), or -1 on a store error. */
 int	stock_rights_get(struct store_txn *t, const char *producer,
 	    const char *date, const char *sku, const char *market,
