@@ -57,8 +57,15 @@ dbkey_rights_day(char *key, const char *producer, const char *date)
 	return build(key, "r:%s:%s:", producer, date);
 }
 
+size_t
+dbkey_rights_producer(char *key, const char *producer)
+{
+	return build(key, "r:%s:", producer);
+}
+
 int
-dbkey_rights_parse(const void *key, size_t klen, char *sku, char *market)
+dbkey_rights_parse(const void *key, size_t klen, char *date, char *sku,
+    char *market)
 {
 	const char *k = key, *end = k + klen, *p, *nul;
 
@@ -67,6 +74,10 @@ dbkey_rights_parse(const void *key, size_t klen, char *sku, char *market)
 	    (p = memchr(k + 2, ':', klen - 2)) == NULL || end - p < 12 ||
 	    p[11] != ':')
 		return -1;
+	if (date != NULL) {
+		memcpy(date, p + 1, 10);
+		date[10] = '\0';
+	}
 	p += 12;
 	if ((nul = memchr(p, '\0', (size_t)(end - p))) == NULL ||
 	    nul - p >= DBKEY_SKU_MAX || end - nul - 1 >= ID_MAX)

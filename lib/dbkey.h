@@ -34,9 +34,14 @@ size_t	dbkey_rights_sku(char *key, const char *producer, const char *date,
 	    const char *sku);
 /* The prefix of every right on (producer, date). */
 size_t	dbkey_rights_day(char *key, const char *producer, const char *date);
-/* The sku and market of a rights key (DBKEY_SKU_MAX, ID_MAX); 0 or -1. */
-int	dbkey_rights_parse(const void *key, size_t klen, char *sku,
-	    char *market);
+/*
+ * The date (11 bytes; may be NULL), sku and market of a rights key
+ * (DBKEY_SKU_MAX, ID_MAX bytes); 0 or -1.
+ */
+int	dbkey_rights_parse(const void *key, size_t klen, char *date,
+	    char *sku, char *market);
+/* The prefix of every right on a producer, all dates. */
+size_t	dbkey_rights_producer(char *key, const char *producer);
 size_t	dbkey_stock_due(char *key, const char *producer, const char *date);
 /* Parses a due key into producer and date (ID_MAX and 11 bytes); 0 or -1. */
 int	dbkey_stock_due_parse(const char *key, size_t klen, char *producer,

@@ -465,15 +465,39 @@ done:
 	return rc;
 }
 
+static void
+held_item(const char *date, const char *sku, uint64_t held, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:I}", "date", date,
+	    "sku", sku, "held", (json_int_t)held));
+}
+
 json_t *
 svc_catalogue_publish(struct node *n, const char *ref, json_t *req,
     struct halle_error *err)
 {
 	struct catalogue_publish op = { ref, req, "" };
+	struct civil_date cd;
+	struct store_txn t;
+	char today[11];
+	json_t *answer, *held;
 
-	if (node_mutate(n, catalogue_op, &op, err) == -1)
+	if (node_mutate(n, catalogue_op, &op, err) == -1 ||
+	    (answer = svc_catalogue_show(n, op.producer, err)) == NULL)
 		return NULL;
-	return svc_catalogue_show(n, op.producer, err);
+	/*
+	 * A lowered stock applies to what is not granted yet: say what the
+	 * markets still hold, from today on.
+	 */
+	held = json_array();
+	tu_local_date((time_t)(node_now_ms(n) / 1000), &cd);
+	tu_format_date(&cd, today);
+	if (read_begin(n, &t, err) == 0) {
+		stock_held_from(&t, op.producer, today, held_item, held);
+		store_read_end(&t);
+	}
+	json_object_set_new(answer, "held_by_markets", held);
+	return answer;
 }
 
 json_t *
@@ -723,7 +747,7 @@ count_rights(const void *key, size_t klen, const void *val, size_t vlen,
 	struct stock_rights r;
 
 	if (stock_rights_decode(val, vlen, &r) == -1 ||
-	    dbkey_rights_parse(key, klen, sku, market) == -1 ||
+	    dbkey_rights_parse(key, klen, NULL, sku, market) == -1 ||
 	    views_market_owner(ctx->t, market, owner) == -1 ||
 	    memcmp(owner, ctx->me, KEY_PUBLIC_LEN) != 0)
 		return 0;

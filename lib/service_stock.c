@@ -65,7 +65,7 @@ add_row(const void *key, size_t klen, const void *val, size_t vlen,
 {
 	char sku[DBKEY_SKU_MAX], market[ID_MAX];
 
-	if (dbkey_rights_parse(key, klen, sku, market) == 0)
+	if (dbkey_rights_parse(key, klen, NULL, sku, market) == 0)
 		market_of(arg, market, sku);
 	return 0;
 }

@@ -627,7 +627,7 @@ release_row(const void *key, size_t klen, const void *val, size_t vlen,
 	struct stock_row row;
 	uint64_t target;
 
-	if (vlen != sizeof(row) || dbkey_rights_parse(key, klen, sku,
+	if (vlen != sizeof(row) || dbkey_rights_parse(key, klen, NULL, sku,
 	    market) == -1)
 		return 0;
 	if (ctx->only_market != NULL ? strcmp(market, ctx->only_market) != 0 :
@@ -966,6 +966,95 @@ done:
 	free(dm.list);
 	view_free(c);
 	return rc;
+}
+
+/* A new catalogue */
+
+struct days_ctx {
+	struct store_txn	*t;
+	const char		*producer, *today;
+	stock_held_fn		 fn;
+	void			*arg;
+	char			 last_date[11], last_sku[DBKEY_SKU_MAX];
+	uint64_t		 held;
+};
+
+static void
+days_flush(struct days_ctx *c)
+{
+	if (c->last_date[0] != '\0' && c->held > 0 && c->fn != NULL)
+		c->fn(c->last_date, c->last_sku, c->held, c->arg);
+	c->held = 0;
+}
+
+static int
+day_row(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct days_ctx *c = arg;
+	char date[11], sku[DBKEY_SKU_MAX], market[ID_MAX];
+	struct stock_rights r;
+
+	if (dbkey_rights_parse(key, klen, date, sku, market) == -1 ||
+	    stock_rights_decode(val, vlen, &r) == -1 ||
+	    strcmp(date, c->today) < 0)
+		return 0;
+	/* Rows come by date then sku: a change of either ends a sum. */
+	if (strcmp(date, c->last_date) != 0 || strcmp(sku, c->last_sku) != 0) {
+		days_flush(c);
+		if (c->fn == NULL && strcmp(date, c->last_date) != 0 &&
+		    mark_due(c->t, c->producer, date) == -1)
+			return -1;
+		snprintf(c->last_date, sizeof(c->last_date), "%s", date);
+		snprintf(c->last_sku, sizeof(c->last_sku), "%s", sku);
+	}
+	c->held += stock_rights_held(&r);
+	return 0;
+}
+
+static int
+days_scan(struct days_ctx *c)
+{
+	char prefix[DBKEY_MAX];
+	size_t plen;
+
+	if ((plen = dbkey_rights_producer(prefix, c->producer)) == 0)
+		return 0;
+	if (store_scan(c->t, STORE_INDEX, prefix, plen, day_row, c) == -1)
+		return -1;
+	days_flush(c);
+	return 0;
+}
+
+int
+stock_catalogue_changed(struct node_txn *nt, const char *producer)
+{
+	struct days_ctx c;
+	struct civil_date cd;
+	char today[11];
+
+	memset(&c, 0, sizeof(c));
+	tu_local_date((time_t)(nt->now_ms / 1000), &cd);
+	tu_format_date(&cd, today);
+	c.t = nt->t;
+	c.producer = producer;
+	c.today = today;
+	return days_scan(&c);
+}
+
+int
+stock_held_from(struct store_txn *t, const char *producer, const char *today,
+    stock_held_fn fn, void *arg)
+{
+	struct days_ctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.t = t;
+	c.producer = producer;
+	c.today = today;
+	c.fn = fn;
+	c.arg = arg;
+	return days_scan(&c);
 }
 
 /* Finding work */

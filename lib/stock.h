@@ -153,6 +153,22 @@ int	stock_release_market(struct node_txn *nt, const char *market,
 int	stock_work_due(struct node *n, struct store_txn *t);
 int	stock_work(struct node_txn *nt);
 
+/*
+ * At the home, after a new catalogue of producer: its days from today on
+ * with rights are due for stock work (a raised stock serves what markets
+ * asked for). 0 or -1.
+ */
+int	stock_catalogue_changed(struct node_txn *nt, const char *producer);
+
+/*
+ * Calls fn for each (date from today on, sku) of producer on which
+ * markets hold rights, with the sum held. 0 or -1.
+ */
+typedef void (*stock_held_fn)(const char *date, const char *sku,
+	    uint64_t held, void *arg);
+int	stock_held_from(struct store_txn *t, const char *producer,
+	    const char *today, stock_held_fn fn, void *arg);
+
 /* Shares of a stock among markets (stock.c explains the policy). */
 struct stock_share {
 	uint64_t	 history;	/* confirmed on the same weekday, 4 weeks */

@@ -409,7 +409,12 @@ apply_catalogue(struct node_txn *nt, const struct record *r,
 	ok = newer_than_held(nt->t, &halle__catalogue__descriptor, key,
 	    r->origin, c->version, &held);
 	view_free(held);
-	return ok ? view_save(nt->t, key, r->origin, &c->base) : 0;
+	if (!ok || view_save(nt->t, key, r->origin, &c->base) == -1)
+		return ok ? -1 : 0;
+	/* At the home, a new stock may serve what markets asked for. */
+	if (memcmp(home, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
+		return stock_catalogue_changed(nt, c->producer);
+	return 0;
 }
 
 static int

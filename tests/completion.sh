@@ -73,7 +73,7 @@ cd "$tmp/files" || exit 1
 expect "producer" hallectl pro
 expect "add list show" hallectl producer ""
 expect "catalogue" hallectl cat
-expect "backup catalogue distribution feeds market order producer reload sheet status" \
+expect "backup catalogue distribution feeds market order producer reload sheet status stock" \
 	hallectl ""
 expect "add list show" hallectl --json producer ""
 expect "add list show" hallectl -s node.sock producer ""
@@ -105,6 +105,7 @@ expect "ds-dddddddddddd" "$fake" order place --basket "Panier 12" ""
 expect "" "$fake" order place ds-d --basket "Panier 12" ""
 expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" sheet ""
 expect "" "$fake" sheet pr-a ""
+expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" stock ""
 expect "catalogue.json" "$fake" catalogue publish pr-a cat
 : >"$tmp/calls"
 expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" -s /tmp/x.sock producer show ""
