@@ -813,6 +813,7 @@ history(struct store_txn *t, const char *producer, const char *date,
 struct day_market {
 	char		 id[ID_MAX];
 	unsigned char	 owner[KEY_PUBLIC_LEN];
+	int		 open;	/* has a distribution taking orders */
 };
 
 struct day_markets {
@@ -822,13 +823,15 @@ struct day_markets {
 	size_t			 n, cap;
 };
 
+static int	day_market_add(struct day_markets *, const struct day_market *);
+
 static int
 collect_market(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct day_markets *dm = arg;
 	const char *k = key, *c1, *c2;
-	struct day_market *bigger, m;
+	struct day_market m;
 	Halle__Distribution *d;
 	size_t i;
 
@@ -850,6 +853,55 @@ collect_market(const void *key, size_t klen, const void *val, size_t vlen,
 	if (i || !views_sells_at(dm->nt->t, m.id, dm->producer) ||
 	    views_market_owner(dm->nt->t, m.id, m.owner) == -1)
 		return 0;
+	m.open = 1;
+	return day_market_add(dm, &m);
+}
+
+/*
+ * A market that sells the producer each week on the day's weekday counts
+ * in the shares before its distribution is known here, so that the first
+ * market heard of does not take every right.
+ */
+static int
+collect_weekly(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct day_markets *dm = arg;
+	const char *k = key, *c1;
+	struct day_market m;
+	struct civil_date cd;
+	Halle__Market *mk;
+	size_t i;
+	int weekly;
+
+	/* A:<market>:<producer> */
+	if (klen < 4 || (c1 = memchr(k + 2, ':', klen - 2)) == NULL ||
+	    (size_t)(c1 - k - 2) >= ID_MAX ||
+	    (size_t)(k + klen - c1 - 1) != strlen(dm->producer) ||
+	    memcmp(c1 + 1, dm->producer, strlen(dm->producer)) != 0)
+		return 0;
+	memcpy(m.id, k + 2, (size_t)(c1 - k - 2));
+	m.id[c1 - k - 2] = '\0';
+	for (i = 0; i < dm->n; i++)
+		if (strcmp(dm->list[i].id, m.id) == 0)
+			return 0;
+	if ((mk = views_market(dm->nt->t, m.id)) == NULL)
+		return 0;
+	weekly = mk->scheduled && tu_parse_date(dm->date, &cd) == 0 &&
+	    tu_weekday(&cd) == (int)mk->weekday;
+	view_free(mk);
+	if (!weekly || !views_sells_at(dm->nt->t, m.id, dm->producer) ||
+	    views_market_owner(dm->nt->t, m.id, m.owner) == -1)
+		return 0;
+	m.open = 0;
+	return day_market_add(dm, &m);
+}
+
+static int
+day_market_add(struct day_markets *dm, const struct day_market *m)
+{
+	struct day_market *bigger;
+
 	if (dm->n == dm->cap) {
 		dm->cap = dm->cap ? 2 * dm->cap : 8;
 		if ((bigger = realloc(dm->list, dm->cap * sizeof(*bigger))) ==
@@ -857,7 +909,7 @@ collect_market(const void *key, size_t klen, const void *val, size_t vlen,
 			return -1;
 		dm->list = bigger;
 	}
-	dm->list[dm->n++] = m;
+	dm->list[dm->n++] = *m;
 	return 0;
 }
 
@@ -886,7 +938,7 @@ home_sku(struct node_txn *nt, const char *producer, const char *date,
 		if (row_get(nt->t, producer, date, p->sku, dm->list[i].id,
 		    &rows[i]) == -1)
 			goto done;
-		if (!is_me(nt, dm->list[i].owner) &&
+		if (!is_me(nt, dm->list[i].owner) && dm->list[i].open &&
 		    !(rows[i].flags & RIGHTS_GRANTED_ONCE) &&
 		    !stock_overuser(nt->t, dm->list[i].owner))
 			fresh = 1;
@@ -901,8 +953,11 @@ home_sku(struct node_txn *nt, const char *producer, const char *date,
 		struct stock_row *r = &rows[i];
 		uint64_t add = 0;
 
-		/* The home's own markets draw on the reserve directly. */
-		if (is_me(nt, dm->list[i].owner) ||
+		/*
+		 * The home's own markets draw on the reserve directly; a
+		 * market whose day is not known yet keeps its share here.
+		 */
+		if (is_me(nt, dm->list[i].owner) || !dm->list[i].open ||
 		    stock_overuser(nt->t, dm->list[i].owner))
 			continue;
 		if (!(r->flags & RIGHTS_GRANTED_ONCE))
@@ -923,7 +978,7 @@ home_sku(struct node_txn *nt, const char *producer, const char *date,
 	for (i = 0; i < dm->n && shortfall > 0; i++) {
 		struct stock_row *r = &rows[i];
 
-		if (is_me(nt, dm->list[i].owner) ||
+		if (is_me(nt, dm->list[i].owner) || !dm->list[i].open ||
 		    !(r->flags & RIGHTS_GRANTED_ONCE) ||
 		    r->r.wanted > stock_rights_held(&r->r) ||
 		    r->r.recall > r->r.released)
@@ -951,7 +1006,9 @@ home_day(struct node_txn *nt, const char *producer, const char *date)
 
 	if ((c = views_catalogue(nt->t, producer)) == NULL)
 		return 0;
-	if (views_index_scan(nt->t, "m:", collect_market, &dm) == -1) {
+	if (views_index_scan(nt->t, "m:", collect_market, &dm) == -1 ||
+	    store_scan(nt->t, STORE_VIEWS, "A:", 2, collect_weekly, &dm) ==
+	    -1) {
 		rc = herr(nt->err, HALLE_E_STORE, "cannot read distributions");
 		goto done;
 	}

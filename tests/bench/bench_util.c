@@ -81,6 +81,44 @@ bench_limit_lmdb(const char *dir)
 	return ctx.n / dt;
 }
 
+struct commit_ctx {
+	int	 i;
+};
+
+static int
+commit_op(struct store_txn *t, void *arg)
+{
+	struct commit_ctx *ctx = arg;
+	unsigned char val[512];
+	char key[32];
+
+	memset(val, 7, sizeof(val));
+	snprintf(key, sizeof(key), "c%09d", ctx->i);
+	return store_put(t, STORE_META, key, strlen(key), val, sizeof(val));
+}
+
+double
+bench_limit_commits(const char *dir)
+{
+	struct commit_ctx ctx = { 0 };
+	struct store *s;
+	char err[256];
+	double t0, dt;
+	int n = 2000;
+
+	if (store_open(&s, dir, 64 << 20, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	t0 = bench_now_s();
+	for (ctx.i = 0; ctx.i < n; ctx.i++)
+		if (store_write(s, commit_op, &ctx, err, sizeof(err)) != 0)
+			exit(1);
+	dt = bench_now_s() - t0;
+	store_close(&s);
+	return n / dt;
+}
+
 static void *
 pull_thread(void *arg)
 {

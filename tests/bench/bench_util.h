@@ -15,6 +15,8 @@ double	bench_now_s(void);
 double	bench_limit_verify(void);
 double	bench_limit_lmdb(const char *dir);
 double	bench_limit_zmq(void);
+/* LMDB durable commits/s, one 512-byte put each (a store made in dir). */
+double	bench_limit_commits(const char *dir);
 /* Measures and prints the three. */
 void	bench_print_limits(const char *dir, double *verify, double *puts,
 	    double *zmq);

@@ -23,30 +23,10 @@
 #include "service.h"
 #include "views.h"
 
-struct testnode {
-	char			 dir[512];
-	struct halle_config	 cfg;
-	struct node		 node;
-};
-
 static void
-testnode_open(struct testnode *tn, const char *name)
+open_node(struct testnode *tn, const char *name)
 {
-	char err[256];
-
-	assert_int_equal(make_temp_dir(tn->dir, sizeof(tn->dir),
-	    "halle-ingest"), 0);
-	assert_int_equal(test_node_config(&tn->cfg, tn->dir, name, 16 << 20),
-	    0);
-	assert_int_equal(node_open(&tn->node, &tn->cfg, err, sizeof(err)), 0);
-}
-
-static void
-testnode_close(struct testnode *tn)
-{
-	node_close(&tn->node);
-	config_free(&tn->cfg);
-	remove_tree(tn->dir);
+	assert_int_equal(testnode_open(tn, name, NULL), 0);
 }
 
 /* A writes n producers: n records in its feed. */
@@ -148,8 +128,8 @@ test_whole_then_more(void **state)
 	struct halle_error err;
 	json_t *list;
 
-	testnode_open(&a, "commune-a");
-	testnode_open(&b, "commune-b");
+	open_node(&a, "commune-a");
+	open_node(&b, "commune-b");
 	write_producers(&a, 10);
 	run = copy_run(&a, 1, 6);
 	rep = offer(&b, &a, run, 6);
@@ -190,8 +170,8 @@ test_gap(void **state)
 	struct ingest_bytes *run;
 	struct ingest_report rep;
 
-	testnode_open(&a, "commune-a");
-	testnode_open(&b, "commune-b");
+	open_node(&a, "commune-a");
+	open_node(&b, "commune-b");
 	write_producers(&a, 5);
 	run = copy_run(&a, 3, 5);
 	rep = offer(&b, &a, run, 3);
@@ -212,8 +192,8 @@ test_tampered(void **state)
 	size_t rec, byte;
 	int bit;
 
-	testnode_open(&a, "commune-a");
-	testnode_open(&b, "commune-b");
+	open_node(&a, "commune-a");
+	open_node(&b, "commune-b");
 	write_producers(&a, 3);
 	run = copy_run(&a, 1, 3);
 	for (rec = 0; rec < 3; rec++) {
@@ -270,8 +250,8 @@ test_fork(void **state)
 	size_t len;
 	int forks = 0;
 
-	testnode_open(&a, "commune-a");
-	testnode_open(&b, "commune-b");
+	open_node(&a, "commune-a");
+	open_node(&b, "commune-b");
 	write_producers(&a, 3);
 	run = copy_run(&a, 1, 3);
 	rep = offer(&b, &a, run, 3);
@@ -317,9 +297,9 @@ test_wrong_signer(void **state)
 	uint8_t *buf;
 	size_t len;
 
-	testnode_open(&a, "commune-a");
-	testnode_open(&b, "commune-b");
-	testnode_open(&c, "commune-c");
+	open_node(&a, "commune-a");
+	open_node(&b, "commune-b");
+	open_node(&c, "commune-c");
 	forger = c.node.key;
 	memcpy(forger.public_key, a.node.key.public_key, KEY_PUBLIC_LEN);
 	assert_int_equal(record_build(&buf, &len, hash, &forger, 1, NULL, 1,

@@ -23,7 +23,6 @@
 
 #include "feed.h"
 #include "ids.h"
-#include "ingest.h"
 #include "service.h"
 #include "stock.h"
 #include "timeutil.h"
@@ -32,12 +31,6 @@
 #define DAY		"2026-12-05"	/* a Saturday */
 #define CLOSES		"2026-12-04T20:00:00+01:00"
 #define AFTER_CLOSE	"2026-12-04T20:00:01+01:00"
-
-struct testnode {
-	char			 dir[512];
-	struct halle_config	 cfg;
-	struct node		 node;
-};
 
 static int64_t fake_ms;
 static struct testnode H, M;
@@ -59,79 +52,16 @@ set_clock(const char *iso)
 }
 
 static void
-testnode_open(struct testnode *tn, const char *name, unsigned reserve)
+open_node(struct testnode *tn, const char *name, unsigned reserve)
 {
-	char err[256];
-
-	assert_int_equal(make_temp_dir(tn->dir, sizeof(tn->dir),
-	    "halle-stock"), 0);
-	assert_int_equal(test_node_config(&tn->cfg, tn->dir, name, 16 << 20),
-	    0);
+	assert_int_equal(testnode_open(tn, name, fake_clock), 0);
 	tn->cfg.stock_reserve_percent = reserve;
-	assert_int_equal(node_open(&tn->node, &tn->cfg, err, sizeof(err)), 0);
-	tn->node.clock_ms = fake_clock;
-}
-
-static void
-testnode_close(struct testnode *tn)
-{
-	node_close(&tn->node);
-	config_free(&tn->cfg);
-	remove_tree(tn->dir);
-}
-
-/* Carries what `to` lacks of from's own feed, as one run. */
-struct carry {
-	const unsigned char	*origin;
-	struct ingest_bytes	*run;
-	size_t			 n;
-	struct ingest_report	 rep;
-};
-
-static int
-carry_op(struct node_txn *nt, void *arg)
-{
-	struct carry *c = arg;
-
-	return ingest_run(nt, c->origin, c->run, c->n, &c->rep);
 }
 
 static void
 carry(struct testnode *from, struct testnode *to)
 {
-	struct carry c = { from->node.key.public_key, NULL, 0, { 0 } };
-	struct feed_head have, want;
-	struct halle_error err;
-	struct store_txn t;
-	const void *buf;
-	size_t len, i;
-	uint64_t s;
-
-	assert_int_equal(store_read_begin(to->node.store, &t), 0);
-	if (feed_head(&t, c.origin, &have) != 0)
-		have.seq = 0;
-	store_read_end(&t);
-	assert_int_equal(store_read_begin(from->node.store, &t), 0);
-	assert_int_equal(feed_head(&t, c.origin, &want), 0);
-	if (want.seq > have.seq) {
-		c.n = want.seq - have.seq;
-		c.run = calloc(c.n, sizeof(*c.run));
-		for (s = have.seq + 1; s <= want.seq; s++) {
-			assert_int_equal(feed_get(&t, c.origin, s, &buf, &len),
-			    0);
-			c.run[s - have.seq - 1].data = malloc(len);
-			memcpy((void *)c.run[s - have.seq - 1].data, buf, len);
-			c.run[s - have.seq - 1].len = len;
-		}
-	}
-	store_read_end(&t);
-	if (c.n == 0)
-		return;
-	assert_int_equal(node_mutate(&to->node, carry_op, &c, &err), 0);
-	assert_int_equal(c.rep.result, INGEST_OK);
-	for (i = 0; i < c.n; i++)
-		free((void *)c.run[i].data);
-	free(c.run);
+	assert_true(testnode_carry(from, to) >= 0);
 }
 
 static void
@@ -188,8 +118,8 @@ setup(void **state)
 	json_t *req;
 
 	set_clock(NOW);
-	testnode_open(&H, "commune-h", (unsigned)(uintptr_t)*state);
-	testnode_open(&M, "commune-m", 20);
+	open_node(&H, "commune-h", (unsigned)(uintptr_t)*state);
+	open_node(&M, "commune-m", 20);
 	req = json_pack("{s:s}", "name", "Ferme du Moulin");
 	copy_id(producer, ok(svc_producer_add(&H.node, req, &e), &e, "add"));
 	json_decref(req);

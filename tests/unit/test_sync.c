@@ -23,7 +23,7 @@
 
 enum { A, B, C, NNODES };
 
-struct testnode {
+struct syncnode {
 	char			 dir[512];
 	struct halle_config	 cfg;
 	struct node		 node;
@@ -32,11 +32,11 @@ struct testnode {
 	int			 npeers;
 };
 
-static struct testnode nodes[NNODES];
+static struct syncnode nodes[NNODES];
 static int64_t now_ms = 1000;
 
 static void
-testnode_open(struct testnode *tn, const char *name)
+syncnode_open(struct syncnode *tn, const char *name)
 {
 	char err[256];
 
@@ -54,7 +54,7 @@ static const int groupings[2][NNODES] = { { 1, 1, 0 }, { 0, 1, 1 } };
 static void
 start(int i, const int *peers, int npeers)
 {
-	struct testnode *tn = &nodes[i];
+	struct syncnode *tn = &nodes[i];
 	struct sync_peer_config pc[NNODES];
 	unsigned char keys[2][NNODES][KEY_PUBLIC_LEN];
 	struct sync_grouping_config g[2];
@@ -190,9 +190,9 @@ setup(void **state)
 	static const int a_peers[] = { B }, b_peers[] = { A, C };
 	static const int c_peers[] = { B };
 
-	testnode_open(&nodes[A], "a");
-	testnode_open(&nodes[B], "b");
-	testnode_open(&nodes[C], "c");
+	syncnode_open(&nodes[A], "a");
+	syncnode_open(&nodes[B], "b");
+	syncnode_open(&nodes[C], "c");
 	start(A, a_peers, 1);
 	start(B, b_peers, 2);
 	start(C, c_peers, 1);

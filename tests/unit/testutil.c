@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "feed.h"
+#include "ingest.h"
 #include "testutil.h"
 
 void
@@ -74,4 +76,106 @@ make_temp_dir(char *dir, size_t len, const char *name)
 	snprintf(dir, len, "%s/%s.XXXXXX", tmp && tmp[0] ? tmp : "/tmp",
 	    name);
 	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+int
+testnode_open(struct testnode *tn, const char *name, int64_t (*clock)(void))
+{
+	char err[256];
+
+	memset(tn, 0, sizeof(*tn));
+	if (make_temp_dir(tn->dir, sizeof(tn->dir), name) == -1 ||
+	    test_node_config(&tn->cfg, tn->dir, name, (size_t)16 << 20) == -1)
+		return -1;
+	if (node_open(&tn->node, &tn->cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: node_open: %s\n", name, err);
+		return -1;
+	}
+	if (clock != NULL)
+		tn->node.clock_ms = clock;
+	return 0;
+}
+
+void
+testnode_close(struct testnode *tn)
+{
+	node_close(&tn->node);
+	config_free(&tn->cfg);
+	remove_tree(tn->dir);
+}
+
+struct carry {
+	const unsigned char	*origin;
+	struct ingest_bytes	*run;
+	size_t			 n;
+	struct ingest_report	 rep;
+};
+
+static int
+carry_op(struct node_txn *nt, void *arg)
+{
+	struct carry *c = arg;
+
+	return ingest_run(nt, c->origin, c->run, c->n, &c->rep);
+}
+
+/* Copies records (have, want] of origin's feed out of t. */
+static int
+carry_copy(struct store_txn *t, struct carry *c, uint64_t have,
+    uint64_t want)
+{
+	const void *buf;
+	size_t len;
+	uint64_t s;
+
+	c->n = want - have;
+	if ((c->run = calloc(c->n, sizeof(*c->run))) == NULL)
+		return -1;
+	for (s = have + 1; s <= want; s++) {
+		uint8_t *copy;
+
+		if (feed_get(t, c->origin, s, &buf, &len) != 0 ||
+		    (copy = malloc(len)) == NULL)
+			return -1;
+		memcpy(copy, buf, len);
+		c->run[s - have - 1].data = copy;
+		c->run[s - have - 1].len = len;
+	}
+	return 0;
+}
+
+long
+testnode_carry(struct testnode *from, struct testnode *to)
+{
+	struct carry c = { from->node.key.public_key, NULL, 0, { 0 } };
+	struct feed_head have, want;
+	struct halle_error err;
+	struct store_txn t;
+	size_t i;
+	long rc = -1;
+
+	if (store_read_begin(to->node.store, &t) == -1)
+		return -1;
+	if (feed_head(&t, c.origin, &have) != 0)
+		have.seq = 0;
+	store_read_end(&t);
+	if (store_read_begin(from->node.store, &t) == -1)
+		return -1;
+	if (feed_head(&t, c.origin, &want) != 0 || want.seq <= have.seq) {
+		store_read_end(&t);
+		return 0;
+	}
+	if (carry_copy(&t, &c, have.seq, want.seq) == -1)
+		fprintf(stderr, "carry: cannot copy the run\n");
+	else if (node_mutate(&to->node, carry_op, &c, &err) == -1)
+		fprintf(stderr, "carry: %s\n", err.message);
+	else if (c.rep.result != INGEST_OK)
+		fprintf(stderr, "carry: refused: %s\n", c.rep.reason);
+	else
+		rc = (long)c.n;
+	store_read_end(&t);
+	for (i = 0; c.run != NULL && i < c.n; i++)
+		free((void *)c.run[i].data);
+	free(c.run);
+	return rc;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "node.h"
 
 /* Removes path and everything under it; missing paths are fine. */
 void	remove_tree(const char *path);
@@ -25,5 +26,26 @@ int	make_temp_dir(char *dir, size_t len, const char *name);
  */
 int	test_node_config(struct halle_config *cfg, const char *dir,
 	    const char *name, size_t map_size);
+
+/*
+ * A node of its own in a temporary directory, for the tests and
+ * benchmarks that run several (test_stock, bench_autonomy). clock, when
+ * not NULL, replaces the node's clock. 0, or -1 with a message on stderr.
+ */
+struct testnode {
+	char			 dir[512];
+	struct halle_config	 cfg;
+	struct node		 node;
+};
+int	testnode_open(struct testnode *tn, const char *name,
+	    int64_t (*clock)(void));
+void	testnode_close(struct testnode *tn);
+
+/*
+ * Carries the records of from's own feed that `to` lacks into to's store,
+ * as the sync engine would (ingest, views applied): one link, one way.
+ * The number of records carried, or -1 with a message on stderr.
+ */
+long	testnode_carry(struct testnode *from, struct testnode *to);
 
 #endif
