@@ -4,7 +4,8 @@
  * Values put are read back, deleted and scanned by prefix, and survive a
  * close and a reopen. A store opened with a map of a few pages grows when a
  * write fills it: the write is run again from the start in a fresh
- * transaction, so what is committed is exactly one run's worth.
+ * transaction, so what is committed is exactly one run's worth. A store
+ * another process holds open cannot be opened.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -627,6 +629,51 @@ test_open_fails(void **state)
 	store_close(&s);
 }
 
+/*
+ * A child process opens the store and holds it: store_open() here fails
+ * and names the child's pid; once the child has exited it succeeds.
+ */
+static void
+test_lock_other_process(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char err[512] = "", want[64], c = 0;
+	int opened[2], quit[2], status;
+	pid_t child;
+
+	assert_int_equal(pipe(opened), 0);
+	assert_int_equal(pipe(quit), 0);
+	if ((child = fork()) == 0) {
+		close(opened[0]);
+		close(quit[1]);
+		if (store_open(&s, f->dir, MIB, err, sizeof(err)) == -1)
+			_exit(1);
+		if (write(opened[1], "o", 1) != 1)
+			_exit(1);
+		(void)read(quit[0], &c, 1);	/* until the parent closes it */
+		store_close(&s);
+		_exit(0);
+	}
+	assert_true(child > 0);
+	close(opened[1]);
+	close(quit[0]);
+	assert_int_equal(read(opened[0], &c, 1), 1);
+
+	assert_int_equal(store_open(&s, f->dir, MIB, err, sizeof(err)), -1);
+	assert_null(s);
+	snprintf(want, sizeof(want), "pid %ld", (long)child);
+	if (strstr(err, want) == NULL || strstr(err, f->dir) == NULL)
+		fail_msg("the refusal does not name %s and %s: %s", f->dir,
+		    want, err);
+
+	close(quit[1]);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(opened[0]);
+	open_store(f, MIB);
+}
+
 int
 main(void)
 {
@@ -640,6 +687,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retry_from_scratch, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_fails, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lock_other_process, setup,
 		    teardown),
 	};
 
