@@ -332,16 +332,34 @@ store_usage(struct store *s, size_t *used, size_t *map_size)
 int
 store_backup(struct store *s, const char *dir, char *err, size_t errlen)
 {
-	int rc;
+	char path[4096];
+	int fd, rc;
 
 	if (mkdir_p(dir) == -1) {
 		snprintf(err, errlen, "%s: cannot create directory: %s", dir,
 		    strerror(errno));
 		return -1;
 	}
-	if ((rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT)) != 0) {
+	/*
+	 * The copy is as private as the store: 0600 whatever the umask
+	 * (mdb_env_copy2 would create it 0666 less the umask).
+	 */
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT)) != 0 ||
+	    (rc = fsync(fd) == -1 ? errno : 0) != 0) {
 		snprintf(err, errlen, "%s: backup failed: %s", dir,
 		    mdb_strerror(rc));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	if (close(fd) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -90,7 +90,10 @@ int	store_scan(struct store_txn *t, enum store_db db, const void *prefix,
 /* Bytes used by the data file and the current map size. */
 void	store_usage(struct store *s, size_t *used, size_t *map_size);
 
-/* Writes a compacted copy of the store into the empty directory dir. */
+/*
+ * Writes a compacted copy of the store into the empty directory dir, as
+ * dir/data.mdb, mode 0600 whatever the umask, synced to disk.
+ */
 int	store_backup(struct store *s, const char *dir, char *err,
 	    size_t errlen);
 

@@ -5,7 +5,8 @@
  * close and a reopen. A store opened with a map of a few pages grows when a
  * write fills it: the write is run again from the start in a fresh
  * transaction, so what is committed is exactly one run's worth. A store
- * another process holds open cannot be opened.
+ * another process holds open cannot be opened; a backup is private (0600)
+ * whatever the umask.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -674,6 +675,32 @@ test_lock_other_process(void **state)
 	open_store(f, MIB);
 }
 
+/* Under umask 022, a backup into an existing directory is still 0600. */
+static void
+test_backup_private(void **state)
+{
+	struct fixture *f = *state;
+	char dir[PATH_MAX + 32], file[PATH_MAX + 64], err[512] = "";
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	open_store(f, MIB);
+	snprintf(dir, sizeof(dir), "%s/backup", f->dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	old = umask(022);
+	rc = store_backup(f->store, dir, err, sizeof(err));
+	umask(old);
+	if (rc != 0)
+		fail_msg("store_backup: %s", err);
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_true(st.st_size > 0);
+	/* A second backup into the same directory is refused. */
+	assert_int_equal(store_backup(f->store, dir, err, sizeof(err)), -1);
+}
+
 int
 main(void)
 {
@@ -689,6 +716,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_fails, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lock_other_process, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_backup_private, setup,
 		    teardown),
 	};
 
