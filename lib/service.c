@@ -412,9 +412,18 @@ catalogue_op(struct node_txn *nt, void *arg)
 	if (json_array_size(list) > SERVICE_MAX_PRODUCTS)
 		return herr(nt->err, HALLE_E_INVALID_FIELD,
 		    "more than %d products", SERVICE_MAX_PRODUCTS);
+	if (present && version > SERVICE_MAX_VERSION)
+		return herr(nt->err, HALLE_E_INVALID_FIELD, "'version' %lld is "
+		    "over the last version there is (%lld)", version,
+		    SERVICE_MAX_VERSION);
 	held = views_catalogue(nt->t, op->producer);
-	c.version = held ? held->version + 1 : 1;
-	if (present && (version < 1 || (uint64_t)version < c.version)) {
+	if (!present && version_next(held ? held->version : 0, &c.version,
+	    name, nt->err) == -1) {
+		view_free(held);
+		return -1;
+	}
+	if (present && (version < 1 || (uint64_t)version <=
+	    (held ? held->version : 0))) {
 		herr(nt->err, HALLE_E_STALE_VERSION, "catalogue version %lld is "
 		    "not newer than version %llu held", version,
 		    (unsigned long long)(held ? held->version : 0));
@@ -670,10 +679,14 @@ membership_op(struct node_txn *nt, void *arg)
 	if (decided_here(nt, op->which, op->market, producer) == -1)
 		return -1;
 	held = views_membership(nt->t, op->which, op->market, producer);
-	ms.version = held ? held->version + 1 : 1;
 	if (held != NULL && held->active == op->active) {
 		view_free(held);
 		return 0;	/* already so: nothing to write */
+	}
+	if (version_next(held ? held->version : 0, &ms.version, op->which ==
+	    'I' ? "the invitation" : "the acceptance", nt->err) == -1) {
+		view_free(held);
+		return -1;
 	}
 	view_free(held);
 	ms.market = op->market;

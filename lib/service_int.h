@@ -25,6 +25,13 @@ int	req_string(json_t *req, const char *field, int required,
 int	req_integer(json_t *req, const char *field, int *present,
 	    long long *out, struct halle_error *err);
 
+/*
+ * The version that follows held (0: nothing held) into *next; at
+ * SERVICE_MAX_VERSION, -1 and invalid_field naming what ("order or-...").
+ */
+int	version_next(uint64_t held, uint64_t *next, const char *what,
+	    struct halle_error *err);
+
 /* Resolves a producer or market reference, or fills err (404/409). */
 int	resolve_producer(struct store_txn *t, const char *ref, char *id,
 	    struct halle_error *err);

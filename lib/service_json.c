@@ -62,6 +62,18 @@ req_integer(json_t *req, const char *field, int *present, long long *out,
 	return 0;
 }
 
+int
+version_next(uint64_t held, uint64_t *next, const char *what,
+    struct halle_error *err)
+{
+	if (held >= (uint64_t)SERVICE_MAX_VERSION)
+		return herr(err, HALLE_E_INVALID_FIELD, "%s is at version %llu, "
+		    "the last there is (%lld): it cannot change again", what,
+		    (unsigned long long)held, SERVICE_MAX_VERSION);
+	*next = held + 1;
+	return 0;
+}
+
 static int
 resolve(struct store_txn *t, char kind, const char *what, const char *ref,
     char *id, struct halle_error *err)

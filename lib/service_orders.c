@@ -368,9 +368,12 @@ distribution_cancel_op(struct node_txn *nt, void *arg)
 	}
 	if (!d->cancelled) {
 		d->cancelled = 1;
-		d->version++;
-		rc = node_append(nt,
-		    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION, &d->base);
+		rc = version_next(d->version, &d->version, "the distribution",
+		    nt->err);
+		if (rc == 0)
+			rc = node_append(nt,
+			    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION,
+			    &d->base);
 	}
 	view_free(d);
 	return rc;
@@ -691,7 +694,8 @@ order_change_op(struct node_txn *nt, void *arg)
 	if ((d = open_distribution(nt, o->distribution)) == NULL)
 		goto done;
 	next = *o;
-	next.version = o->version + 1;
+	if (version_next(o->version, &next.version, "the order", nt->err) == -1)
+		goto done;
 	if (op->cancel)
 		next.cancelled = 1;
 	else if (parse_lines(nt, d, o, op->req, &ls) == -1)
@@ -970,9 +974,12 @@ close_one(const void *key, size_t klen, const void *val, size_t vlen,
 	if (memcmp(owner, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0 &&
 	    !d->closed && !d->cancelled && nt->now_ms / 1000 >= d->closes_at) {
 		d->closed = 1;
-		d->version++;
-		rc = node_append(nt,
-		    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION, &d->base);
+		rc = version_next(d->version, &d->version, "the distribution",
+		    nt->err);
+		if (rc == 0)
+			rc = node_append(nt,
+			    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION,
+			    &d->base);
 		ctx->marked++;
 	}
 	view_free(d);

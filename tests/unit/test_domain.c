@@ -987,6 +987,33 @@ test_stale_version(void **state)
 	json_decref(c);
 }
 
+/*
+ * Versions stop at SERVICE_MAX_VERSION (2^53 - 1): a catalogue published
+ * there cannot move on, and no version wraps round to a negative one.
+ */
+static void
+test_version_bound(void **state)
+{
+	char producer[ID_MAX];
+	json_t *c;
+
+	add_producer("Ferme des Bornes", producer);
+	FAILS(try_publish(producer, bread(-1), INT64_MAX), 400,
+	    "invalid_field");
+	FAILS(try_publish(producer, bread(-1), SERVICE_MAX_VERSION + 1), 400,
+	    "invalid_field");
+	c = OK(try_publish(producer, bread(-1), SERVICE_MAX_VERSION));
+	assert_int_equal(num(c, "version"), SERVICE_MAX_VERSION);
+	json_decref(c);
+	FAILS(try_publish(producer, bread(5), 0), 400, "invalid_field");
+	FAILS(try_publish(producer, bread(5), SERVICE_MAX_VERSION), 409,
+	    "stale_version");
+	FAILS(try_publish(producer, bread(5), 7), 409, "stale_version");
+	c = OK(svc_catalogue_show(&node, producer, &E));
+	assert_int_equal(num(c, "version"), SERVICE_MAX_VERSION);
+	json_decref(c);
+}
+
 static void
 test_bad_quantity(void **state)
 {
@@ -1540,6 +1567,7 @@ main(void)
 		cmocka_unit_test_setup(test_order_windows, reset_clock),
 		cmocka_unit_test_setup(test_distribution_cancel, reset_clock),
 		cmocka_unit_test_setup(test_stale_version, reset_clock),
+		cmocka_unit_test_setup(test_version_bound, reset_clock),
 		cmocka_unit_test_setup(test_bad_quantity, reset_clock),
 		cmocka_unit_test_setup(test_overflow, reset_clock),
 		cmocka_unit_test_setup(test_unknown, reset_clock),
