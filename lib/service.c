@@ -183,11 +183,11 @@ producer_add_op(struct node_txn *nt, void *arg)
 	struct producer_add *op = arg;
 	Halle__Producer p = HALLE__PRODUCER__INIT;
 
-	if (req_string(op->req, "name", 1, SERVICE_MAX_NAME,
+	if (req_name(op->req, "name", 1, SERVICE_MAX_NAME,
 	    (const char **)&p.name, nt->err) == -1 ||
-	    req_string(op->req, "farm", 0, SERVICE_MAX_NAME,
+	    req_name(op->req, "farm", 0, SERVICE_MAX_NAME,
 	    (const char **)&p.farm, nt->err) == -1 ||
-	    req_string(op->req, "town", 0, SERVICE_MAX_NAME,
+	    req_name(op->req, "town", 0, SERVICE_MAX_NAME,
 	    (const char **)&p.town, nt->err) == -1 ||
 	    req_string(op->req, "email", 0, SERVICE_MAX_NAME,
 	    (const char **)&p.email, nt->err) == -1 ||
@@ -315,7 +315,7 @@ parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
 		return herr(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu] must be an object", i);
 	if (req_string(j, "sku", 1, SERVICE_MAX_LABEL, (const char **)&p->sku,
-	    err) == -1 || req_string(j, "name", 1, SERVICE_MAX_NAME,
+	    err) == -1 || req_name(j, "name", 1, SERVICE_MAX_NAME,
 	    (const char **)&p->name, err) == -1 ||
 	    req_string(j, "unit", 0, 8, &unit, err) == -1)
 		goto field;
@@ -558,11 +558,11 @@ market_add_op(struct node_txn *nt, void *arg)
 	struct market_add *op = arg;
 	Halle__Market m = HALLE__MARKET__INIT;
 
-	if (req_string(op->req, "name", 1, SERVICE_MAX_NAME,
+	if (req_name(op->req, "name", 1, SERVICE_MAX_NAME,
 	    (const char **)&m.name, nt->err) == -1 ||
-	    req_string(op->req, "place", 1, SERVICE_MAX_NAME,
+	    req_name(op->req, "place", 1, SERVICE_MAX_NAME,
 	    (const char **)&m.place, nt->err) == -1 ||
-	    req_string(op->req, "town", 1, SERVICE_MAX_NAME,
+	    req_name(op->req, "town", 1, SERVICE_MAX_NAME,
 	    (const char **)&m.town, nt->err) == -1 ||
 	    market_schedule(op->req, &m, nt->err) == -1 ||
 	    bounded(op->req, "opens_days", 7, 1, 60, &m.opens_days,

@@ -641,9 +641,9 @@ order_place_op(struct node_txn *nt, void *arg)
 	memset(&ls, 0, sizeof(ls));
 	if (req_string(op->req, "distribution", 1, ID_MAX - 1, &dist,
 	    nt->err) == -1 ||
-	    req_string(op->req, "basket", 1, SERVICE_MAX_LABEL,
+	    req_name(op->req, "basket", 1, SERVICE_MAX_LABEL,
 	    (const char **)&o.basket, nt->err) == -1 ||
-	    req_string(op->req, "mediator", 0, SERVICE_MAX_NAME,
+	    req_name(op->req, "mediator", 0, SERVICE_MAX_NAME,
 	    (const char **)&o.mediator, nt->err) == -1)
 		return -1;
 	if ((d = open_distribution(nt, dist)) == NULL)
