@@ -352,6 +352,17 @@ struct distribution_cancel {
 	const char	*id;
 };
 
+/* Appends d, which this node changed, as its next version. 0 or -1. */
+static int
+distribution_append_next(struct node_txn *nt, Halle__Distribution *d)
+{
+	if (version_next(d->version, &d->version, "the distribution",
+	    nt->err) == -1)
+		return -1;
+	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION,
+	    &d->base);
+}
+
 static int
 distribution_cancel_op(struct node_txn *nt, void *arg)
 {
@@ -368,12 +379,7 @@ distribution_cancel_op(struct node_txn *nt, void *arg)
 	}
 	if (!d->cancelled) {
 		d->cancelled = 1;
-		rc = version_next(d->version, &d->version, "the distribution",
-		    nt->err);
-		if (rc == 0)
-			rc = node_append(nt,
-			    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION,
-			    &d->base);
+		rc = distribution_append_next(nt, d);
 	}
 	view_free(d);
 	return rc;
@@ -974,12 +980,7 @@ close_one(const void *key, size_t klen, const void *val, size_t vlen,
 	if (memcmp(owner, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0 &&
 	    !d->closed && !d->cancelled && nt->now_ms / 1000 >= d->closes_at) {
 		d->closed = 1;
-		rc = version_next(d->version, &d->version, "the distribution",
-		    nt->err);
-		if (rc == 0)
-			rc = node_append(nt,
-			    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION,
-			    &d->base);
+		rc = distribution_append_next(nt, d);
 		ctx->marked++;
 	}
 	view_free(d);
