@@ -13,6 +13,7 @@ api_http_status(enum halle_errcode code)
 	case HALLE_E_OVERFLOW:
 	case HALLE_E_BAD_DATES:
 	case HALLE_E_BAD_CONFIG:
+	case HALLE_E_BAD_REQUEST:
 		return 400;
 	case HALLE_E_NOT_OWNER:
 		return 403;
@@ -41,6 +42,8 @@ api_http_status(enum halle_errcode code)
 		return 409;
 	case HALLE_E_BODY_TOO_LARGE:
 		return 413;
+	case HALLE_E_HEADERS_TOO_LARGE:
+		return 431;
 	case HALLE_E_RECOVERING:
 		return 503;
 	case HALLE_E_STORE:

@@ -18,16 +18,26 @@
 
 #include "api_status.h"
 #include "control.h"
+#include "httpd.h"
 #include "log.h"
 #include "metrics.h"
 
 struct control {
-	struct evhttp	*http;
+	struct httpd	*httpd;
 	struct halled	*daemon;
 	struct metrics	*metrics;	/* metrics_listen, when configured */
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int		 fd;
-	struct evhttp_bound_socket *bound;	/* NULL once quiesced */
+	int		 quiesced;
+};
+
+static const struct httpd_limits control_limits = {
+	.name = "control",
+	.max_headers = CONTROL_MAX_HEADERS,
+	.max_body = CONTROL_MAX_BODY,
+	.max_connections = CONTROL_MAX_CONNECTIONS,
+	.request_timeout_s = CONTROL_REQUEST_TIMEOUT,
+	.io_timeout_s = CONTROL_IO_TIMEOUT,
+	.accept_pause_ms = CONTROL_ACCEPT_PAUSE_MS,
 };
 
 static int
@@ -105,7 +115,8 @@ reply_json(struct evhttp_request *req, int status, json_t *body)
 	} else
 		text = json_dumps(body, JSON_COMPACT);
 	if (out == NULL || text == NULL) {
-		evhttp_send_error(req, 500, "Internal Server Error");
+		httpd_reply_error(req, 500, halle_strerror(HALLE_E_INTERNAL),
+		    "out of memory");
 		free(text);
 		if (out != NULL)
 			evbuffer_free(out);
@@ -124,12 +135,8 @@ reply_json(struct evhttp_request *req, int status, json_t *body)
 static void
 reply_error(struct evhttp_request *req, const struct halle_error *err)
 {
-	json_t *body;
-
-	body = json_pack("{s:{s:s, s:s}}", "error", "code",
-	    halle_strerror(err->code), "message", err->message);
-	reply_json(req, api_http_status(err->code), body);
-	json_decref(body);
+	httpd_reply_error(req, api_http_status(err->code),
+	    halle_strerror(err->code), err->message);
 }
 
 /* Splits a path into decoded segments. 0, or -1 when too many. */
@@ -236,6 +243,7 @@ control_start(struct control **cp, struct halled *d, const char *path,
     char *err, size_t errlen)
 {
 	struct control *c;
+	int fd;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -243,27 +251,19 @@ control_start(struct control **cp, struct halled *d, const char *path,
 	}
 	c->daemon = d;
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	if ((c->fd = control_listen(path, err, errlen)) == -1) {
+	if ((fd = control_listen(path, err, errlen)) == -1) {
 		free(c);
 		return -1;
 	}
-	if ((c->http = evhttp_new(d->base)) == NULL ||
-	    (c->bound = evhttp_accept_socket_with_handle(c->http, c->fd)) ==
-	    NULL) {
+	if ((c->httpd = httpd_new(d->base, &control_limits, control_request,
+	    c)) == NULL || httpd_listen_fd(c->httpd, fd) == -1) {
 		snprintf(err, errlen, "%s: cannot serve HTTP", path);
-		if (c->http != NULL)
-			evhttp_free(c->http);
-		close(c->fd);
+		httpd_free(&c->httpd);
+		close(fd);
 		unlink(path);
 		free(c);
 		return -1;
 	}
-	/* Bodies between our limit and this one get a JSON 413 from us. */
-	evhttp_set_max_body_size(c->http, 8 * CONTROL_MAX_BODY);
-	evhttp_set_timeout(c->http, 60);
-	evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
-	evhttp_set_gencb(c->http, control_request, c);
 	log_info("control: listening on %s", path);
 	*cp = c;
 	if (d->cfg.metrics_listen != NULL && metrics_start(&c->metrics, d,
@@ -277,11 +277,24 @@ control_start(struct control **cp, struct halled *d, const char *path,
 void
 control_quiesce(struct control *c)
 {
-	if (c == NULL || c->bound == NULL)
+	if (c == NULL || c->quiesced)
 		return;
-	evhttp_del_accept_socket(c->http, c->bound);	/* closes it */
-	c->bound = NULL;
+	httpd_quiesce(c->httpd);	/* closes the socket */
+	c->quiesced = 1;
 	unlink(c->path);
+}
+
+int
+control_servers(struct control *c, const struct httpd *servers[2])
+{
+	int n = 0;
+
+	if (c == NULL)
+		return 0;
+	servers[n++] = c->httpd;
+	if (c->metrics != NULL)
+		servers[n++] = metrics_server(c->metrics);
+	return n;
 }
 
 void
@@ -292,7 +305,7 @@ control_stop(struct control **cp)
 	if (c == NULL)
 		return;
 	metrics_stop(&c->metrics);
-	evhttp_free(c->http);	/* closes the listening socket */
+	httpd_free(&c->httpd);	/* closes the listening socket */
 	unlink(c->path);
 	free(c);
 	*cp = NULL;

@@ -14,9 +14,16 @@
 #include "error.h"
 #include "halled.h"
 
+/* The bounds of the control socket: see httpd.h, docs/security.md. */
+#define CONTROL_MAX_HEADERS	(16 * 1024)	/* request line + headers */
 #define CONTROL_MAX_BODY	(1024 * 1024)
+#define CONTROL_MAX_CONNECTIONS	64
+#define CONTROL_REQUEST_TIMEOUT	10	/* s to send a whole request */
+#define CONTROL_IO_TIMEOUT	30	/* s a read or write may stall */
+#define CONTROL_ACCEPT_PAUSE_MS	500	/* after EMFILE */
 
 struct control;
+struct httpd;
 
 /*
  * Creates the socket at path (mode 0660; a stale socket left by a crash is
@@ -33,6 +40,11 @@ int	control_start(struct control **cp, struct halled *d, const char *path,
 void	control_quiesce(struct control *c);
 /* Closes the socket, removes its file, frees everything. */
 void	control_stop(struct control **cp);
+/*
+ * The HTTP servers: the control socket's, then metrics_listen's when
+ * configured. Their number; 0 when c is NULL.
+ */
+int	control_servers(struct control *c, const struct httpd *servers[2]);
 
 /* Routing, in api.c. */
 struct api_request {

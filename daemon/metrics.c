@@ -21,13 +21,26 @@
 #include <event2/http.h>
 
 #include "api_status.h"
+#include "control.h"
+#include "httpd.h"
 #include "log.h"
 #include "metrics.h"
 #include "service.h"
 
 struct metrics {
-	struct evhttp	*http;
+	struct httpd	*httpd;
 	struct halled	*daemon;
+};
+
+/* metrics_listen is for a scraper: GET /metrics, small and quick. */
+static const struct httpd_limits metrics_limits = {
+	.name = "metrics",
+	.max_headers = METRICS_MAX_HEADERS,
+	.max_body = METRICS_MAX_BODY,
+	.max_connections = METRICS_MAX_CONNECTIONS,
+	.request_timeout_s = METRICS_REQUEST_TIMEOUT,
+	.io_timeout_s = METRICS_IO_TIMEOUT,
+	.accept_pause_ms = CONTROL_ACCEPT_PAUSE_MS,
 };
 
 static void
@@ -219,6 +232,44 @@ peer_metrics(FILE *f, json_t *status)
 	    json_is_true(json_object_get(status, "writable")), 0);
 }
 
+/* The bounds of the HTTP servers and what they met (httpd.h). */
+static void
+server_metrics(FILE *f, struct control *c)
+{
+	const struct httpd *servers[2];
+	struct httpd_stats st[2];
+	int i, n = control_servers(c, servers);
+
+	for (i = 0; i < n; i++)
+		httpd_get_stats(servers[i], &st[i]);
+#define SERVERS(fam, type, help, expr) do {				\
+	family(f, fam, type, help);					\
+	for (i = 0; i < n; i++)						\
+		sample(f, fam, (long long)(expr), 1, "server",		\
+		    httpd_get_limits(servers[i])->name);		\
+} while (0)
+	SERVERS("halle_http_connections", "gauge",
+	    "HTTP connections open now.", st[i].connections);
+	SERVERS("halle_http_connections_max", "gauge", "The most HTTP "
+	    "connections open at once; at it, accepting waits.",
+	    httpd_get_limits(servers[i])->max_connections);
+	SERVERS("halle_http_connections_total", "counter",
+	    "HTTP connections accepted.", st[i].accepted);
+	SERVERS("halle_http_connection_cap_total", "counter", "Times the "
+	    "open connections reached the most there may be.",
+	    st[i].connection_cap_hits);
+	SERVERS("halle_http_request_timeouts_total", "counter", "Connections "
+	    "closed for sending no whole request in time.",
+	    st[i].request_timeouts);
+	SERVERS("halle_http_accept_pauses_total", "counter", "Times accepting "
+	    "paused because accept() found no descriptor free.",
+	    st[i].accept_pauses);
+	SERVERS("halle_http_unreadable_requests_total", "counter", "Requests "
+	    "refused before routing: too large, or not HTTP as read.",
+	    st[i].rewritten_errors);
+#undef SERVERS
+}
+
 char *
 metrics_text(struct halled *d, struct halle_error *err)
 {
@@ -242,6 +293,7 @@ metrics_text(struct halled *d, struct halle_error *err)
 	feed_metrics(f, feeds);
 	order_metrics(f, &counts);
 	peer_metrics(f, status);
+	server_metrics(f, d->control);
 	if (fclose(f) != 0) {
 		free(text);
 		text = NULL;
@@ -256,51 +308,42 @@ out:
 /* The listener of metrics_listen: GET /metrics and nothing else. */
 
 static void
-reply_text(struct evhttp_request *req, int status, const char *type,
-    const char *text)
-{
-	struct evbuffer *out = evbuffer_new();
-
-	if (out == NULL) {
-		evhttp_send_error(req, 500, "Internal Server Error");
-		return;
-	}
-	evbuffer_add(out, text, strlen(text));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", type);
-	evhttp_send_reply(req, status, NULL, out);
-	evbuffer_free(out);
-}
-
-static void
 metrics_request(struct evhttp_request *req, void *arg)
 {
 	struct metrics *m = arg;
 	struct halle_error err = { HALLE_E_INTERNAL, "unexpected failure" };
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	struct evbuffer *out;
 	char *text;
 
-	if (path == NULL || strcmp(path, "/metrics") != 0) {
-		reply_text(req, 404, "text/plain", "not found: try /metrics\n");
-		return;
-	}
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
-	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+	if (path == NULL || strcmp(path, "/metrics") != 0)
+		herr(&err, HALLE_E_NOT_FOUND, "not found: this listener serves "
+		    "GET /metrics only");
+	else if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Allow", "GET, HEAD");
-		reply_text(req, 405, "text/plain", "GET only\n");
+		herr(&err, HALLE_E_METHOD_NOT_ALLOWED, "GET only");
+	} else if ((text = metrics_text(m->daemon, &err)) != NULL) {
+		if ((out = evbuffer_new()) == NULL) {
+			free(text);
+			httpd_reply_error(req, 500,
+			    halle_strerror(HALLE_E_INTERNAL), "out of memory");
+			return;
+		}
+		evbuffer_add(out, text, strlen(text));
+		free(text);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", METRICS_CONTENT_TYPE);
+		evhttp_send_reply(req, 200, NULL, out);
+		evbuffer_free(out);
 		return;
-	}
-	if ((text = metrics_text(m->daemon, &err)) == NULL) {
+	} else
 		log_warnx("metrics: %s: %s", halle_strerror(err.code),
 		    err.message);
-		reply_text(req, api_http_status(err.code), "text/plain",
-		    err.message);
-		return;
-	}
-	reply_text(req, 200, METRICS_CONTENT_TYPE, text);
-	free(text);
+	httpd_reply_error(req, api_http_status(err.code),
+	    halle_strerror(err.code), err.message);
 }
 
 int
@@ -329,25 +372,24 @@ metrics_start(struct metrics **mp, struct halled *d, const char *address,
 		return -1;
 	}
 	m->daemon = d;
-	if ((m->http = evhttp_new(d->base)) == NULL ||
-	    evhttp_bind_socket(m->http, host,
+	if ((m->httpd = httpd_new(d->base, &metrics_limits, metrics_request,
+	    m)) == NULL || httpd_listen_address(m->httpd, host,
 	    (unsigned short)atoi(colon + 1)) == -1) {
 		snprintf(err, errlen, "metrics_listen %s: cannot listen: %s",
 		    address, strerror(errno));
-		if (m->http != NULL)
-			evhttp_free(m->http);
+		httpd_free(&m->httpd);
 		free(m);
 		return -1;
 	}
-	evhttp_set_timeout(m->http, 30);
-	/* Other methods get our 405 rather than libevent's 501. */
-	evhttp_set_max_body_size(m->http, 4096);
-	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
-	evhttp_set_gencb(m->http, metrics_request, m);
 	log_info("metrics: serving http://%s/metrics", address);
 	*mp = m;
 	return 0;
+}
+
+const struct httpd *
+metrics_server(struct metrics *m)
+{
+	return m->httpd;
 }
 
 void
@@ -355,7 +397,7 @@ metrics_stop(struct metrics **mp)
 {
 	if (*mp == NULL)
 		return;
-	evhttp_free((*mp)->http);
+	httpd_free(&(*mp)->httpd);
 	free(*mp);
 	*mp = NULL;
 }

@@ -19,7 +19,15 @@
 
 #define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
+/* The bounds of metrics_listen: see httpd.h, docs/security.md. */
+#define METRICS_MAX_HEADERS	4096	/* request line + headers */
+#define METRICS_MAX_BODY	1024
+#define METRICS_MAX_CONNECTIONS	16
+#define METRICS_REQUEST_TIMEOUT	5	/* s to send a whole request */
+#define METRICS_IO_TIMEOUT	10	/* s a read or write may stall */
+
 struct metrics;
+struct httpd;
 
 /*
  * The metrics of the daemon, as a NUL-terminated text to free(); NULL with
@@ -33,6 +41,8 @@ char	*metrics_text(struct halled *d, struct halle_error *err);
  */
 int	metrics_start(struct metrics **mp, struct halled *d,
 	    const char *address, char *err, size_t errlen);
+/* The listener's HTTP server, for its figures. */
+const struct httpd *metrics_server(struct metrics *m);
 /* Closes the listener and frees; *mp becomes NULL. NULL is fine. */
 void	metrics_stop(struct metrics **mp);
 

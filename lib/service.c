@@ -193,11 +193,11 @@ producer_add_op(struct node_txn *nt, void *arg)
 	struct producer_add *op = arg;
 	Halle__Producer p = HALLE__PRODUCER__INIT;
 
-	if (req_string(op->req, "name", 1, SERVICE_MAX_NAME,
+	if (req_name(op->req, "name", 1, SERVICE_MAX_NAME,
 	    (const char **)&p.name, nt->err) == -1 ||
-	    req_string(op->req, "farm", 0, SERVICE_MAX_NAME,
+	    req_name(op->req, "farm", 0, SERVICE_MAX_NAME,
 	    (const char **)&p.farm, nt->err) == -1 ||
-	    req_string(op->req, "town", 0, SERVICE_MAX_NAME,
+	    req_name(op->req, "town", 0, SERVICE_MAX_NAME,
 	    (const char **)&p.town, nt->err) == -1 ||
 	    req_string(op->req, "email", 0, SERVICE_MAX_NAME,
 	    (const char **)&p.email, nt->err) == -1 ||
@@ -325,7 +325,7 @@ parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
 		return herr(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu] must be an object", i);
 	if (req_string(j, "sku", 1, SERVICE_MAX_LABEL, (const char **)&p->sku,
-	    err) == -1 || req_string(j, "name", 1, SERVICE_MAX_NAME,
+	    err) == -1 || req_name(j, "name", 1, SERVICE_MAX_NAME,
 	    (const char **)&p->name, err) == -1 ||
 	    req_string(j, "unit", 0, 8, &unit, err) == -1)
 		goto field;
@@ -422,9 +422,18 @@ catalogue_op(struct node_txn *nt, void *arg)
 	if (json_array_size(list) > SERVICE_MAX_PRODUCTS)
 		return herr(nt->err, HALLE_E_INVALID_FIELD,
 		    "more than %d products", SERVICE_MAX_PRODUCTS);
+	if (present && version > SERVICE_MAX_VERSION)
+		return herr(nt->err, HALLE_E_INVALID_FIELD, "'version' %lld is "
+		    "over the last version there is (%lld)", version,
+		    SERVICE_MAX_VERSION);
 	held = views_catalogue(nt->t, op->producer);
-	c.version = held ? held->version + 1 : 1;
-	if (present && (version < 1 || (uint64_t)version < c.version)) {
+	if (!present && version_next(held ? held->version : 0, &c.version,
+	    name, nt->err) == -1) {
+		view_free(held);
+		return -1;
+	}
+	if (present && (version < 1 || (uint64_t)version <=
+	    (held ? held->version : 0))) {
 		herr(nt->err, HALLE_E_STALE_VERSION, "catalogue version %lld is "
 		    "not newer than version %llu held", version,
 		    (unsigned long long)(held ? held->version : 0));
@@ -583,11 +592,11 @@ market_add_op(struct node_txn *nt, void *arg)
 	struct market_add *op = arg;
 	Halle__Market m = HALLE__MARKET__INIT;
 
-	if (req_string(op->req, "name", 1, SERVICE_MAX_NAME,
+	if (req_name(op->req, "name", 1, SERVICE_MAX_NAME,
 	    (const char **)&m.name, nt->err) == -1 ||
-	    req_string(op->req, "place", 1, SERVICE_MAX_NAME,
+	    req_name(op->req, "place", 1, SERVICE_MAX_NAME,
 	    (const char **)&m.place, nt->err) == -1 ||
-	    req_string(op->req, "town", 1, SERVICE_MAX_NAME,
+	    req_name(op->req, "town", 1, SERVICE_MAX_NAME,
 	    (const char **)&m.town, nt->err) == -1 ||
 	    market_schedule(op->req, &m, nt->err) == -1 ||
 	    bounded(op->req, "opens_days", 7, 1, 60, &m.opens_days,
@@ -704,10 +713,14 @@ membership_op(struct node_txn *nt, void *arg)
 	if (decided_here(nt, op->which, op->market, producer) == -1)
 		return -1;
 	held = views_membership(nt->t, op->which, op->market, producer);
-	ms.version = held ? held->version + 1 : 1;
 	if (held != NULL && held->active == op->active) {
 		view_free(held);
 		return 0;	/* already so: nothing to write */
+	}
+	if (version_next(held ? held->version : 0, &ms.version, op->which ==
+	    'I' ? "the invitation" : "the acceptance", nt->err) == -1) {
+		view_free(held);
+		return -1;
 	}
 	view_free(held);
 	ms.market = op->market;

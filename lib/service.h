@@ -26,6 +26,12 @@
 #define SERVICE_MAX_STOCK	1000000000LL
 #define SERVICE_MAX_LINES	200
 #define SERVICE_MAX_PRODUCTS	2000
+/*
+ * The last version an entity may reach: 2^53 - 1, the largest integer that
+ * every JSON reader (JavaScript's numbers included) keeps exact. Versions
+ * count from 1 and each change adds one; a catalogue may jump ahead.
+ */
+#define SERVICE_MAX_VERSION	9007199254740991LL
 
 json_t	*svc_status(struct node *n, struct halle_error *err);
 json_t	*svc_feeds(struct node *n, struct halle_error *err);

@@ -16,14 +16,31 @@
 
 /*
  * A string field: absent or null gives "" unless required. Refuses other
- * types, an empty required value, more than maxlen bytes and control
- * characters, naming the field.
+ * types, an empty required value, more than maxlen bytes, control
+ * characters (C0, DEL, C1) and the bidirectional formatting characters
+ * (U+202E...), naming the field and the character.
  */
 int	req_string(json_t *req, const char *field, int required,
+	    size_t maxlen, const char **out, struct halle_error *err);
+/*
+ * A name or label: req_string, then normalised: spaces (Unicode ones too)
+ * trimmed at both ends and each inner run made one ' ', so that names
+ * differing only there are one name. A required name of spaces only is
+ * refused. The normal form replaces the field's value in req, where *out
+ * points.
+ */
+int	req_name(json_t *req, const char *field, int required,
 	    size_t maxlen, const char **out, struct halle_error *err);
 /* An integer field; *present says whether it was given (not null). */
 int	req_integer(json_t *req, const char *field, int *present,
 	    long long *out, struct halle_error *err);
+
+/*
+ * The version that follows held (0: nothing held) into *next; at
+ * SERVICE_MAX_VERSION, -1 and invalid_field naming what ("order or-...").
+ */
+int	version_next(uint64_t held, uint64_t *next, const char *what,
+	    struct halle_error *err);
 
 /* Resolves a producer or market reference, or fills err (404/409). */
 int	resolve_producer(struct store_txn *t, const char *ref, char *id,

@@ -353,6 +353,17 @@ struct distribution_cancel {
 	const char	*id;
 };
 
+/* Appends d, which this node changed, as its next version. 0 or -1. */
+static int
+distribution_append_next(struct node_txn *nt, Halle__Distribution *d)
+{
+	if (version_next(d->version, &d->version, "the distribution",
+	    nt->err) == -1)
+		return -1;
+	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION,
+	    &d->base);
+}
+
 static int
 distribution_cancel_op(struct node_txn *nt, void *arg)
 {
@@ -369,9 +380,7 @@ distribution_cancel_op(struct node_txn *nt, void *arg)
 	}
 	if (!d->cancelled) {
 		d->cancelled = 1;
-		d->version++;
-		rc = node_append(nt,
-		    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION, &d->base);
+		rc = distribution_append_next(nt, d);
 		/* Its stock rights go back to the producers' homes. */
 		if (rc == 0)
 			rc = stock_release_market(nt, d->market, d->date);
@@ -670,9 +679,9 @@ order_place_op(struct node_txn *nt, void *arg)
 	memset(&ls, 0, sizeof(ls));
 	if (req_string(op->req, "distribution", 1, ID_MAX - 1, &dist,
 	    nt->err) == -1 ||
-	    req_string(op->req, "basket", 1, SERVICE_MAX_LABEL,
+	    req_name(op->req, "basket", 1, SERVICE_MAX_LABEL,
 	    (const char **)&o.basket, nt->err) == -1 ||
-	    req_string(op->req, "mediator", 0, SERVICE_MAX_NAME,
+	    req_name(op->req, "mediator", 0, SERVICE_MAX_NAME,
 	    (const char **)&o.mediator, nt->err) == -1)
 		return -1;
 	if ((d = open_distribution(nt, dist)) == NULL)
@@ -725,7 +734,8 @@ order_change_op(struct node_txn *nt, void *arg)
 	if ((d = open_distribution(nt, o->distribution)) == NULL)
 		goto done;
 	next = *o;
-	next.version = o->version + 1;
+	if (version_next(o->version, &next.version, "the order", nt->err) == -1)
+		goto done;
 	if (op->cancel)
 		next.cancelled = 1;
 	else if (parse_lines(nt, d, o, op->req, &ls) == -1)
@@ -1002,9 +1012,7 @@ close_one(const void *key, size_t klen, const void *val, size_t vlen,
 	if (memcmp(owner, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0 &&
 	    !d->closed && !d->cancelled && nt->now_ms / 1000 >= d->closes_at) {
 		d->closed = 1;
-		d->version++;
-		rc = node_append(nt,
-		    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION, &d->base);
+		rc = distribution_append_next(nt, d);
 		/* What no order used goes back, to be sold elsewhere. */
 		if (rc == 0)
 			rc = stock_release_market(nt, d->market, d->date);

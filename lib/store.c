@@ -2,10 +2,12 @@
  * store: see store.h. The only file that includes lmdb.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -20,6 +22,7 @@ struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[STORE_NDB];
 	size_t		 map_size;
+	int		 lock_fd;	/* holds STORE_LOCK_FILE's lock */
 };
 
 const char *
@@ -47,6 +50,45 @@ mkdir_p(const char *dir)
 	}
 	if (mkdir(path, 0700) == -1 && errno != EEXIST)
 		return -1;
+	return 0;
+}
+
+/*
+ * Takes the write lock of dir/STORE_LOCK_FILE for as long as the store is
+ * open, and writes this process's id into the file. LMDB lets several
+ * processes open one environment; two daemons writing one node's feed
+ * would fork it, so the second is refused, told who holds the lock. The
+ * lock is a POSIX record lock: the kernel drops it when the process dies.
+ */
+static int
+store_lock(const char *dir, int *fdp, char *err, size_t errlen)
+{
+	struct flock want = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock held = want;
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_LOCK_FILE);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fcntl(fd, F_SETLK, &want) == -1) {
+		if ((errno == EACCES || errno == EAGAIN) &&
+		    fcntl(fd, F_GETLK, &held) == 0 && held.l_type != F_UNLCK)
+			snprintf(err, errlen, "%s: the store is in use by "
+			    "another process (pid %ld, which holds %s); one "
+			    "store serves one halled", dir, (long)held.l_pid,
+			    path);
+		else
+			snprintf(err, errlen, "%s: cannot lock: %s", path,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) == -1 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+		log_warn("store: %s: cannot write the pid", path);
+	*fdp = fd;
 	return 0;
 }
 
@@ -85,6 +127,10 @@ store_open(struct store **sp, const char *dir, size_t map_size, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (store_lock(dir, &s->lock_fd, err, errlen) == -1) {
+		free(s);
+		return -1;
+	}
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, STORE_NDB)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
@@ -94,6 +140,7 @@ store_open(struct store **sp, const char *dir, size_t map_size, char *err,
 		    mdb_strerror(rc));
 		if (s->env != NULL)
 			mdb_env_close(s->env);
+		close(s->lock_fd);
 		free(s);
 		return -1;
 	}
@@ -111,6 +158,7 @@ store_close(struct store **sp)
 	if (s == NULL)
 		return;
 	mdb_env_close(s->env);
+	close(s->lock_fd);	/* releases the lock */
 	free(s);
 	*sp = NULL;
 }
@@ -284,16 +332,34 @@ store_usage(struct store *s, size_t *used, size_t *map_size)
 int
 store_backup(struct store *s, const char *dir, char *err, size_t errlen)
 {
-	int rc;
+	char path[4096];
+	int fd, rc;
 
 	if (mkdir_p(dir) == -1) {
 		snprintf(err, errlen, "%s: cannot create directory: %s", dir,
 		    strerror(errno));
 		return -1;
 	}
-	if ((rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT)) != 0) {
+	/*
+	 * The copy is as private as the store: 0600 whatever the umask
+	 * (mdb_env_copy2 would create it 0666 less the umask).
+	 */
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT)) != 0 ||
+	    (rc = fsync(fd) == -1 ? errno : 0) != 0) {
 		snprintf(err, errlen, "%s: backup failed: %s", dir,
 		    mdb_strerror(rc));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	if (close(fd) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;

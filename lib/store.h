@@ -38,10 +38,15 @@ struct store_txn {
 	int		 ret;		/* sticky: 0 or the first LMDB error */
 };
 
+/* The lock file of a store's directory: see store_open(). */
+#define STORE_LOCK_FILE	"halled.lock"
+
 /*
  * Opens (creating if needed, mode 0700) the store in dir with an initial map
- * of map_size bytes, or the size already on disk if larger. 0, or -1 with
- * the reason in err.
+ * of map_size bytes, or the size already on disk if larger. The process
+ * holds dir/STORE_LOCK_FILE locked (with its pid inside) until
+ * store_close(): while it does, store_open() on dir in any other process
+ * fails, naming the holder's pid. 0, or -1 with the reason in err.
  */
 int	store_open(struct store **sp, const char *dir, size_t map_size,
 	    char *err, size_t errlen);
@@ -85,7 +90,10 @@ int	store_scan(struct store_txn *t, enum store_db db, const void *prefix,
 /* Bytes used by the data file and the current map size. */
 void	store_usage(struct store *s, size_t *used, size_t *map_size);
 
-/* Writes a compacted copy of the store into the empty directory dir. */
+/*
+ * Writes a compacted copy of the store into the empty directory dir, as
+ * dir/data.mdb, mode 0600 whatever the umask, synced to disk.
+ */
 int	store_backup(struct store *s, const char *dir, char *err,
 	    size_t errlen);
 

@@ -208,6 +208,18 @@ step "order windows"
 bad order_window_not_open order place "$D_UPCOMING" --basket "Panier X" "$P:PAIN-1KG:1"
 bad distribution_cancelled order place "$D_CANCELLED" --basket "Panier X" "$P:PAIN-1KG:1"
 
+step "names: spaces only, bidirectional overrides, only spaces apart"
+bad invalid_field producer add "   "
+bad invalid_field producer add $'Ferme\u202eoc.liam'
+bad invalid_field market add $'March\u00e9 \u2066du samedi' --place P --town T \
+    --weekday sat --from 10:00 --to 12:00
+bad name_taken producer add "Ferme du Moulin  "
+bad name_taken producer add "  Ferme   du Moulin"
+
+step "catalogue versions stop at 2^53 - 1"
+bad invalid_field catalogue publish "$P" - \
+    <<<'{"version": 9223372036854775807, "products": [{"sku": "PAIN-1KG", "name": "Pain", "price_cents": 400}]}'
+
 step "stale catalogue version"
 bad stale_version catalogue publish "$P" - \
     <<<'{"version": 1, "products": [{"sku": "PAIN-1KG", "name": "Pain", "price_cents": 400}]}'

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # config.sh: halled's configuration check, its identity, and the modes of
 # the files it makes: the key (0600, refused when group or others can read
-# it) and the control socket (0660).
+# it) and the control socket (0660). A second halled on the same data
+# directory is refused, told the pid of the first.
 . "$(dirname "$0")/lib.sh"
 
 N=commune-a
@@ -110,5 +111,18 @@ start_node "$N"
 ctlj "$N" status
 assert_json "$J" .node.id "$ID" "node id after restart"
 assert_eq 660 "$(stat -c %a "$(sock_of "$N")")" "mode of the control socket after restart"
+
+step "a second halled on the same data directory is refused"
+# The same configuration but for its control socket and listen endpoint.
+mkdir -p "$WORK/second"
+sed -e "s|^control = .*|control = $WORK/second/control.sock|" \
+    -e "s|^listen = .*|listen = tcp://127.0.0.1:$(free_port)|" \
+    "$CONF" >"$WORK/second/halled.conf"
+halled_run -c "$WORK/second/halled.conf"
+assert_eq 1 "$RC" "second halled on $(node_dir "$N")/data: exit status (stderr: $ERR)"
+assert_contains "pid ${NODE_PID[$N]}" "$ERR" "the refusal names the running halled"
+[[ ! -e $WORK/second/control.sock ]] || fail "the refused halled made its control socket"
+ctlj "$N" status
+assert_json "$J" .node.id "$ID" "the first halled still answers"
 stop_node "$N"
 pass

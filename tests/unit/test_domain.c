@@ -987,6 +987,92 @@ test_stale_version(void **state)
 	json_decref(c);
 }
 
+/*
+ * Versions stop at SERVICE_MAX_VERSION (2^53 - 1): a catalogue published
+ * there cannot move on, and no version wraps round to a negative one.
+ */
+static void
+test_version_bound(void **state)
+{
+	char producer[ID_MAX];
+	json_t *c;
+
+	add_producer("Ferme des Bornes", producer);
+	FAILS(try_publish(producer, bread(-1), INT64_MAX), 400,
+	    "invalid_field");
+	FAILS(try_publish(producer, bread(-1), SERVICE_MAX_VERSION + 1), 400,
+	    "invalid_field");
+	c = OK(try_publish(producer, bread(-1), SERVICE_MAX_VERSION));
+	assert_int_equal(num(c, "version"), SERVICE_MAX_VERSION);
+	json_decref(c);
+	FAILS(try_publish(producer, bread(5), 0), 400, "invalid_field");
+	FAILS(try_publish(producer, bread(5), SERVICE_MAX_VERSION), 409,
+	    "stale_version");
+	FAILS(try_publish(producer, bread(5), 7), 409, "stale_version");
+	c = OK(svc_catalogue_show(&node, producer, &E));
+	assert_int_equal(num(c, "version"), SERVICE_MAX_VERSION);
+	json_decref(c);
+}
+
+/* A producer named by a request given as a JSON text. */
+static json_t *
+try_producer(const char *text)
+{
+	json_t *req = json_loads(text, 0, NULL), *p;
+
+	assert_non_null(req);
+	p = svc_producer_add(&node, req, &E);
+	json_decref(req);
+	return p;
+}
+
+/*
+ * Names are trimmed and their inner runs of spaces made one, so names
+ * that differ only in spaces are one name; names of spaces only, control
+ * characters and the bidirectional overrides are refused, in every field.
+ */
+static void
+test_names(void **state)
+{
+	struct scene s;
+	json_t *p, *m;
+
+	p = OK(try_producer("{\"name\": \"  Ferme \\u00a0 du   Lac \", "
+	    "\"farm\": \" \", \"town\": \"Saint  Jean\"}"));
+	assert_string_equal(str(p, "name"), "Ferme du Lac");
+	assert_string_equal(str(p, "farm"), "");
+	assert_string_equal(str(p, "town"), "Saint Jean");
+	json_decref(p);
+	FAILS(try_producer("{\"name\": \"Ferme du Lac \"}"), 409,
+	    "name_taken");
+	FAILS(try_producer("{\"name\": \"Ferme  du Lac\"}"), 409,
+	    "name_taken");
+	FAILS(try_producer("{\"name\": \"   \"}"), 400, "invalid_field");
+	FAILS(try_producer("{\"name\": \"\\u3000\\u00a0\"}"), 400,
+	    "invalid_field");
+	FAILS(try_producer("{\"name\": \"Ferme\\u202eoc.liam\"}"), 400,
+	    "invalid_field");
+	assert_non_null(strstr(E.message, "U+202E"));
+	FAILS(try_producer("{\"name\": \"A\\u2066B\"}"), 400,
+	    "invalid_field");
+	FAILS(try_producer("{\"name\": \"A\\u200fB\"}"), 400,
+	    "invalid_field");
+	FAILS(try_producer("{\"name\": \"A\\u0085B\"}"), 400,
+	    "invalid_field");
+	FAILS(try_producer("{\"name\": \"OK\", \"email\": "
+	    "\"a\\u202e@b\"}"), 400, "invalid_field");
+
+	FAILS(svc_market_add(&node, m = json_pack("{s:s, s:s, s:s}", "name",
+	    "  ", "place", PLACE, "town", "Saint-Jean"), &E), 400,
+	    "invalid_field");
+	json_decref(m);
+	scene_setup(&s, "Noms", bread(10));
+	FAILS(try_place(s.dist, "Panier \xe2\x80\xae" "1", one_line(s.producer,
+	    "PAIN", 1)), 400, "invalid_field");
+	FAILS(try_place(s.dist, " ", one_line(s.producer, "PAIN", 1)), 400,
+	    "invalid_field");
+}
+
 static void
 test_bad_quantity(void **state)
 {
@@ -1540,6 +1626,8 @@ main(void)
 		cmocka_unit_test_setup(test_order_windows, reset_clock),
 		cmocka_unit_test_setup(test_distribution_cancel, reset_clock),
 		cmocka_unit_test_setup(test_stale_version, reset_clock),
+		cmocka_unit_test_setup(test_version_bound, reset_clock),
+		cmocka_unit_test_setup(test_names, reset_clock),
 		cmocka_unit_test_setup(test_bad_quantity, reset_clock),
 		cmocka_unit_test_setup(test_overflow, reset_clock),
 		cmocka_unit_test_setup(test_unknown, reset_clock),

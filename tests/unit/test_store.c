@@ -4,7 +4,9 @@
  * Values put are read back, deleted and scanned by prefix, and survive a
  * close and a reopen. A store opened with a map of a few pages grows when a
  * write fills it: the write is run again from the start in a fresh
- * transaction, so what is committed is exactly one run's worth.
+ * transaction, so what is committed is exactly one run's worth. A store
+ * another process holds open cannot be opened; a backup is private (0600)
+ * whatever the umask.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -627,6 +630,77 @@ test_open_fails(void **state)
 	store_close(&s);
 }
 
+/*
+ * A child process opens the store and holds it: store_open() here fails
+ * and names the child's pid; once the child has exited it succeeds.
+ */
+static void
+test_lock_other_process(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char err[512] = "", want[64], c = 0;
+	int opened[2], quit[2], status;
+	pid_t child;
+
+	assert_int_equal(pipe(opened), 0);
+	assert_int_equal(pipe(quit), 0);
+	if ((child = fork()) == 0) {
+		close(opened[0]);
+		close(quit[1]);
+		if (store_open(&s, f->dir, MIB, err, sizeof(err)) == -1)
+			_exit(1);
+		if (write(opened[1], "o", 1) != 1)
+			_exit(1);
+		(void)read(quit[0], &c, 1);	/* until the parent closes it */
+		store_close(&s);
+		_exit(0);
+	}
+	assert_true(child > 0);
+	close(opened[1]);
+	close(quit[0]);
+	assert_int_equal(read(opened[0], &c, 1), 1);
+
+	assert_int_equal(store_open(&s, f->dir, MIB, err, sizeof(err)), -1);
+	assert_null(s);
+	snprintf(want, sizeof(want), "pid %ld", (long)child);
+	if (strstr(err, want) == NULL || strstr(err, f->dir) == NULL)
+		fail_msg("the refusal does not name %s and %s: %s", f->dir,
+		    want, err);
+
+	close(quit[1]);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(opened[0]);
+	open_store(f, MIB);
+}
+
+/* Under umask 022, a backup into an existing directory is still 0600. */
+static void
+test_backup_private(void **state)
+{
+	struct fixture *f = *state;
+	char dir[PATH_MAX + 32], file[PATH_MAX + 64], err[512] = "";
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	open_store(f, MIB);
+	snprintf(dir, sizeof(dir), "%s/backup", f->dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	old = umask(022);
+	rc = store_backup(f->store, dir, err, sizeof(err));
+	umask(old);
+	if (rc != 0)
+		fail_msg("store_backup: %s", err);
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_true(st.st_size > 0);
+	/* A second backup into the same directory is refused. */
+	assert_int_equal(store_backup(f->store, dir, err, sizeof(err)), -1);
+}
+
 int
 main(void)
 {
@@ -640,6 +714,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retry_from_scratch, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_fails, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lock_other_process, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_backup_private, setup,
 		    teardown),
 	};
 
