@@ -366,7 +366,9 @@ run_seed(uint64_t seed, int verbose)
 	if (verbose && sim.orders.on)
 		printf("seed %llu: orders placed %llu, changed %llu, cancelled "
 		    "%llu, refused after store loss %llu; lines confirmed "
-		    "%llu, in part %llu, refused %llu, behind a fork %llu\n",
+		    "%llu, in part %llu, refused %llu, behind a fork %llu; "
+		    "confirmed by their market's node from stock rights "
+		    "%llu\n",
 		    (unsigned long long)seed,
 		    (unsigned long long)sim.orders.placed,
 		    (unsigned long long)sim.orders.changed,
@@ -375,7 +377,8 @@ run_seed(uint64_t seed, int verbose)
 		    (unsigned long long)sim.orders.confirmed,
 		    (unsigned long long)sim.orders.partial,
 		    (unsigned long long)sim.orders.refused,
-		    (unsigned long long)sim.orders.unchecked);
+		    (unsigned long long)sim.orders.unchecked,
+		    (unsigned long long)sim.orders.local);
 done:
 	if (rc != 0) {
 		fprintf(stderr, "sim: seed %llu FAILED at t=%lld ms "

@@ -150,6 +150,7 @@ struct sim_orders {
 	struct sim_order orders[MAX_ORDERS];
 	uint64_t	 placed, changed, cancelled, skipped;
 	uint64_t	 confirmed, partial, refused;	/* lines, at the end */
+	uint64_t	 local;		/* confirmed in part by their market */
 	uint64_t	 unchecked;	/* lines behind a forked feed */
 };
 

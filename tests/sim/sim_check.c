@@ -351,6 +351,8 @@ check_order(struct sim *sim, int m, json_t *oj,
 			    sku);
 		if (!json_is_true(json_object_get(oj, "cancelled"))) {
 			sum[k][s] += (uint64_t)confirmed;
+			if (jint(l, "confirmed_locally") > 0)
+				o->local++;
 			if (confirmed == jint(l, "quantity"))
 				o->confirmed++;
 			else if (confirmed == 0)
@@ -539,7 +541,7 @@ sim_orders_check(struct sim *sim)
 		return 0;
 	memset(sum, 0, sizeof(sum));
 	memset(found, 0, sizeof(found));
-	o->confirmed = o->partial = o->refused = 0;
+	o->confirmed = o->partial = o->refused = o->local = 0;
 	for (m = 0; m < o->nmarkets; m++) {
 		struct sim_node *mn = &sim->nodes[o->markets[m].node];
 
