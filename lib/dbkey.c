@@ -22,6 +22,130 @@ build(char *key, const char *fmt, ...)
 }
 
 size_t
+dbkey_all(char *key, char kind)
+{
+	return build(key, "%c:", kind);
+}
+
+size_t
+dbkey_entity(char *key, char kind, const char *id)
+{
+	return build(key, "%c:%s", kind, id);
+}
+
+size_t
+dbkey_membership(char *key, char which, const char *market,
+    const char *producer)
+{
+	return build(key, "%c:%s:%s", which, market, producer ? producer : "");
+}
+
+size_t
+dbkey_order_part(char *key, const char *order, const char *home_hex)
+{
+	return build(key, "Q:%s:%s", order, home_hex ? home_hex : "");
+}
+
+size_t
+dbkey_ruling(char *key, const char *order, const char *authority_hex)
+{
+	return build(key, "C:%s:%s", order, authority_hex ? authority_hex : "");
+}
+
+size_t
+dbkey_name(char *key, char kind, const char *lower, const char *id)
+{
+	/* The NUL after the name is part of the key. */
+	size_t n = build(key, "n:%c:%s", kind, lower), m;
+
+	if (n == 0 || n + 1 >= DBKEY_MAX)
+		return 0;
+	n++;
+	if (id == NULL)
+		return n;
+	if (n + (m = strlen(id)) >= DBKEY_MAX)
+		return 0;
+	memcpy(key + n, id, m + 1);
+	return n + m;
+}
+
+/* "<k>:a:b:c" with the parts given, stopping at the first NULL (a prefix). */
+static size_t
+build_parts(char *key, char kind, const char *a, const char *b,
+    const char *c)
+{
+	if (a == NULL)
+		return build(key, "%c:", kind);
+	if (b == NULL)
+		return build(key, "%c:%s:", kind, a);
+	if (c == NULL)
+		return build(key, "%c:%s:%s:", kind, a, b);
+	return build(key, "%c:%s:%s:%s", kind, a, b, c);
+}
+
+size_t
+dbkey_market_day(char *key, const char *market, const char *date,
+    const char *distribution)
+{
+	return build_parts(key, 'm', market, date, distribution);
+}
+
+size_t
+dbkey_distribution_order(char *key, const char *distribution,
+    const char *order)
+{
+	return order == NULL ? build(key, "o:%s:", distribution) :
+	    build(key, "o:%s:%s", distribution, order);
+}
+
+size_t
+dbkey_producer_day(char *key, const char *producer, const char *date,
+    const char *order)
+{
+	return build_parts(key, 'y', producer, date, order);
+}
+
+size_t
+dbkey_ruling_owed(char *key, const char *order)
+{
+	return build(key, "q:%s", order);
+}
+
+size_t
+dbkey_fork(char *key, const char *origin_hex, unsigned long long seq)
+{
+	return build(key, "f:%s:%020llu", origin_hex, seq);
+}
+
+/* The bytes after the last c of a key, as an id. */
+static const char *
+tail_after(const void *key, size_t klen, char c, char *id)
+{
+	const char *k = key;
+	size_t i = klen;
+
+	while (i > 0 && k[i - 1] != c)
+		i--;
+	if (i == 0 || klen - i >= ID_MAX)
+		return NULL;
+	memcpy(id, k + i, klen - i);
+	id[klen - i] = '\0';
+	return id;
+}
+
+const char *
+dbkey_last_id(const void *key, size_t klen, char *id)
+{
+	return tail_after(key, klen, ':', id);
+}
+
+const char *
+dbkey_name_id(const void *key, size_t klen, char *id)
+{
+	return tail_after(key, klen, '\0', id);
+}
+
+size_t
 dbkey_stock_taken(char *key, const char *producer, const char *date,
     const char *sku)
 {

@@ -10,6 +10,23 @@
  * key's length, and 0 when a part is too long (the caller then has no key:
  * nothing from outside may have such a part, ids being bounded by ID_MAX).
  *
+ * Views (views.h): an entity under "<kind>:<id>", the origin's key first
+ * in its value:
+ *
+ *   P:<producer>  K:<producer> (catalogue)  M:<market>  D:<distribution>
+ *   O:<order> (the parts held, merged)      Q:<order>:<home hex> (a part)
+ *   I:<market>:<producer> (invitation)      A:<market>:<producer> (acceptance)
+ *   C:<order>:<authority hex> (a home's ruling)
+ *
+ * Index (views.h, ingest.h):
+ *
+ *   n:<P|M>:<lowercase name>\0<id>      names
+ *   m:<market>:<date>:<distribution>    a market's days
+ *   o:<distribution>:<order>            a distribution's orders
+ *   y:<producer>:<date>:<order>         orders touching a producer's day
+ *   q:<order>                           a ruling this node owes
+ *   f:<origin hex>:<seq, 20 digits>     a fork's proof
+ *
  * Stock (stock.h):
  *
  *   s:<producer>:<date>:<sku>          u64: taken by the home's own rulings
@@ -24,6 +41,32 @@
 
 #define DBKEY_MAX	512
 #define DBKEY_SKU_MAX	65	/* a sku and its NUL */
+
+/* "<kind>:", the prefix of every key of a kind. */
+size_t	dbkey_all(char *key, char kind);
+/* An entity of the views: kind P, K, M, D or O. */
+size_t	dbkey_entity(char *key, char kind, const char *id);
+/* which: 'I' invitation, 'A' acceptance; producer NULL: the prefix. */
+size_t	dbkey_membership(char *key, char which, const char *market,
+	    const char *producer);
+/* authority_hex NULL: the prefix of every home's part of the order. */
+size_t	dbkey_order_part(char *key, const char *order, const char *home_hex);
+size_t	dbkey_ruling(char *key, const char *order, const char *authority_hex);
+/* id NULL: the prefix of every entity of that name (with its NUL). */
+size_t	dbkey_name(char *key, char kind, const char *lower, const char *id);
+/* Any part NULL ends the key there, as a prefix. */
+size_t	dbkey_market_day(char *key, const char *market, const char *date,
+	    const char *distribution);
+size_t	dbkey_distribution_order(char *key, const char *distribution,
+	    const char *order);
+size_t	dbkey_producer_day(char *key, const char *producer, const char *date,
+	    const char *order);
+size_t	dbkey_ruling_owed(char *key, const char *order);
+size_t	dbkey_fork(char *key, const char *origin_hex, unsigned long long seq);
+/* The id after a key's last colon, into id (ID_MAX); NULL when none. */
+const char *dbkey_last_id(const void *key, size_t klen, char *id);
+/* The id after a key's last NUL (a name's), into id; NULL when none. */
+const char *dbkey_name_id(const void *key, size_t klen, char *id);
 
 size_t	dbkey_stock_taken(char *key, const char *producer, const char *date,
 	    const char *sku);

@@ -400,7 +400,7 @@ catalogue_op(struct node_txn *nt, void *arg)
 {
 	struct catalogue_publish *op = arg;
 	Halle__Catalogue c = HALLE__CATALOGUE__INIT, *held;
-	char what[ID_MAX + 2], name[ID_MAX + 32];
+	char name[ID_MAX + 32];
 	Halle__Product *products = NULL, **ptrs = NULL;
 	json_t *list;
 	long long version;
@@ -410,10 +410,9 @@ catalogue_op(struct node_txn *nt, void *arg)
 	if (resolve_producer(nt->t, op->ref, op->producer, nt->err) == -1 ||
 	    req_integer(op->req, "version", &present, &version, nt->err) == -1)
 		return -1;
-	snprintf(what, sizeof(what), "P:%s", op->producer);
 	snprintf(name, sizeof(name), "producer %s (its catalogue)",
 	    op->producer);
-	if (owned_here(nt, what, name) == -1)
+	if (owned_here(nt, 'P', op->producer, name) == -1)
 		return -1;
 	list = json_object_get(op->req, "products");
 	if (!json_is_array(list))
@@ -679,11 +678,11 @@ decided_here(struct node_txn *nt, char which, const char *market,
     const char *producer)
 {
 	unsigned char owner[KEY_PUBLIC_LEN];
-	char key[ID_MAX + 2];
+	char key[DBKEY_MAX];
 	void *m;
 
 	if (which == 'I') {
-		snprintf(key, sizeof(key), "M:%s", market);
+		dbkey_entity(key, 'M', market);
 		m = VIEW_LOAD(nt->t, Market, market, key, owner);
 	} else
 		m = views_producer(nt->t, producer, owner);
@@ -818,6 +817,7 @@ svc_order_counts(struct node *n, struct svc_order_counts *c,
     struct halle_error *err)
 {
 	struct order_count_ctx ctx = { NULL, c, NULL };
+	char key[DBKEY_MAX];
 	struct store_txn t;
 	int rc;
 
@@ -826,11 +826,14 @@ svc_order_counts(struct node *n, struct svc_order_counts *c,
 		return -1;
 	ctx.t = &t;
 	ctx.me = n->key.public_key;
-	rc = store_scan(&t, STORE_VIEWS, "O:", 2, count_order, &ctx);
+	rc = store_scan(&t, STORE_VIEWS, key, dbkey_all(key, 'O'), count_order,
+	    &ctx);
 	if (rc == 0)
-		rc = store_scan(&t, STORE_INDEX, "r:", 2, count_rights, &ctx);
+		rc = store_scan(&t, STORE_INDEX, key, dbkey_all(key, 'r'),
+		    count_rights, &ctx);
 	if (rc == 0)
-		rc = store_scan(&t, STORE_INDEX, "x:", 2, count_overuser, &ctx);
+		rc = store_scan(&t, STORE_INDEX, key, dbkey_all(key, 'x'),
+		    count_overuser, &ctx);
 	store_read_end(&t);
 	if (rc == -1)
 		return herr(err, HALLE_E_STORE, "cannot read the orders");

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "dbkey.h"
 #include "error.h"
 #include "ids.h"
 #include "node.h"
@@ -56,12 +57,13 @@ json_t	*render_distribution(struct store_txn *t,
 json_t	*render_order(struct store_txn *t, const Halle__Order *o);
 
 /*
- * 0 when the entity stored under view_key ("M:<id>", "D:<id>"...) was
- * written by this node, or is not held; otherwise 403 not_owner naming
- * what (e.g. "market mk-...") and -1. Only an entity's own node changes
- * it: a record about it from another node would be ignored everywhere.
+ * 0 when the entity of that kind and id ('P', 'M', 'D'... as dbkey.h) was
+ * written by this node, or is not held; otherwise not_owner naming what
+ * (e.g. "market mk-...") and -1. Only an entity's own node changes it: a
+ * record about it from another node would be ignored everywhere.
  */
-int	owned_here(struct node_txn *nt, const char *view_key, const char *what);
+int	owned_here(struct node_txn *nt, char kind, const char *id,
+	    const char *what);
 
 /* Opens a read snapshot or fills err. */
 int	read_begin(struct node *n, struct store_txn *t,

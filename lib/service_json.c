@@ -196,12 +196,13 @@ resolve_market(struct store_txn *t, const char *ref, char *id,
 }
 
 int
-owned_here(struct node_txn *nt, const char *view_key, const char *what)
+owned_here(struct node_txn *nt, char kind, const char *id, const char *what)
 {
+	char key[DBKEY_MAX];
 	const void *v;
 	size_t vlen;
 
-	if (store_get(nt->t, STORE_VIEWS, view_key, strlen(view_key), &v,
+	if (store_get(nt->t, STORE_VIEWS, key, dbkey_entity(key, kind, id), &v,
 	    &vlen) != 0 || vlen < KEY_PUBLIC_LEN ||
 	    memcmp(v, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
 		return 0;
@@ -314,8 +315,8 @@ render_market(struct store_txn *t, const Halle__Market *m)
 	json_t *o, *schedule, *producers, *v;
 	const char *k;
 
-	snprintf(prefix, sizeof(prefix), "I:%s:", m->id);
-	store_scan(t, STORE_VIEWS, prefix, strlen(prefix), collect_member, &ctx);
+	store_scan(t, STORE_VIEWS, prefix, dbkey_membership(prefix, 'I', m->id,
+	    NULL), collect_member, &ctx);
 	ctx.flag = "accepted";
 	prefix[0] = 'A';
 	store_scan(t, STORE_VIEWS, prefix, strlen(prefix), collect_member, &ctx);

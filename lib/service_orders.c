@@ -19,21 +19,19 @@
 static int
 market_owned_here(struct node_txn *nt, const char *market)
 {
-	char key[ID_MAX + 2], what[ID_MAX + 8];
+	char what[ID_MAX + 8];
 
-	snprintf(key, sizeof(key), "M:%s", market);
 	snprintf(what, sizeof(what), "market %s", market);
-	return owned_here(nt, key, what);
+	return owned_here(nt, 'M', market, what);
 }
 
 static int
 distribution_owned_here(struct node_txn *nt, const char *id)
 {
-	char key[ID_MAX + 2], what[ID_MAX + 16];
+	char what[ID_MAX + 16];
 
-	snprintf(key, sizeof(key), "D:%s", id);
 	snprintf(what, sizeof(what), "distribution %s", id);
-	return owned_here(nt, key, what);
+	return owned_here(nt, 'D', id, what);
 }
 
 struct distribution_spec {
@@ -167,7 +165,7 @@ schedule_op(struct node_txn *nt, void *arg)
 	struct distribution_schedule *op = arg;
 	struct distribution_spec spec;
 	Halle__Market *m;
-	char market[ID_MAX], date[11], prefix[128], id[ID_MAX];
+	char market[ID_MAX], date[11], prefix[DBKEY_MAX], id[ID_MAX];
 	long long weeks;
 	int present, i, found, rc = 0;
 
@@ -199,7 +197,7 @@ schedule_op(struct node_txn *nt, void *arg)
 
 		tu_format_date(&spec.date, date);
 		spec.date_text = date;
-		snprintf(prefix, sizeof(prefix), "m:%s:%s:", market, date);
+		dbkey_market_day(prefix, market, date, NULL);
 		/* Skip a date that has one, or whose order window is over. */
 		found = 0;
 		views_index_scan(nt->t, prefix, has_key, &found);
@@ -250,20 +248,6 @@ struct list_ctx {
 	json_t			*list;
 };
 
-static const char *
-key_tail(const char *key, size_t klen, char *out)
-{
-	size_t i = klen;
-
-	while (i > 0 && key[i - 1] != ':')
-		i--;
-	if (klen - i >= ID_MAX)
-		return NULL;
-	memcpy(out, key + i, klen - i);
-	out[klen - i] = '\0';
-	return out;
-}
-
 static int
 list_distribution(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
@@ -272,7 +256,7 @@ list_distribution(const void *key, size_t klen, const void *val, size_t vlen,
 	Halle__Distribution *d;
 	char id[ID_MAX];
 
-	if (key_tail(key, klen, id) == NULL ||
+	if (dbkey_last_id(key, klen, id) == NULL ||
 	    (d = views_distribution(ctx->t, id)) == NULL)
 		return 0;
 	json_array_append_new(ctx->list, render_distribution(ctx->t, d,
@@ -297,7 +281,7 @@ svc_distribution_list(struct node *n, const char *market_ref,
 {
 	struct store_txn t;
 	struct list_ctx ctx = { n, &t, json_array() };
-	char market[ID_MAX], prefix[128];
+	char market[ID_MAX], prefix[DBKEY_MAX];
 	json_t **items, *sorted;
 	size_t i, count;
 
@@ -308,9 +292,9 @@ svc_distribution_list(struct node *n, const char *market_ref,
 			store_read_end(&t);
 			goto fail;
 		}
-		snprintf(prefix, sizeof(prefix), "m:%s:", market);
+		dbkey_market_day(prefix, market, NULL, NULL);
 	} else
-		snprintf(prefix, sizeof(prefix), "m:");
+		dbkey_market_day(prefix, NULL, NULL, NULL);
 	views_index_scan(&t, prefix, list_distribution, &ctx);
 	store_read_end(&t);
 	/* The index orders by market then date; a list reads by date. */
@@ -801,7 +785,7 @@ list_order(const void *key, size_t klen, const void *val, size_t vlen,
 	Halle__Order *o;
 	char id[ID_MAX];
 
-	if (key_tail(key, klen, id) == NULL ||
+	if (dbkey_last_id(key, klen, id) == NULL ||
 	    (o = views_order(ctx->t, id)) == NULL)
 		return 0;
 	json_array_append_new(ctx->list, render_order(ctx->t, o));
@@ -816,7 +800,7 @@ svc_order_list(struct node *n, const char *distribution,
 	struct store_txn t;
 	struct list_ctx ctx = { n, &t, NULL };
 	Halle__Distribution *d;
-	char prefix[128];
+	char prefix[DBKEY_MAX];
 
 	if (read_begin(n, &t, err) == -1)
 		return NULL;
@@ -828,7 +812,7 @@ svc_order_list(struct node *n, const char *distribution,
 	}
 	view_free(d);
 	ctx.list = json_array();
-	snprintf(prefix, sizeof(prefix), "o:%s:", distribution);
+	dbkey_distribution_order(prefix, distribution, NULL);
 	views_index_scan(&t, prefix, list_order, &ctx);
 	store_read_end(&t);
 	return ctx.list;
@@ -898,7 +882,7 @@ sheet_order(const void *key, size_t klen, const void *val, size_t vlen,
 	char id[ID_MAX];
 	size_t i;
 
-	if (key_tail(key, klen, id) == NULL ||
+	if (dbkey_last_id(key, klen, id) == NULL ||
 	    (o = views_order(ctx->t, id)) == NULL)
 		return 0;
 	if (!o->cancelled &&
@@ -957,7 +941,7 @@ svc_sheet(struct node *n, const char *producer_ref, const char *date,
 	struct sheet_ctx ctx = { n, &t, NULL, NULL };
 	struct civil_date cd;
 	Halle__Producer *p;
-	char producer[ID_MAX], prefix[128];
+	char producer[ID_MAX], prefix[DBKEY_MAX];
 	json_t *sheet;
 
 	if (tu_parse_date(date, &cd) == -1) {
@@ -973,7 +957,7 @@ svc_sheet(struct node *n, const char *producer_ref, const char *date,
 	}
 	ctx.producer = producer;
 	ctx.markets = json_object();
-	snprintf(prefix, sizeof(prefix), "y:%s:%s:", producer, date);
+	dbkey_producer_day(prefix, producer, date, NULL);
 	views_index_scan(&t, prefix, sheet_order, &ctx);
 	p = views_producer(&t, producer, NULL);
 	sheet = json_pack("{s:s, s:s, s:s, s:o}", "producer", producer,
@@ -1000,12 +984,12 @@ close_one(const void *key, size_t klen, const void *val, size_t vlen,
 	struct node_txn *nt = ctx->nt;
 	unsigned char owner[KEY_PUBLIC_LEN];
 	Halle__Distribution *d;
-	char id[ID_MAX], dkey[ID_MAX + 2];
+	char id[ID_MAX], dkey[DBKEY_MAX];
 	int rc = 0;
 
-	if (key_tail(key, klen, id) == NULL)
+	if (dbkey_last_id(key, klen, id) == NULL)
 		return 0;
-	snprintf(dkey, sizeof(dkey), "D:%s", id);
+	dbkey_entity(dkey, 'D', id);
 	d = VIEW_LOAD(nt->t, Distribution, distribution, dkey, owner);
 	if (d == NULL)
 		return 0;
@@ -1027,9 +1011,12 @@ close_due_op(struct node_txn *nt, void *arg)
 {
 	struct close_due *ctx = arg;
 
+	char prefix[DBKEY_MAX];
+
 	ctx->nt = nt;
 	ctx->marked = 0;
-	return views_index_scan(nt->t, "m:", close_one, ctx);
+	dbkey_all(prefix, 'm');
+	return views_index_scan(nt->t, prefix, close_one, ctx);
 }
 
 int
@@ -1052,6 +1039,7 @@ int
 svc_rule_pending(struct node *n, struct halle_error *err)
 {
 	struct store_txn t;
+	char prefix[DBKEY_MAX];
 	int queued = 0;
 
 	if (!node_may_write(n))
@@ -1059,7 +1047,8 @@ svc_rule_pending(struct node *n, struct halle_error *err)
 	/* Most of the time there is nothing queued: look before writing. */
 	if (read_begin(n, &t, err) == -1)
 		return -1;
-	views_index_scan(&t, "q:", has_key, &queued);
+	dbkey_all(prefix, 'q');
+	views_index_scan(&t, prefix, has_key, &queued);
 	store_read_end(&t);
 	if (!queued)
 		return 0;

@@ -174,7 +174,7 @@ svc_stock(struct node *n, const char *producer_ref, const char *date,
 	    memcmp(home, n->key.public_key, KEY_PUBLIC_LEN) == 0;
 	if ((plen = dbkey_rights_day(prefix, producer, date)) > 0)
 		store_scan(&t, STORE_INDEX, prefix, plen, add_row, &sv);
-	snprintf(prefix, sizeof(prefix), "y:%s:%s:", producer, date);
+	dbkey_producer_day(prefix, producer, date, NULL);
 	views_index_scan(&t, prefix, add_order, &sv);
 	products = json_array();
 	c = views_catalogue(&t, producer);

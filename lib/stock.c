@@ -17,25 +17,6 @@
 #define STOCK_MAX_TOTAL		1000000000ULL	/* the API's stock limit */
 #define HISTORY_WEEKS		4
 
-/*
- * The id after the last colon of an index key ("o:<d>:<order>"), into id
- * (ID_MAX bytes); NULL when there is none.
- */
-static const char *
-key_last_id(const void *key, size_t klen, char *id)
-{
-	const char *k = key;
-	size_t i = klen;
-
-	while (i > 0 && k[i - 1] != ':')
-		i--;
-	if (i == 0 || klen - i >= ID_MAX)
-		return NULL;
-	memcpy(id, k + i, klen - i);
-	id[klen - i] = '\0';
-	return id;
-}
-
 /* What is stored: the rights and a flag word. */
 struct stock_row {
 	struct stock_rights	 r;
@@ -577,7 +558,7 @@ first_dist(const void *key, size_t klen, const void *val, size_t vlen,
 	struct find_dist *f = arg;
 	char id[ID_MAX];
 
-	if (key_last_id(key, klen, id) == NULL ||
+	if (dbkey_last_id(key, klen, id) == NULL ||
 	    (f->d = views_distribution(f->t, id)) == NULL)
 		return 0;
 	if (!f->d->cancelled)
@@ -593,8 +574,8 @@ market_day(struct store_txn *t, const char *market, const char *date)
 	struct find_dist f = { t, NULL };
 	char prefix[DBKEY_MAX];
 
-	snprintf(prefix, sizeof(prefix), "m:%s:%s:", market, date);
-	views_index_scan(t, prefix, first_dist, &f);
+	store_scan(t, STORE_INDEX, prefix, dbkey_market_day(prefix, market,
+	    date, NULL), first_dist, &f);
 	return f.d;
 }
 
@@ -707,10 +688,11 @@ stock_release_market(struct node_txn *nt, const char *market,
     const char *date)
 {
 	struct producers_ctx ctx = { nt, market, date, 0 };
+	char prefix[DBKEY_MAX];
 
 	/* Every producer known: rights outlive a withdrawn invitation. */
-	return store_scan(nt->t, STORE_VIEWS, "P:", 2, release_producer,
-	    &ctx) == -1 ? -1 : 0;
+	return store_scan(nt->t, STORE_VIEWS, prefix, dbkey_all(prefix, 'P'),
+	    release_producer, &ctx) == -1 ? -1 : 0;
 }
 
 /* The home's policy */
@@ -773,7 +755,7 @@ history_order(const void *key, size_t klen, const void *val, size_t vlen,
 	char id[ID_MAX];
 	size_t i;
 
-	if (key_last_id(key, klen, id) == NULL ||
+	if (dbkey_last_id(key, klen, id) == NULL ||
 	    (o = views_order(h->t, id)) == NULL)
 		return 0;
 	if ((d = views_distribution(h->t, o->distribution)) != NULL &&
@@ -803,8 +785,8 @@ history(struct store_txn *t, const char *producer, const char *date,
 	for (w = 0; w < HISTORY_WEEKS; w++) {
 		tu_add_days(&cd, -7);
 		tu_format_date(&cd, day);
-		snprintf(prefix, sizeof(prefix), "y:%s:%s:", producer, day);
-		views_index_scan(t, prefix, history_order, &h);
+		store_scan(t, STORE_INDEX, prefix, dbkey_producer_day(prefix,
+		    producer, day, NULL), history_order, &h);
 	}
 	return h.total;
 }
@@ -999,6 +981,7 @@ static int
 home_day(struct node_txn *nt, const char *producer, const char *date)
 {
 	struct day_markets dm = { nt, producer, date, NULL, 0, 0 };
+	char prefix[DBKEY_MAX];
 	Halle__Catalogue *c;
 	struct rights_out out;
 	size_t i, lines;
@@ -1006,9 +989,9 @@ home_day(struct node_txn *nt, const char *producer, const char *date)
 
 	if ((c = views_catalogue(nt->t, producer)) == NULL)
 		return 0;
-	if (views_index_scan(nt->t, "m:", collect_market, &dm) == -1 ||
-	    store_scan(nt->t, STORE_VIEWS, "A:", 2, collect_weekly, &dm) ==
-	    -1) {
+	if (store_scan(nt->t, STORE_INDEX, prefix, dbkey_all(prefix, 'm'),
+	    collect_market, &dm) == -1 || store_scan(nt->t, STORE_VIEWS,
+	    prefix, dbkey_all(prefix, 'A'), collect_weekly, &dm) == -1) {
 		rc = herr(nt->err, HALLE_E_STORE, "cannot read distributions");
 		goto done;
 	}
@@ -1189,7 +1172,7 @@ fresh_producer(const void *key, size_t klen, const void *val, size_t vlen,
 	size_t i;
 	int fresh = 0;
 
-	if (key_last_id(key, klen, producer) == NULL ||
+	if (dbkey_last_id(key, klen, producer) == NULL ||
 	    views_producer_home(t, producer, home) == -1 ||
 	    memcmp(home, f->w->node->key.public_key, KEY_PUBLIC_LEN) != 0 ||
 	    !views_sells_at(t, f->d->market, producer) ||
@@ -1214,7 +1197,7 @@ fresh_distribution(const void *key, size_t klen, const void *val,
 	char id[ID_MAX], prefix[DBKEY_MAX];
 	int rc = 0;
 
-	if (key_last_id(key, klen, id) == NULL ||
+	if (dbkey_last_id(key, klen, id) == NULL ||
 	    (d = views_distribution(w->t, id)) == NULL)
 		return 0;
 	if (!d->cancelled && !d->closed && w->now_s < d->closes_at &&
@@ -1222,9 +1205,8 @@ fresh_distribution(const void *key, size_t klen, const void *val,
 	    memcmp(owner, w->node->key.public_key, KEY_PUBLIC_LEN) != 0 &&
 	    !stock_overuser(w->t, owner)) {
 		f.d = d;
-		snprintf(prefix, sizeof(prefix), "A:%s:", d->market);
-		rc = store_scan(w->t, STORE_VIEWS, prefix, strlen(prefix),
-		    fresh_producer, &f);
+		rc = store_scan(w->t, STORE_VIEWS, prefix, dbkey_membership(
+		    prefix, 'A', d->market, NULL), fresh_producer, &f);
 	}
 	view_free(d);
 	return rc;
@@ -1234,11 +1216,15 @@ fresh_distribution(const void *key, size_t klen, const void *val,
 static int
 work_find(struct work *w)
 {
-	if (store_scan(w->t, STORE_INDEX, "w:", 2, due_key, w) == -1)
+	char prefix[DBKEY_MAX];
+
+	if (store_scan(w->t, STORE_INDEX, prefix, dbkey_all(prefix, 'w'),
+	    due_key, w) == -1)
 		return -1;
 	if (w->looking && w->n > 0)
 		return 0;
-	return store_scan(w->t, STORE_INDEX, "m:", 2, fresh_distribution, w);
+	return store_scan(w->t, STORE_INDEX, prefix, dbkey_all(prefix, 'm'),
+	    fresh_distribution, w);
 }
 
 int

@@ -231,12 +231,13 @@ compare_key(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct compare *c = arg;
-	char text[VERIFY_KEY_MAX * 4 + 8];
+	char text[VERIFY_KEY_MAX * 4 + 8], taken[DBKEY_MAX];
 	const void *other;
 	size_t olen;
 	int rc;
 
-	if (c->db == STORE_INDEX && klen >= 2 && memcmp(key, "s:", 2) == 0)
+	if (c->db == STORE_INDEX && klen >= 2 && memcmp(key, taken,
+	    dbkey_all(taken, 's')) == 0)
 		return 0;	/* stock: compared with the rulings */
 	if (c->db == STORE_INDEX && dbkey_is_work(key, klen))
 		return 0;
@@ -326,7 +327,10 @@ expected_stock(struct store_txn *t, void *arg)
 	struct verify *v = arg;
 	struct stock s = { v, t, 1 + KEY_HEX_LEN };
 
-	return store_scan(t, STORE_VIEWS, "C:", 2, add_ruling, &s);
+	char prefix[DBKEY_MAX];
+
+	return store_scan(t, STORE_VIEWS, prefix, dbkey_all(prefix, 'C'),
+	    add_ruling, &s);
 }
 
 static int
@@ -370,6 +374,7 @@ compare_stock(struct verify *v, char *err, size_t errlen)
 {
 	struct compare held = { v, NULL, STORE_INDEX, 1 };
 	struct compare given = { v, &v->src, STORE_META, 0 };
+	char taken[DBKEY_MAX];
 	struct store_txn t;
 	int rc;
 
@@ -384,8 +389,9 @@ compare_stock(struct verify *v, char *err, size_t errlen)
 		return -1;
 	}
 	held.other = &t;
-	if (store_scan(&v->src, STORE_INDEX, "s:", 2, compare_stock_key,
-	    &held) == -1 || store_scan(&t, STORE_META, "s:", 2,
+	if (store_scan(&v->src, STORE_INDEX, taken, dbkey_all(taken, 's'),
+	    compare_stock_key, &held) == -1 || store_scan(&t, STORE_META,
+	    taken, dbkey_all(taken, 's'),
 	    compare_stock_key, &given) == -1) {
 		store_read_end(&t);
 		snprintf(err, errlen, "cannot compare the stock counters");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbkey.h"
 #include "ids.h"
 #include "log.h"
 #include "seal.h"
@@ -17,7 +18,7 @@
 #include "timeutil.h"
 #include "views.h"
 
-#define KEY_MAX	512
+#define KEY_MAX	DBKEY_MAX
 
 static void
 lower_copy(char *out, size_t outlen, const char *s)
@@ -82,7 +83,7 @@ views_producer(struct store_txn *t, const char *id, unsigned char *origin)
 {
 	char key[KEY_MAX];
 
-	snprintf(key, sizeof(key), "P:%s", id);
+	dbkey_entity(key, 'P', id);
 	return VIEW_LOAD(t, Producer, producer, key, origin);
 }
 
@@ -91,7 +92,7 @@ views_catalogue(struct store_txn *t, const char *producer)
 {
 	char key[KEY_MAX];
 
-	snprintf(key, sizeof(key), "K:%s", producer);
+	dbkey_entity(key, 'K', producer);
 	return VIEW_LOAD(t, Catalogue, catalogue, key, NULL);
 }
 
@@ -100,7 +101,7 @@ views_market(struct store_txn *t, const char *id)
 {
 	char key[KEY_MAX];
 
-	snprintf(key, sizeof(key), "M:%s", id);
+	dbkey_entity(key, 'M', id);
 	return VIEW_LOAD(t, Market, market, key, NULL);
 }
 
@@ -109,7 +110,7 @@ views_distribution(struct store_txn *t, const char *id)
 {
 	char key[KEY_MAX];
 
-	snprintf(key, sizeof(key), "D:%s", id);
+	dbkey_entity(key, 'D', id);
 	return VIEW_LOAD(t, Distribution, distribution, key, NULL);
 }
 
@@ -118,7 +119,7 @@ views_order(struct store_txn *t, const char *id)
 {
 	char key[KEY_MAX];
 
-	snprintf(key, sizeof(key), "O:%s", id);
+	dbkey_entity(key, 'O', id);
 	return VIEW_LOAD(t, Order, order, key, NULL);
 }
 
@@ -128,7 +129,7 @@ views_membership(struct store_txn *t, char which, const char *market,
 {
 	char key[KEY_MAX];
 
-	snprintf(key, sizeof(key), "%c:%s:%s", which, market, producer);
+	dbkey_membership(key, which, market, producer);
 	return VIEW_LOAD(t, Membership, membership, key, NULL);
 }
 
@@ -207,9 +208,10 @@ views_decision(struct store_txn *t, const char *order, const char *producer,
 {
 	struct decision_find f = { producer, sku, NULL, NULL };
 	char prefix[KEY_MAX];
+	size_t plen;
 
-	snprintf(prefix, sizeof(prefix), "C:%s:", order);
-	store_scan(t, STORE_VIEWS, prefix, strlen(prefix), find_decision, &f);
+	plen = dbkey_ruling(prefix, order, NULL);
+	store_scan(t, STORE_VIEWS, prefix, plen, find_decision, &f);
 	*conf_out = f.found;
 	return f.decision;
 }
@@ -290,8 +292,8 @@ views_resolve(struct store_txn *t, char kind, const char *ref, char *id)
 	int rc;
 
 	if (strlen(ref) < ID_MAX) {
-		snprintf(key, sizeof(key), "%c:%s", kind, ref);
-		rc = store_get(t, STORE_VIEWS, key, strlen(key), &v, &vlen);
+		klen = dbkey_entity(key, kind, ref);
+		rc = store_get(t, STORE_VIEWS, key, klen, &v, &vlen);
 		if (rc == -1)
 			return -1;
 		if (rc == 0) {
@@ -300,8 +302,7 @@ views_resolve(struct store_txn *t, char kind, const char *ref, char *id)
 		}
 	}
 	lower_copy(lower, sizeof(lower), ref);
-	klen = (size_t)snprintf(key, sizeof(key), "n:%c:%s", kind, lower) + 1;
-	if (klen >= sizeof(key))
+	if ((klen = dbkey_name(key, kind, lower, NULL)) == 0)
 		return 1;
 	if (store_scan(t, STORE_INDEX, key, klen, resolve_name, &ctx) == -1)
 		return -1;
@@ -325,15 +326,11 @@ name_index(struct store_txn *t, char kind, const char *old_name,
 
 	if (old_name != NULL) {
 		lower_copy(lower, sizeof(lower), old_name);
-		klen = (size_t)snprintf(key, sizeof(key), "n:%c:%s%c%s", kind,
-		    lower, '\0', id);
-		if (klen < sizeof(key))
+		if ((klen = dbkey_name(key, kind, lower, id)) > 0)
 			store_del(t, STORE_INDEX, key, klen);
 	}
 	lower_copy(lower, sizeof(lower), name);
-	klen = (size_t)snprintf(key, sizeof(key), "n:%c:%s%c%s", kind, lower,
-	    '\0', id);
-	if (klen >= sizeof(key))
+	if ((klen = dbkey_name(key, kind, lower, id)) == 0)
 		return 0;
 	return index_put(t, key, klen, "", 0);
 }
@@ -380,7 +377,7 @@ apply_producer(struct node_txn *nt, const struct record *r,
 
 	if (!ids_valid(p->id, "pr"))
 		return 0;
-	snprintf(key, sizeof(key), "P:%s", p->id);
+	dbkey_entity(key, 'P', p->id);
 	if (!newer_than_held(nt->t, &halle__producer__descriptor, key,
 	    r->origin, p->version, (void **)&held)) {
 		view_free(held);
@@ -405,7 +402,7 @@ apply_catalogue(struct node_txn *nt, const struct record *r,
 	if (views_producer_home(nt->t, c->producer, home) == -1 ||
 	    memcmp(home, r->origin, KEY_PUBLIC_LEN) != 0)
 		return 0;
-	snprintf(key, sizeof(key), "K:%s", c->producer);
+	dbkey_entity(key, 'K', c->producer);
 	ok = newer_than_held(nt->t, &halle__catalogue__descriptor, key,
 	    r->origin, c->version, &held);
 	view_free(held);
@@ -426,7 +423,7 @@ apply_market(struct node_txn *nt, const struct record *r, Halle__Market *m)
 
 	if (!ids_valid(m->id, "mk"))
 		return 0;
-	snprintf(key, sizeof(key), "M:%s", m->id);
+	dbkey_entity(key, 'M', m->id);
 	if (!newer_than_held(nt->t, &halle__market__descriptor, key,
 	    r->origin, m->version, (void **)&held)) {
 		view_free(held);
@@ -446,7 +443,7 @@ views_market_owner(struct store_txn *t, const char *market,
 	char key[KEY_MAX];
 	Halle__Market *m;
 
-	snprintf(key, sizeof(key), "M:%s", market);
+	dbkey_entity(key, 'M', market);
 	if ((m = VIEW_LOAD(t, Market, market, key, owner)) == NULL)
 		return -1;
 	view_free(m);
@@ -467,7 +464,7 @@ apply_membership(struct node_txn *nt, const struct record *r, char which,
 	    views_producer_home(nt->t, ms->producer, owner)) == -1 ||
 	    memcmp(owner, r->origin, KEY_PUBLIC_LEN) != 0)
 		return 0;
-	snprintf(key, sizeof(key), "%c:%s:%s", which, ms->market, ms->producer);
+	dbkey_membership(key, which, ms->market, ms->producer);
 	ok = newer_than_held(nt->t, &halle__membership__descriptor, key,
 	    r->origin, ms->version, &held);
 	view_free(held);
@@ -501,7 +498,7 @@ rerule_one(const void *k_, size_t klen, const void *val, size_t vlen,
 		return 0;
 	memcpy(id, k + plen, klen - plen);
 	id[klen - plen] = '\0';
-	snprintf(key, sizeof(key), "O:%s", id);
+	dbkey_entity(key, 'O', id);
 	if ((o = VIEW_LOAD(ctx->nt->t, Order, order, key, market_node)) == NULL)
 		return 0;
 	rc = cancel_usage(ctx->nt, ctx->dist, id, market_node);
@@ -515,6 +512,7 @@ static int
 apply_distribution(struct node_txn *nt, const struct record *r,
     Halle__Distribution *d)
 {
+	size_t plen;
 	unsigned char owner[KEY_PUBLIC_LEN];
 	char key[KEY_MAX], prefix[KEY_MAX];
 	struct rerule_ctx ctx = { nt, d, 0 };
@@ -526,7 +524,7 @@ apply_distribution(struct node_txn *nt, const struct record *r,
 	    views_market_owner(nt->t, d->market, owner) == -1 ||
 	    memcmp(owner, r->origin, KEY_PUBLIC_LEN) != 0)
 		return 0;
-	snprintf(key, sizeof(key), "D:%s", d->id);
+	dbkey_entity(key, 'D', d->id);
 	if (!newer_than_held(nt->t, &halle__distribution__descriptor, key,
 	    r->origin, d->version, (void **)&held)) {
 		view_free(held);
@@ -534,16 +532,15 @@ apply_distribution(struct node_txn *nt, const struct record *r,
 	}
 	was_cancelled = held != NULL && held->cancelled;
 	view_free(held);
-	snprintf(prefix, sizeof(prefix), "m:%s:%s:%s", d->market, d->date,
-	    d->id);
+	plen = dbkey_market_day(prefix, d->market, d->date, d->id);
 	if (view_save(nt->t, key, r->origin, &d->base) == -1 ||
-	    index_put(nt->t, prefix, strlen(prefix), "", 0) == -1)
+	    index_put(nt->t, prefix, plen, "", 0) == -1)
 		return -1;
 	if (!d->cancelled || was_cancelled)
 		return 0;
 	/* Cancelled: release the stock its orders held here. */
-	snprintf(prefix, sizeof(prefix), "o:%s:", d->id);
-	return views_index_scan(nt->t, prefix, rerule_one, &ctx);
+	plen = dbkey_distribution_order(prefix, d->id, NULL);
+	return store_scan(nt->t, STORE_INDEX, prefix, plen, rerule_one, &ctx);
 }
 
 struct parts {
@@ -584,6 +581,7 @@ static int
 order_rebuild(struct store_txn *t, const char *order,
     const unsigned char *origin)
 {
+	size_t klen;
 	struct parts ps = { NULL, 0, 0 };
 	Halle__OrderLine **lines = NULL;
 	Halle__Order merged;
@@ -591,8 +589,8 @@ order_rebuild(struct store_txn *t, const char *order,
 	size_t i, j, n = 0, total = 0;
 	int rc = -1;
 
-	snprintf(key, sizeof(key), "Q:%s:", order);
-	if (store_scan(t, STORE_VIEWS, key, strlen(key), collect_part,
+	klen = dbkey_order_part(key, order, NULL);
+	if (store_scan(t, STORE_VIEWS, key, klen, collect_part,
 	    &ps) == -1 || ps.n == 0)
 		goto done;
 	for (i = 0; i < ps.n; i++)
@@ -608,7 +606,7 @@ order_rebuild(struct store_txn *t, const char *order,
 	}
 	merged.lines = lines;
 	merged.n_lines = n;
-	snprintf(key, sizeof(key), "O:%s", order);
+	dbkey_entity(key, 'O', order);
 	rc = view_save(t, key, origin, &merged.base);
 done:
 	for (i = 0; i < ps.n; i++)
@@ -621,6 +619,7 @@ done:
 static int
 apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 {
+	size_t klen;
 	unsigned char owner[KEY_PUBLIC_LEN];
 	const unsigned char *home = r->has_recipient ? r->recipient : r->origin;
 	char key[KEY_MAX], hex[KEY_HEX_LEN + 1];
@@ -639,7 +638,7 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 	}
 	/* Each home's part has its own version: an older one changes nothing. */
 	/* An order belongs to the market's node that first wrote it. */
-	snprintf(key, sizeof(key), "O:%s", o->id);
+	dbkey_entity(key, 'O', o->id);
 	held = VIEW_LOAD(nt->t, Order, order, key, owner);
 	if (held != NULL && memcmp(owner, r->origin, KEY_PUBLIC_LEN) != 0) {
 		view_free(held);
@@ -648,7 +647,7 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 	}
 	view_free(held);
 	hex_encode(hex, home, KEY_PUBLIC_LEN);
-	snprintf(key, sizeof(key), "Q:%s:%s", o->id, hex);
+	dbkey_order_part(key, o->id, hex);
 	held = VIEW_LOAD(nt->t, Order, order, key, NULL);
 	if (held != NULL && held->version >= o->version) {
 		view_free(held);
@@ -662,13 +661,13 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 		rc = view_save(nt->t, key, r->origin, &o->base);
 	if (rc == 0)
 		rc = order_rebuild(nt->t, o->id, r->origin);
-	snprintf(key, sizeof(key), "o:%s:%s", d->id, o->id);
+	klen = dbkey_distribution_order(key, d->id, o->id);
 	if (rc == 0)
-		rc = index_put(nt->t, key, strlen(key), "", 0);
+		rc = index_put(nt->t, key, klen, "", 0);
 	for (i = 0; rc == 0 && i < o->n_lines; i++) {
-		snprintf(key, sizeof(key), "y:%s:%s:%s", o->lines[i]->producer,
-		    d->date, o->id);
-		rc = index_put(nt->t, key, strlen(key), "", 0);
+		klen = dbkey_producer_day(key, o->lines[i]->producer, d->date,
+		    o->id);
+		rc = index_put(nt->t, key, klen, "", 0);
 	}
 	/* The producers' home rules on its part. */
 	if (rc == 0 && memcmp(home, nt->node->key.public_key,
@@ -683,13 +682,14 @@ static int
 cancel_usage(struct node_txn *nt, const Halle__Distribution *d,
     const char *order, const unsigned char *market_node)
 {
+	size_t klen;
 	struct parts ps = { NULL, 0, 0 };
 	char key[KEY_MAX];
 	size_t i;
 	int rc;
 
-	snprintf(key, sizeof(key), "Q:%s:", order);
-	rc = store_scan(nt->t, STORE_VIEWS, key, strlen(key), collect_part,
+	klen = dbkey_order_part(key, order, NULL);
+	rc = store_scan(nt->t, STORE_VIEWS, key, klen, collect_part,
 	    &ps);
 	for (i = 0; i < ps.n; i++) {
 		if (rc == 0)
@@ -715,7 +715,7 @@ apply_confirmation(struct node_txn *nt, const struct record *r,
 		    memcmp(home, r->origin, KEY_PUBLIC_LEN) != 0)
 			return 0;
 	hex_encode(hex, r->origin, KEY_PUBLIC_LEN);
-	snprintf(key, sizeof(key), "C:%s:%s", c->order, hex);
+	dbkey_ruling(key, c->order, hex);
 	held = VIEW_LOAD(nt->t, Confirmation, confirmation, key, NULL);
 	if (held != NULL && held->order_version > c->order_version) {
 		view_free(held);
@@ -943,12 +943,6 @@ refuse_line(const Halle__OrderLine *line, Halle__LineDecision *ld,
 	ld->reason = reason;
 }
 
-static int
-queue_key(char *key, size_t len, const char *order)
-{
-	return snprintf(key, len, "q:%s", order);
-}
-
 /*
  * force: rule even if this version was ruled on (a cancelled
  * distribution); otherwise a version already ruled on, as when the parts
@@ -959,6 +953,7 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
     const Halle__Distribution *d, const unsigned char *market_node,
     int force)
 {
+	size_t klen;
 	Halle__Confirmation conf = HALLE__CONFIRMATION__INIT, *prev;
 	Halle__LineDecision *decisions, **ptrs;
 	const Halle__LineDecision *before;
@@ -968,12 +963,12 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
 	size_t i, n = 0;
 	int rc = -1;
 
-	queue_key(key, sizeof(key), o->id);
+	klen = dbkey_ruling_owed(key, o->id);
 	if (!node_may_write(nt->node))	/* not while recovering its feed */
-		return index_put(nt->t, key, strlen(key), "", 0);
-	if (store_del(nt->t, STORE_INDEX, key, strlen(key)) == -1)
+		return index_put(nt->t, key, klen, "", 0);
+	if (store_del(nt->t, STORE_INDEX, key, klen) == -1)
 		return -1;
-	snprintf(key, sizeof(key), "C:%s:%s", o->id, nt->node->id_hex);
+	dbkey_ruling(key, o->id, nt->node->id_hex);
 	prev = VIEW_LOAD(nt->t, Confirmation, confirmation, key, NULL);
 	if (prev != NULL && prev->order_version >= o->version && !force) {
 		view_free(prev);
@@ -1078,12 +1073,13 @@ views_rule_queued(struct node_txn *nt)
 	int rc = 0;
 
 	/* Collected first: ruling deletes the keys being walked. */
-	if (views_index_scan(nt->t, "q:", collect_queued, &ctx) == -1) {
+	if (store_scan(nt->t, STORE_INDEX, key, dbkey_all(key, 'q'),
+	    collect_queued, &ctx) == -1) {
 		free(ctx.orders);
 		return -1;
 	}
 	for (i = 0; i < ctx.n && rc == 0; i++) {
-		snprintf(key, sizeof(key), "O:%s", ctx.orders[i]);
+		dbkey_entity(key, 'O', ctx.orders[i]);
 		o = VIEW_LOAD(nt->t, Order, order, key, market_node);
 		d = o ? views_distribution(nt->t, o->distribution) : NULL;
 		if (o != NULL && d != NULL)

@@ -5,24 +5,11 @@
  * The feeds are the truth; the views are what applying them gives. Every
  * record, the node's own or (later) a peer's, goes through views_apply(),
  * so a view can always be rebuilt and checked against its feed. An entity
- * is stored under "<kind letter>:<id>" as the origin's key (32 bytes)
- * followed by the encoded body of its latest version:
- *
- *   P:<producer>              Producer        K:<producer>   Catalogue
- *   M:<market>                Market          D:<distrib.>   Distribution
- *   I:<market>:<producer>     invitation      A:<m>:<p>      acceptance
- *   Q:<order>:<home hex>      one home's part of an order (Order)
- *   O:<order>                 Order: the parts held, merged
- *   C:<order>:<authority hex> Confirmation
- * Secondary keys live in the index database:
- *
- *   n:<P|M>:<lowercase name>\0<id>         names
- *   m:<market>:<date>:<distribution>       a market's distributions
- *   o:<distribution>:<order>               a distribution's orders
- *   y:<producer>:<date>:<order>            orders touching a producer's day
- *   q:<order>                              a ruling this node owes
- *
- * and the stock's rows (s:, r:, w:, x:), owned by stock.c (stock.h).
+ * is stored as the origin's key (32 bytes) followed by the encoded body of
+ * its latest version; secondary keys (names, a market's days, a
+ * distribution's orders, a producer's days) live in the index database.
+ * dbkey.h is the one place that lays the keys out; the stock's rows are
+ * stock.c's (stock.h).
  *
  * The node that is home to a producer (the origin of its Producer record)
  * is the authority for its stock: when an order reaches it, it rules on the
