@@ -4,6 +4,7 @@
  * status of a successful answer, and a handler that calls the service
  * layer (lib/service.h). docs/control-api.md documents every route.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,14 +54,38 @@ feeds(ARGS)
 	return o;
 }
 
+/*
+ * A query parameter that must be a whole number from 1 to max: absent
+ * gives dflt; anything else ("abc", "1x", "-3", "") is invalid_field.
+ */
+static int
+query_number(const char *name, const char *text, long long dflt,
+    long long max, long long *out, struct halle_error *err)
+{
+	char *end;
+
+	*out = dflt;
+	if (text == NULL)
+		return 0;
+	errno = 0;
+	if (text[0] < '0' || text[0] > '9' ||
+	    (*out = strtoll(text, &end, 10), errno != 0) || *end != '\0' ||
+	    *out < 1 || *out > max)
+		return herr(err, HALLE_E_INVALID_FIELD, "'%s' must be a whole "
+		    "number from 1 to %lld", name, max);
+	return 0;
+}
+
 static json_t *
 feed_records(ARGS)
 {
-	const char *from = a->req->query_from, *count = a->req->query_count;
+	long long from, count;
 
-	return svc_feed_records(a->node, a->param[0],
-	    from ? strtoll(from, NULL, 10) : 1,
-	    count ? strtoll(count, NULL, 10) : 1000, a->err);
+	if (query_number("from", a->req->query_from, 1, (long long)1 << 62,
+	    &from, a->err) == -1 || query_number("count", a->req->query_count,
+	    1000, 1000, &count, a->err) == -1)
+		return NULL;
+	return svc_feed_records(a->node, a->param[0], from, count, a->err);
 }
 
 static json_t *

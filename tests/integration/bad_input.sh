@@ -123,6 +123,11 @@ bad_http 400 malformed_json POST /v1/orders "${JSON[@]}" --data-binary '{"distri
 
 step "invalid fields"
 bad_http 400 invalid_field POST /v1/producers "${JSON[@]}" --data-binary '{}'
+# Query parameters are whole numbers or refused, never read as 0 or 1.
+NID=$(status_value "$N" .node.id)
+for q in from=abc from=1x from=-3 from= count=0 count=1001 count=2e3; do
+	bad_http 400 invalid_field GET "/v1/feeds/$NID/records?$q"
+done
 bad_http 400 invalid_field POST /v1/producers "${JSON[@]}" --data-binary '{"name": 42}'
 bad_http 400 invalid_field POST /v1/producers "${JSON[@]}" --data-binary '{"name": ""}'
 bad_http 400 invalid_field POST /v1/markets "${JSON[@]}" --data-binary '{"name": "M", "place": "P"}'
