@@ -168,24 +168,6 @@ _Static_assert(nitems(node_keys) <= 32, "config_parse.seen is 32 bits");
 _Static_assert(nitems(peer_keys) <= 32, "config_parse.seen is 32 bits");
 _Static_assert(nitems(grouping_keys) <= 32, "config_parse.seen is 32 bits");
 
-static const char *const log_level_names[] = {
-	[LOG_LEVEL_DEBUG] = "debug",
-	[LOG_LEVEL_INFO] = "info",
-	[LOG_LEVEL_WARN] = "warn",
-	[LOG_LEVEL_ERROR] = "error",
-};
-
-int
-log_level_parse(const char *s)
-{
-	size_t	i;
-
-	for (i = 0; i < nitems(log_level_names); i++)
-		if (strcmp(s, log_level_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
 static void __attribute__((format(printf, 3, 4)))
 config_error(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -36,8 +36,8 @@
 #include <stddef.h>
 
 #include "key.h"
+#include "log.h"
 
-enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 
 /* A [peer NAME] section: another node this one talks to. */
 struct config_peer {
@@ -104,7 +104,5 @@ int	config_shares_grouping(const struct halle_config *cfg,
 	    const unsigned char key_a[KEY_PUBLIC_LEN],
 	    const unsigned char key_b[KEY_PUBLIC_LEN]);
 
-/* Parses "debug", "info", "warn", "error"; returns -1 if none. */
-int	log_level_parse(const char *s);
 
 #endif

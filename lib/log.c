@@ -15,7 +15,23 @@
 static enum log_level	 log_threshold = LOG_LEVEL_INFO;
 static const char	*log_prog = "halle";
 
-static const char *const level_names[] = { "debug", "info", "warn", "error" };
+static const char *const level_names[] = {
+	[LOG_LEVEL_DEBUG] = "debug",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_WARN] = "warn",
+	[LOG_LEVEL_ERROR] = "error",
+};
+
+int
+log_level_parse(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strcmp(s, level_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
 
 void
 log_init(enum log_level level, const char *progname)

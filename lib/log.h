@@ -9,7 +9,10 @@
 #ifndef HALLE_LOG_H
 #define HALLE_LOG_H
 
-#include "config.h"
+enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
+
+/* Parses "debug", "info", "warn", "error"; returns -1 if none. */
+int	log_level_parse(const char *s);
 
 void	log_init(enum log_level level, const char *progname);
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
