@@ -45,6 +45,17 @@ json_t	*svc_catalogue_publish(struct node *n, const char *producer,
 	    json_t *req, struct halle_error *err);
 json_t	*svc_catalogue_show(struct node *n, const char *producer,
 	    struct halle_error *err);
+/*
+ * Publishes draft (catalogue.h) as the producer's new catalogue version,
+ * by the same rules as svc_catalogue_publish: the producer is this node's
+ * own, the version newer than the one held, each product checked. With
+ * dry_run, checks the same and writes nothing: the answer is then the
+ * catalogue that would be published (200). Answers the catalogue.
+ */
+struct catalogue_draft;
+json_t	*svc_catalogue_publish_draft(struct node *n, const char *producer,
+	    const struct catalogue_draft *draft, int dry_run,
+	    struct halle_error *err);
 
 json_t	*svc_market_add(struct node *n, json_t *req, struct halle_error *err);
 json_t	*svc_market_list(struct node *n, struct halle_error *err);
