@@ -58,7 +58,10 @@ test_node_config(struct halle_config *cfg, const char *dir, const char *name,
 	cfg->timezone = strdup("Europe/Paris");
 	cfg->log_level = LOG_LEVEL_WARN;
 	cfg->map_size = map_size;
-	if (!cfg->name || !cfg->data_dir || !cfg->key_file || !cfg->control ||
+	if (asprintf(&cfg->dfc_base, "https://%s.halle.invalid/dfc/", name) ==
+	    -1)
+		cfg->dfc_base = NULL;
+	if (!cfg->dfc_base || !cfg->name || !cfg->data_dir || !cfg->key_file || !cfg->control ||
 	    !cfg->listen || !cfg->timezone) {
 		config_free(cfg);
 		return -1;
