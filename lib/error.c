@@ -13,6 +13,7 @@ static const char *const names[HALLE_E_COUNT] = {
 	[HALLE_E_BAD_DATES] = "bad_dates",
 	[HALLE_E_BAD_CONFIG] = "bad_config",
 	[HALLE_E_BODY_TOO_LARGE] = "body_too_large",
+	[HALLE_E_DFC_INVALID] = "dfc_invalid",
 	[HALLE_E_NOT_FOUND] = "not_found",
 	[HALLE_E_METHOD_NOT_ALLOWED] = "method_not_allowed",
 	[HALLE_E_UNKNOWN_PRODUCER] = "unknown_producer",

@@ -24,6 +24,7 @@ enum halle_errcode {
 	HALLE_E_BAD_DATES,
 	HALLE_E_BAD_CONFIG,
 	HALLE_E_BODY_TOO_LARGE,
+	HALLE_E_DFC_INVALID,
 	/* What it names does not exist. */
 	HALLE_E_NOT_FOUND,
 	HALLE_E_METHOD_NOT_ALLOWED,

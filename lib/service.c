@@ -792,12 +792,8 @@ count_order(const void *key, size_t klen, const void *val, size_t vlen,
 	}
 	ctx->c->orders++;
 	for (i = 0; i < o->n_lines; i++) {
-		ld = views_decision(ctx->t, o->id, o->lines[i]->producer,
+		ld = current_decision(ctx->t, o, o->lines[i]->producer,
 		    o->lines[i]->sku, &conf);
-		/* As render_line: a ruling on an older version is no ruling. */
-		if (ld != NULL && ((Halle__Confirmation *)conf)->order_version !=
-		    o->version)
-			ld = NULL;
 		if (ld == NULL ||
 		    ld->state == HALLE__LINE_STATE__LINE_STATE_PENDING)
 			ctx->c->lines_pending++;

@@ -46,6 +46,18 @@ json_t	*render_order(struct store_txn *t, const Halle__Order *o);
  */
 int	owned_here(struct node_txn *nt, const char *view_key, const char *what);
 
+/*
+ * The ruling on the (producer, sku) line of this version of order o, or
+ * NULL while it is pending: a ruling on an older version says nothing of
+ * this one. *conf_out, set either way, is freed with view_free.
+ */
+const Halle__LineDecision *current_decision(struct store_txn *t,
+	    const Halle__Order *o, const char *producer, const char *sku,
+	    void **conf_out);
+
+/* The id that ends an index key ("o:<d>:<id>") into out, or NULL. */
+const char *key_tail(const char *key, size_t klen, char *out);
+
 /* Opens a read snapshot or fills err. */
 int	read_begin(struct node *n, struct store_txn *t,
 	    struct halle_error *err);

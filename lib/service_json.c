@@ -285,6 +285,34 @@ render_distribution(struct store_txn *t, const Halle__Distribution *d,
 	return o;
 }
 
+const Halle__LineDecision *
+current_decision(struct store_txn *t, const Halle__Order *o,
+    const char *producer, const char *sku, void **conf_out)
+{
+	const Halle__LineDecision *ld;
+
+	ld = views_decision(t, o->id, producer, sku, conf_out);
+	/* A ruling on an older version of the order says nothing of this one. */
+	if (ld != NULL && ((Halle__Confirmation *)*conf_out)->order_version !=
+	    o->version)
+		return NULL;
+	return ld;
+}
+
+const char *
+key_tail(const char *key, size_t klen, char *out)
+{
+	size_t i = klen;
+
+	while (i > 0 && key[i - 1] != ':')
+		i--;
+	if (klen - i >= ID_MAX)
+		return NULL;
+	memcpy(out, key + i, klen - i);
+	out[klen - i] = '\0';
+	return out;
+}
+
 static const char *const state_names[] = { "pending", "confirmed", "refused" };
 
 static json_t *
@@ -297,17 +325,13 @@ render_line(struct store_txn *t, const Halle__Order *o,
 	json_t *j;
 
 	p = views_producer(t, l->producer, NULL);
-	ld = views_decision(t, o->id, l->producer, l->sku, &conf);
+	ld = current_decision(t, o, l->producer, l->sku, &conf);
 	j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
 	    "producer", l->producer, "producer_name", p ? p->name : "",
 	    "sku", l->sku, "name", l->name, "quantity", (json_int_t)l->quantity,
 	    "price_cents", (json_int_t)l->price_cents,
 	    "vat_bp", (json_int_t)l->vat_bp);
 	view_free(p);
-	/* A ruling on an older version of the order says nothing of this one. */
-	if (ld != NULL && ((Halle__Confirmation *)conf)->order_version !=
-	    o->version)
-		ld = NULL;
 	json_object_set_new(j, "state", json_string(ld == NULL ? "pending" :
 	    state_names[ld->state < 3 ? ld->state : 0]));
 	json_object_set_new(j, "confirmed",

@@ -249,20 +249,6 @@ struct list_ctx {
 	json_t			*list;
 };
 
-static const char *
-key_tail(const char *key, size_t klen, char *out)
-{
-	size_t i = klen;
-
-	while (i > 0 && key[i - 1] != ':')
-		i--;
-	if (klen - i >= ID_MAX)
-		return NULL;
-	memcpy(out, key + i, klen - i);
-	out[klen - i] = '\0';
-	return out;
-}
-
 static int
 list_distribution(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
@@ -862,11 +848,9 @@ sheet_order(const void *key, size_t klen, const void *val, size_t vlen,
 		for (i = 0; i < o->n_lines; i++) {
 			if (strcmp(o->lines[i]->producer, ctx->producer) != 0)
 				continue;
-			ld = views_decision(ctx->t, o->id, ctx->producer,
+			ld = current_decision(ctx->t, o, ctx->producer,
 			    o->lines[i]->sku, &conf);
-			if (ld != NULL && ld->confirmed > 0 &&
-			    ((Halle__Confirmation *)conf)->order_version ==
-			    o->version)
+			if (ld != NULL && ld->confirmed > 0)
 				sheet_add(ctx, d, o, o->lines[i], ld->confirmed);
 			view_free(conf);
 		}
