@@ -1,10 +1,10 @@
 /*
  * dfc_export: catalogues and orders as DFC 1.16 documents (dfc.h).
  *
- * Every node has an IRI under the node's dfc_base, built from ids that
- * never change, so that a platform importing twice updates what it
- * imported the first time, and an order line names the very Offer the
- * catalogue export gave:
+ * Every node has an IRI under the exporting node's dfc_base, built from
+ * ids that never change, so that a platform importing twice updates what
+ * it imported the first time, and an order line names the very Offer the
+ * same node's catalogue export gave:
  *
  *   {base}producers/{producer}                          Enterprise
  *   {base}producers/{producer}/products/{sku}           SuppliedProduct
