@@ -121,6 +121,12 @@ catalogue_publish(ARGS)
 {
 	int dry_run = query_flag(a->req->query_dry_run);
 
+	if (!a->req->body_ld && (dry_run || a->req->query_skip_invalid)) {
+		/* Publishing when asked for a dry run would be a surprise. */
+		herr(a->err, HALLE_E_INVALID_FIELD, "dry_run and skip_invalid "
+		    "are for DFC imports (Content-Type: application/ld+json)");
+		return NULL;
+	}
 	if (!a->req->body_ld)
 		return svc_catalogue_publish(a->node, a->param[0],
 		    a->req->body, a->err);

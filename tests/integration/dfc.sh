@@ -100,6 +100,8 @@ http_error $A PUT "/v1/producers/$P/catalogue" 400 dfc_invalid \
     -H 'Content-Type: application/ld+json' --data-binary "@$DATA/bad-unit.json"
 http_error $A PUT "/v1/producers/$P/catalogue" 400 malformed_json \
     -H 'Content-Type: application/json' --data-binary "@$DATA/context-2.0-gbp.json"
+http_error $A PUT "/v1/producers/$P/catalogue?dry_run=1" 400 invalid_field \
+    -H 'Content-Type: application/json' -d '{"products": []}'
 version_is $A "$P" 3 || fail "a refused request published something"
 pass "refusals name the product and field; nothing written"
 

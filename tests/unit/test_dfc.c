@@ -53,18 +53,26 @@ try_import(const char *producer, const char *name, int skip, int dry)
 	return answer;
 }
 
+/* The element of array whose member field is value. */
+static json_t *
+element_with(json_t *array, const char *field, const char *value)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(array, i, e)
+		if (strcmp(str(e, field), value) == 0)
+			return e;
+	fail_msg("no element with %s %s", field, value);
+	return NULL;
+}
+
 /* The product of a catalogue (an answer's or a show's) with that sku. */
 static json_t *
 sku_of(json_t *catalogue, const char *sku)
 {
-	json_t *p;
-	size_t i;
-
-	json_array_foreach(json_object_get(catalogue, "products"), i, p)
-		if (strcmp(str(p, "sku"), sku) == 0)
-			return p;
-	fail_msg("no product %s", sku);
-	return NULL;
+	return element_with(json_object_get(catalogue, "products"), "sku",
+	    sku);
 }
 
 static void
@@ -379,14 +387,7 @@ test_export_currency(void **state)
 static json_t *
 node_of(json_t *doc, const char *id)
 {
-	json_t *n;
-	size_t i;
-
-	json_array_foreach(json_object_get(doc, "@graph"), i, n)
-		if (strcmp(str(n, "@id"), id) == 0)
-			return n;
-	fail_msg("no node %s", id);
-	return NULL;
+	return element_with(json_object_get(doc, "@graph"), "@id", id);
 }
 
 static const char *
@@ -470,13 +471,6 @@ group_setup(void **state)
 	return testnode_open("halle-test-dfc");
 }
 
-static int
-group_teardown(void **state)
-{
-	testnode_close();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -493,5 +487,6 @@ main(void)
 		cmocka_unit_test_setup(test_orders_export, reset_clock),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup,
+	    testnode_group_teardown);
 }

@@ -1225,13 +1225,6 @@ group_setup(void **state)
 	return testnode_open("halle-test-domain");
 }
 
-static int
-group_teardown(void **state)
-{
-	testnode_close();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -1256,5 +1249,6 @@ main(void)
 		cmocka_unit_test_setup(test_reopen, reset_clock),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup,
+	    testnode_group_teardown);
 }

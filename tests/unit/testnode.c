@@ -78,6 +78,13 @@ testnode_close(void)
 	remove_tree(test_dir);
 }
 
+int
+testnode_group_teardown(void **state)
+{
+	testnode_close();
+	return 0;
+}
+
 /* Each test starts at NOW. */
 int
 reset_clock(void **state)

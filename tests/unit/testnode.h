@@ -57,6 +57,8 @@ extern struct halle_error	E;
 int		 testnode_open(const char *program);
 /* Closes the node and removes its directory. */
 void		 testnode_close(void);
+/* The same, as a cmocka group teardown. */
+int		 testnode_group_teardown(void **state);
 /* Opens the node again on the same directory (after node_close). */
 int		 open_node(void);
 /* A setup for cmocka: the test starts at NOW. */
