@@ -376,6 +376,13 @@ map_product(struct import *im, json_t *node, const char *id)
 		return -1;
 	p.organic = is_organic(im, node);
 	p.sku = (char *)dfc_text(dfc_get(&im->g, item, "sku"));
+	if (p.sku == NULL && json_is_integer(dfc_first(dfc_get(&im->g, item,
+	    "sku")))) {
+		/* A sku written as a number: its digits. */
+		snprintf(sku, sizeof(sku), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(dfc_first(dfc_get(&im->g, item, "sku"))));
+		p.sku = sku;
+	}
 	if (p.sku == NULL || p.sku[0] == '\0') {
 		if (sku_from_id(im, id, sku, sizeof(sku)) == -1)
 			return -1;

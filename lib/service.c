@@ -376,7 +376,7 @@ catalogue_read(json_t *req, struct catalogue_draft *d, struct halle_error *err)
 	int present;
 
 	if (req_integer(req, "version", &present, &version, err) == -1 ||
-	    req_string(req, "currency", 0, 3, &currency, err) == -1 ||
+	    req_string(req, "currency", 0, 16, &currency, err) == -1 ||
 	    catalogue_check_currency(currency, err) == -1)
 		return -1;
 	d->version_given = present;

@@ -137,7 +137,7 @@ test_import_ofn(void **state)
 /*
  * Full IRIs, embedded Offer and Price without @id, links written only in
  * the reverse direction (CatalogItem references, Offer offers), organic by
- * a facet, units that convert (500 g, 75 cl).
+ * a facet, units that convert (500 g, 75 cl, a dozen), @value literals.
  */
 static void
 test_import_full_iris(void **state)
@@ -153,6 +153,9 @@ test_import_full_iris(void **state)
 	    500, 180, 550, 30, 1);
 	assert_product(sku_of(c, "JUS-POMME-75CL"), "Jus de pomme", "ml", 750,
 	    320, 550, -1, 0);
+	/* A sku written as a number, a language-tagged name, a dozen. */
+	assert_product(sku_of(c, "4006"), "Oeufs plein air", "piece", 12, 390,
+	    550, 20, 0);
 	json_decref(a);
 }
 
@@ -363,7 +366,8 @@ test_round_trip(void **state)
 	json_decref(before);
 }
 
-/* A currency with no DFC unit cannot be exported. */
+/* A currency with no DFC unit cannot be exported; one that is no code
+ * cannot be published. */
 static void
 test_export_currency(void **state)
 {
@@ -381,6 +385,13 @@ test_export_currency(void **state)
 	assert_names("CHF");
 	FAILS(svc_catalogue_export(&node, "Ferme Inconnue", &E), 404,
 	    "unknown_producer");
+	/* The JSON route takes ISO 4217 codes only. */
+	req = json_pack("{s:s, s:[o]}", "currency", "euro", "products",
+	    product("TOMME", "Tomme", 900, 250, -1));
+	FAILS(svc_catalogue_publish(&node, producer, req, &E), 400,
+	    "invalid_field");
+	assert_names("euro");
+	json_decref(req);
 }
 
 /* The node of the graph with that @id. */
