@@ -15,7 +15,7 @@
  *                    stockLimitation when the item has none
  *
  * Like OFN, the first CatalogItem and the first Offer are read; a
- * negative stockLimitation means unlimited. A product that maps is then
+ * negative stockLimitation means unlimited; a quantity of 0 is one piece. A product that maps is then
  * checked by the catalogue's own rules (catalogue_draft_add). Units and
  * currencies are the tables below; docs/dfc.md lists them.
  */
@@ -173,9 +173,14 @@ map_quantity(struct import *im, const char *id, json_t *product,
 			    HALLE_E_DFC_INVALID, "unit dfc-m:%s has no "
 			    "equivalent in halle (piece, kg, g, l, ml)", unit);
 	}
-	if (!(value > 0) || value > 1e6)
+	if (value > 1e6)
 		return refuse(im, id, "dfc-b:value", HALLE_E_DFC_INVALID,
-		    "its quantity must be above 0 and at most 1000000");
+		    "its quantity is over 1000000");
+	if (!(value > 0)) {
+		/* As OFN reads it: no quantity is one item. */
+		p->unit = HALLE__UNIT__UNIT_PIECE;
+		value = 1;
+	}
 	p->quantity = value;
 	return 0;
 }

@@ -119,12 +119,15 @@ test_import_ofn(void **state)
 	assert_int_equal(json_array_size(json_object_get(a, "problems")), 0);
 	c = json_object_get(a, "catalogue");
 	assert_string_equal(str(c, "currency"), "EUR");
-	assert_int_equal(json_array_size(json_object_get(c, "products")), 2);
+	assert_int_equal(json_array_size(json_object_get(c, "products")), 3);
 	assert_product(sku_of(c, "FARINE-400"), "Farine T80, sachet 400 g",
 	    "kg", 0.4, 209, 550, 55, 0);
 	/* stockLimitation -1: unlimited, as OFN reads it */
 	assert_product(sku_of(c, "OEUFS-12"), "Oeufs frais, boîte de 12",
 	    "piece", 12, 1885, 0, -1, 0);
+	/* 0 kg, as the FDC's shops send it: one piece, as OFN reads it */
+	assert_product(sku_of(c, "FAUX-FILET"), "Faux-filet, 200 g environ",
+	    "piece", 1, 1206, 550, 11, 0);
 	json_decref(a);
 	/* What the node now shows is what the import answered. */
 	c = OK(svc_catalogue_show(&node, producer, &E));
