@@ -82,22 +82,70 @@ struct import {
 	int			 currencies_differ;
 };
 
+/* Cuts a message that snprintf cut inside a UTF-8 sequence before it. */
+static void
+utf8_trim(char *s)
+{
+	size_t n = strlen(s), i = n, need;
+	unsigned char lead;
+
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	lead = (unsigned char)s[i - 1];
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	if (n - (i - 1) < need)
+		s[i - 1] = '\0';
+}
+
+/* Lists a problem; a message that is no JSON string must not lose it. */
+static void
+problem_add(struct import *im, const char *id, const char *field,
+    enum halle_errcode code, char *message)
+{
+	json_t *o;
+
+	utf8_trim(message);
+	o = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "field", field,
+	    "code", halle_strerror(code), "message", message);
+	if (o == NULL)
+		o = json_pack("{s:s, s:s, s:s, s:s}", "id", "", "field", field,
+		    "code", halle_strerror(code), "message", "a product was "
+		    "refused");
+	json_array_append_new(im->problems, o);
+}
+
+/* An @id as messages show it: a long one by its end, which tells apart. */
+static const char *
+id_shown(const char *id, char *buf, size_t len)
+{
+	const char *tail;
+
+	if (strlen(id) <= 200)
+		return id;
+	tail = id + strlen(id) - 150;
+	while (((unsigned char)*tail & 0xc0) == 0x80)
+		tail++;
+	snprintf(buf, len, "...%s", tail);
+	return buf;
+}
+
 /* One product refused: a problem listed, -1 returned. */
 static int __attribute__((format(printf, 5, 6)))
 refuse(struct import *im, const char *id, const char *field,
     enum halle_errcode code, const char *fmt, ...)
 {
-	char what[400], message[sizeof(im->err->message)];
+	char what[256], message[sizeof(im->err->message)], shown[160];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	snprintf(message, sizeof(message), "product %s: %s%s%s", id, field,
+	snprintf(message, sizeof(message), "product %s: %s%s%s",
+	    id_shown(id, shown, sizeof(shown)), field,
 	    field[0] != '\0' ? ": " : "", what);
-	json_array_append_new(im->problems, json_pack("{s:s, s:s, s:s, s:s}",
-	    "id", id, "field", field, "code", halle_strerror(code),
-	    "message", message));
+	problem_add(im, id, field, code, message);
 	return -1;
 }
 
@@ -354,7 +402,8 @@ map_product(struct import *im, json_t *node, const char *id)
 	Halle__Product p = HALLE__PRODUCT__INIT;
 	struct halle_error e;
 	json_t *item, *offer;
-	char sku[SERVICE_MAX_LABEL + 1], label[sizeof(e.message)];
+	char sku[SERVICE_MAX_LABEL + 1], label[sizeof(e.message)],
+	    id_buf[160];
 	int named;
 
 	if ((p.name = (char *)dfc_text(dfc_get(&im->g, node, "name"))) ==
@@ -393,11 +442,10 @@ map_product(struct import *im, json_t *node, const char *id)
 			return -1;
 		p.sku = sku;
 	}
-	snprintf(label, sizeof(label), "product %s", id);
+	snprintf(label, sizeof(label), "product %s", id_shown(id, id_buf,
+	    sizeof(id_buf)));
 	if (catalogue_draft_add(im->draft, &p, label, &e) == -1) {
-		json_array_append_new(im->problems, json_pack(
-		    "{s:s, s:s, s:s, s:s}", "id", id, "field", "",
-		    "code", halle_strerror(e.code), "message", e.message));
+		problem_add(im, id, "", e.code, e.message);
 		return -1;
 	}
 	return 0;

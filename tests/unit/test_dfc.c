@@ -308,6 +308,55 @@ test_deep_document(void **state)
 	json_decref(doc);
 }
 
+/*
+ * A product with a long @id of non-ASCII characters: its refusal is
+ * listed with its whole @id, and its message shows the end of it and the
+ * field, never a cut character.
+ */
+static void
+test_long_id(void **state)
+{
+	char producer[ID_MAX], id[1200];
+	json_t *doc, *a;
+	size_t n;
+
+	add_producer("Ferme Très Longue", producer);
+	n = (size_t)snprintf(id, sizeof(id), "https://bad.example/p/");
+	while (n + 3 < sizeof(id))
+		n += (size_t)snprintf(id + n, sizeof(id) - n, "é");
+	doc = json_pack("{s:[{s:s, s:s, s:s}]}", "@graph", "@id", id,
+	    "@type", "dfc-b:SuppliedProduct", "dfc-b:name", "Ail");
+	assert_non_null(doc);
+	FAILS(svc_catalogue_import(&node, producer, doc, 0, 0, &E), 400,
+	    "dfc_invalid");
+	assert_names("...éé");		/* a long @id is shown by its end */
+	assert_names("dfc-b:referencedBy");
+	a = OK(svc_catalogue_import(&node, producer, doc, 0, 1, &E));
+	assert_int_equal(json_array_size(json_object_get(a, "problems")), 1);
+	assert_string_equal(str(json_array_get(json_object_get(a, "problems"),
+	    0), "id"), id);
+	json_decref(a);
+	json_decref(doc);
+
+	/* A unit name that fills the message: cut before a character. */
+	n = (size_t)snprintf(id, sizeof(id), "dfc-m:x");
+	while (n + 3 < sizeof(id))
+		n += (size_t)snprintf(id + n, sizeof(id) - n, "é");
+	doc = json_pack("{s:[{s:s, s:s, s:s, s:{s:s}, s:{s:{s:{s:s}}}}]}",
+	    "@graph", "@id", "https://bad.example/p/ail", "@type",
+	    "dfc-b:SuppliedProduct", "dfc-b:name", "Ail", "dfc-b:hasQuantity",
+	    "dfc-b:hasUnit", id, "dfc-b:referencedBy", "dfc-b:offeredThrough",
+	    "dfc-b:hasPrice", "dfc-b:value", "2");
+	assert_non_null(doc);
+	FAILS(svc_catalogue_import(&node, producer, doc, 0, 0, &E), 400,
+	    "dfc_invalid");
+	assert_names("https://bad.example/p/ail: dfc-b:hasUnit");
+	a = OK(svc_catalogue_import(&node, producer, doc, 0, 1, &E));
+	assert_int_equal(json_array_size(json_object_get(a, "problems")), 1);
+	json_decref(a);
+	json_decref(doc);
+}
+
 static json_t *
 catalogue_of_every_kind(void)
 {
@@ -496,6 +545,7 @@ main(void)
 		cmocka_unit_test_setup(test_dry_run, reset_clock),
 		cmocka_unit_test_setup(test_bad_documents, reset_clock),
 		cmocka_unit_test_setup(test_deep_document, reset_clock),
+		cmocka_unit_test_setup(test_long_id, reset_clock),
 		cmocka_unit_test_setup(test_round_trip, reset_clock),
 		cmocka_unit_test_setup(test_export_currency, reset_clock),
 		cmocka_unit_test_setup(test_orders_export, reset_clock),
