@@ -82,23 +82,6 @@ struct import {
 	int			 currencies_differ;
 };
 
-/* Cuts a message that snprintf cut inside a UTF-8 sequence before it. */
-static void
-utf8_trim(char *s)
-{
-	size_t n = strlen(s), i = n, need;
-	unsigned char lead;
-
-	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
-		i--;
-	if (i == 0)
-		return;
-	lead = (unsigned char)s[i - 1];
-	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-	if (n - (i - 1) < need)
-		s[i - 1] = '\0';
-}
-
 /* Lists a problem; a message that is no JSON string must not lose it. */
 static void
 problem_add(struct import *im, const char *id, const char *field,
@@ -106,7 +89,7 @@ problem_add(struct import *im, const char *id, const char *field,
 {
 	json_t *o;
 
-	utf8_trim(message);
+	error_utf8_trim(message);
 	o = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "field", field,
 	    "code", halle_strerror(code), "message", message);
 	if (o == NULL)

@@ -1,6 +1,7 @@
 /* error: see error.h. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -48,6 +49,22 @@ halle_strerror(enum halle_errcode code)
 	return names[code];
 }
 
+void
+error_utf8_trim(char *s)
+{
+	size_t n = strlen(s), i = n, need;
+	unsigned char lead;
+
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	lead = (unsigned char)s[i - 1];
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	if (n - (i - 1) < need)
+		s[i - 1] = '\0';
+}
+
 int
 herr(struct halle_error *err, enum halle_errcode code, const char *fmt, ...)
 {
@@ -59,5 +76,7 @@ herr(struct halle_error *err, enum halle_errcode code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
+	/* A message cut short must stay a JSON string. */
+	error_utf8_trim(err->message);
 	return -1;
 }

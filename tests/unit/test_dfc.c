@@ -354,6 +354,12 @@ test_long_id(void **state)
 	a = OK(svc_catalogue_import(&node, producer, doc, 0, 1, &E));
 	assert_int_equal(json_array_size(json_object_get(a, "problems")), 1);
 	json_decref(a);
+	/* Any error message cut short stays a string the API can answer. */
+	herr(&E, HALLE_E_DFC_INVALID, "x%s", id);
+	assert_true(strlen(E.message) < sizeof(E.message) - 1);
+	a = json_string(E.message);
+	assert_non_null(a);
+	json_decref(a);
 	json_decref(doc);
 }
 
