@@ -41,10 +41,11 @@
  * refused, {"id", "field", "code", "message"}, the message naming the
  * product's @id and what it lacks. Other nodes are ignored.
  *
- * Returns 0 once every product is either in draft or in problems; -1 with
- * err filled (dfc_invalid) when the document as a whole cannot be read:
- * not JSON-LD, nested too deep, no SuppliedProduct, prices in several
- * currencies. *problems is then NULL.
+ * Returns 0 once every product is either in draft or in problems, err
+ * then holding the first problem (its code and message) if there is one;
+ * -1 with err filled (dfc_invalid) when the document as a whole cannot be
+ * read: not JSON-LD, nested too deep, no SuppliedProduct, prices in
+ * several currencies. *problems is then NULL.
  */
 int	dfc_catalogue_import(json_t *doc, struct catalogue_draft *draft,
 	    json_t **problems, struct halle_error *err);

@@ -90,6 +90,8 @@ problem_add(struct import *im, const char *id, const char *field,
 	json_t *o;
 
 	error_utf8_trim(message);
+	if (json_array_size(im->problems) == 0 && !im->currencies_differ)
+		herr(im->err, code, "%s", message);	/* the first */
 	o = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "field", field,
 	    "code", halle_strerror(code), "message", message);
 	if (o == NULL)
@@ -255,6 +257,7 @@ map_currency(struct import *im, const char *id, json_t *price)
 		    "and product %s in %s: a catalogue has one currency",
 		    im->currency_from, im->draft->currency, id,
 		    currencies[i].iso);
+		return -1;	/* the whole document is refused */
 	}
 	return 0;
 }

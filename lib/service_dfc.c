@@ -16,33 +16,23 @@
 #include "dfc.h"
 #include "service_int.h"
 
-static enum halle_errcode
-code_named(const char *name)
-{
-	int code;
-
-	for (code = 0; code < HALLE_E_COUNT; code++)
-		if (strcmp(halle_strerror((enum halle_errcode)code), name) == 0)
-			return (enum halle_errcode)code;
-	return HALLE_E_DFC_INVALID;
-}
-
-/* The first problem as the error, saying how many there are. */
+/*
+ * The refusal of an import, from the first problem (in err) and how many
+ * products were refused; none left: nothing to publish at all.
+ */
 static void
-refusal(json_t *problems, struct halle_error *err)
+refusal(size_t problems, int none_left, struct halle_error *err)
 {
-	json_t *first = json_array_get(problems, 0);
-	const char *message = json_string_value(json_object_get(first,
-	    "message"));
-	enum halle_errcode code = code_named(json_string_value(
-	    json_object_get(first, "code")));
-	size_t n = json_array_size(problems);
+	char first[sizeof(err->message)];
 
-	if (n > 1)
-		herr(err, code, "%s (%zu products refused: a dry run lists them "
-		    "all, skip_invalid imports the rest)", message, n);
-	else
-		herr(err, code, "%s", message);
+	snprintf(first, sizeof(first), "%s", err->message);
+	if (none_left)
+		herr(err, err->code, "no product to publish: %s%s", first,
+		    problems > 1 ? " (and every other product: a dry run "
+		    "lists them)" : "");
+	else if (problems > 1)
+		herr(err, err->code, "%s (%zu products refused: a dry run lists "
+		    "them all, skip_invalid imports the rest)", first, problems);
 }
 
 json_t *
@@ -55,15 +45,9 @@ svc_catalogue_import(struct node *n, const char *producer, json_t *doc,
 	catalogue_draft_init(&d);
 	if (dfc_catalogue_import(doc, &d, &problems, err) == -1)
 		goto done;
-	if (json_array_size(problems) > 0 && !skip_invalid && !dry_run) {
-		refusal(problems, err);
-		goto done;
-	}
-	if (d.n == 0 && !dry_run) {
-		herr(err, HALLE_E_DFC_INVALID, "no product left to publish: the "
-		    "%zu in the document were all refused; the first: %s",
-		    json_array_size(problems), json_string_value(
-		    json_object_get(json_array_get(problems, 0), "message")));
+	if (!dry_run && (d.n == 0 || (json_array_size(problems) > 0 &&
+	    !skip_invalid))) {
+		refusal(json_array_size(problems), d.n == 0, err);
 		goto done;
 	}
 	if ((catalogue = svc_catalogue_publish_draft(n, producer, &d, dry_run,

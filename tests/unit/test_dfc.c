@@ -284,6 +284,11 @@ test_bad_documents(void **state)
 		if (bad[i].names[1] != NULL)
 			assert_names(bad[i].names[1]);
 	}
+	/* Skipping every product leaves nothing to publish: refused too. */
+	FAILS(try_import(producer, "bad-no-offer.json", 1, 0), 400,
+	    "dfc_invalid");
+	assert_names("no product to publish");
+	assert_names("dfc-b:offeredThrough");
 	FAILS(svc_catalogue_show(&node, producer, &E), 404, "no_catalogue");
 }
 
