@@ -1,8 +1,10 @@
 /*
  * api: the control API's route table. Each route is a method, a path
  * pattern ("*" matches one segment, passed to the handler in order), the
- * status of a successful answer, and a handler that calls the service
- * layer (lib/service.h). docs/control-api.md documents every route.
+ * status of a successful answer, a handler that calls the service layer
+ * (lib/service.h), whether it writes, and whether it takes a JSON-LD body
+ * (which may be an array). A handler may change the status and the
+ * answer's media type. docs/control-api.md documents every route.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <event2/http.h>
 
 #include "control.h"
+#include "dfc.h"
 #include "metrics.h"
 #include "service.h"
 
@@ -20,6 +23,8 @@ struct route_args {
 	const struct api_request	*req;
 	const char			*param[3];
 	struct halle_error		*err;
+	int				 status;	/* of success */
+	const char			*type;		/* NULL: JSON */
 };
 
 typedef json_t *(*route_fn)(struct route_args *);
@@ -29,8 +34,11 @@ struct route {
 	const char	*pattern;
 	int		 status;
 	route_fn	 fn;
-	int		 writes;	/* appends to the node's own feed */
+	int		 flags;
 };
+
+#define ROUTE_WRITES	1	/* appends to the node's own feed */
+#define ROUTE_TAKES_LD	2	/* its body may be JSON-LD, even an array */
 
 #define ARGS struct route_args *a
 
@@ -124,10 +132,52 @@ static json_t *producer_list(ARGS)
 { return svc_producer_list(a->node, a->err); }
 static json_t *producer_show(ARGS)
 { return svc_producer_show(a->node, a->param[0], a->err); }
-static json_t *catalogue_publish(ARGS)
-{ return svc_catalogue_publish(a->node, a->param[0], a->req->body, a->err); }
-static json_t *catalogue_show(ARGS)
-{ return svc_catalogue_show(a->node, a->param[0], a->err); }
+/* "1", "true" or "yes" */
+static int
+query_flag(const char *value)
+{
+	return value != NULL && (strcmp(value, "1") == 0 ||
+	    strcmp(value, "true") == 0 || strcmp(value, "yes") == 0);
+}
+
+/* A JSON-LD body is a DFC catalogue to import (docs/dfc.md). */
+static json_t *
+catalogue_publish(ARGS)
+{
+	int dry_run = query_flag(a->req->query_dry_run);
+
+	if (!a->req->body_ld && (dry_run || a->req->query_skip_invalid)) {
+		/* Publishing when asked for a dry run would be a surprise. */
+		herr(a->err, HALLE_E_INVALID_FIELD, "dry_run and skip_invalid "
+		    "are for DFC imports (Content-Type: application/ld+json)");
+		return NULL;
+	}
+	if (!a->req->body_ld)
+		return svc_catalogue_publish(a->node, a->param[0],
+		    a->req->body, a->err);
+	if (dry_run)
+		a->status = 200;
+	return svc_catalogue_import(a->node, a->param[0], a->req->body,
+	    query_flag(a->req->query_skip_invalid), dry_run, a->err);
+}
+
+/* Accept: application/ld+json asks for the DFC document. */
+static json_t *
+catalogue_show(ARGS)
+{
+	if (!a->req->accept_ld)
+		return svc_catalogue_show(a->node, a->param[0], a->err);
+	a->type = DFC_MEDIA_TYPE;
+	return svc_catalogue_export(a->node, a->param[0], a->err);
+}
+
+/* Always a DFC document, whatever the Accept header. */
+static json_t *
+orders_export(ARGS)
+{
+	a->type = DFC_MEDIA_TYPE;
+	return svc_orders_export(a->node, a->param[0], a->param[1], a->err);
+}
 
 static json_t *market_add(ARGS)
 { return svc_market_add(a->node, a->req->body, a->err); }
@@ -210,7 +260,8 @@ static const struct route routes[] = {
 	{ POST,   "/v1/producers",			201, producer_add, 1 },
 	{ GET,    "/v1/producers",			200, producer_list, 0 },
 	{ GET,    "/v1/producers/*",			200, producer_show, 0 },
-	{ PUT,    "/v1/producers/*/catalogue",		201, catalogue_publish, 1 },
+	{ PUT,    "/v1/producers/*/catalogue",		201, catalogue_publish,
+	  ROUTE_WRITES | ROUTE_TAKES_LD },
 	{ GET,    "/v1/producers/*/catalogue",		200, catalogue_show, 0 },
 	{ POST,   "/v1/markets",			201, market_add, 1 },
 	{ GET,    "/v1/markets",			200, market_list, 0 },
@@ -224,6 +275,7 @@ static const struct route routes[] = {
 	{ GET,    "/v1/distributions",			200, distribution_list, 0 },
 	{ GET,    "/v1/distributions/*",		200, distribution_show, 0 },
 	{ POST,   "/v1/distributions/*/cancel",		200, distribution_cancel, 1 },
+	{ GET,    "/v1/distributions/*/orders/*",	200, orders_export, 0 },
 	{ POST,   "/v1/orders",				201, order_place, 1 },
 	{ GET,    "/v1/orders",				200, order_list, 0 },
 	{ GET,    "/v1/orders/*",			200, order_show, 0 },
@@ -256,9 +308,10 @@ route_match(const char *pattern, const struct api_request *req,
 
 json_t *
 api_dispatch(struct halled *d, const struct api_request *req, int *status,
-    struct halle_error *err)
+    const char **type, struct halle_error *err)
 {
 	struct route_args args;
+	json_t *answer;
 	size_t i;
 	int path_known = 0;
 
@@ -269,18 +322,26 @@ api_dispatch(struct halled *d, const struct api_request *req, int *status,
 		path_known = 1;
 		if (routes[i].method != req->method)
 			continue;
-		if (routes[i].writes && !peers_writable(d->peers)) {
+		if ((routes[i].flags & ROUTE_WRITES) && !peers_writable(d->peers)) {
 			herr(err, HALLE_E_RECOVERING, "this node is recovering "
 			    "its own feed from its peers and takes no writes "
 			    "until they have answered");
+			return NULL;
+		}
+		if (!json_is_object(req->body) && !(routes[i].flags & ROUTE_TAKES_LD)) {
+			herr(err, HALLE_E_MALFORMED_JSON,
+			    "the body must be a JSON object");
 			return NULL;
 		}
 		args.daemon = d;
 		args.node = &d->node;
 		args.req = req;
 		args.err = err;
-		*status = routes[i].status;
-		return routes[i].fn(&args);
+		args.status = routes[i].status;
+		answer = routes[i].fn(&args);
+		*status = args.status;
+		*type = args.type;
+		return answer;
 	}
 	if (path_known)
 		herr(err, HALLE_E_METHOD_NOT_ALLOWED,

@@ -14,6 +14,7 @@ api_http_status(enum halle_errcode code)
 	case HALLE_E_BAD_DATES:
 	case HALLE_E_BAD_CONFIG:
 	case HALLE_E_BAD_REQUEST:
+	case HALLE_E_DFC_INVALID:
 		return 400;
 	case HALLE_E_NOT_OWNER:
 		return 403;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -103,10 +104,10 @@ control_listen(const char *path, char *err, size_t errlen)
 }
 
 static void
-reply_json(struct evhttp_request *req, int status, json_t *body)
+reply_json(struct evhttp_request *req, int status, json_t *body,
+    const char *type)
 {
 	struct evbuffer *out = evbuffer_new();
-	const char *type = "application/json";
 	char *text;
 
 	if (json_is_string(body)) {	/* a text route: see control.h */
@@ -114,6 +115,8 @@ reply_json(struct evhttp_request *req, int status, json_t *body)
 		type = METRICS_CONTENT_TYPE;
 	} else
 		text = json_dumps(body, JSON_COMPACT);
+	if (type == NULL)
+		type = "application/json";
 	if (out == NULL || text == NULL) {
 		httpd_reply_error(req, 500, halle_strerror(HALLE_E_INTERNAL),
 		    "out of memory");
@@ -160,7 +163,30 @@ split_path(const char *path, struct api_request *ar)
 	return 0;
 }
 
-/* Reads the body into ar->body: a JSON object, or {} when empty. */
+/*
+ * 1 when the media types of a Content-Type or Accept header list
+ * application/ld+json (parameters and q-values aside).
+ */
+static int
+lists_ld(const char *header)
+{
+	static const char ld[] = "application/ld+json";
+	size_t n = sizeof(ld) - 1;
+
+	while (header != NULL && *header != '\0') {
+		header += strspn(header, " \t,");
+		if (strncasecmp(header, ld, n) == 0 &&
+		    strchr(" \t;,", header[n]) != NULL)
+			return 1;
+		header = strchr(header, ',');
+	}
+	return 0;
+}
+
+/*
+ * Reads the body into ar->body: a JSON object, or {} when empty; a
+ * JSON-LD body (ar->body_ld) may be an array.
+ */
 static int
 read_body(struct evhttp_request *req, struct api_request *ar,
     struct halle_error *err)
@@ -184,7 +210,8 @@ read_body(struct evhttp_request *req, struct api_request *ar,
 		return herr(err, HALLE_E_MALFORMED_JSON, "the body is not valid "
 		    "JSON: %s at line %d, column %d", jerr.text, jerr.line,
 		    jerr.column);
-	if (!json_is_object(ar->body))
+	if (!json_is_object(ar->body) && !(ar->body_ld &&
+	    json_is_array(ar->body)))
 		return herr(err, HALLE_E_MALFORMED_JSON,
 		    "the body must be a JSON object");
 	return 0;
@@ -198,7 +225,8 @@ control_request(struct evhttp_request *req, void *arg)
 	struct halle_error err = { HALLE_E_INTERNAL, "unexpected failure" };
 	struct evkeyvalq query;
 	const struct evhttp_uri *uri;
-	const char *path, *q;
+	struct evkeyvalq *headers = evhttp_request_get_input_headers(req);
+	const char *path, *q, *type = NULL;
 	json_t *answer = NULL;
 	int status = 200, i;
 
@@ -218,13 +246,18 @@ control_request(struct evhttp_request *req, void *arg)
 		    "distribution");
 		ar.query_from = evhttp_find_header(&query, "from");
 		ar.query_count = evhttp_find_header(&query, "count");
+		ar.query_skip_invalid = evhttp_find_header(&query,
+		    "skip_invalid");
+		ar.query_dry_run = evhttp_find_header(&query, "dry_run");
 	}
+	ar.body_ld = lists_ld(evhttp_find_header(headers, "Content-Type"));
+	ar.accept_ld = lists_ld(evhttp_find_header(headers, "Accept"));
 	if (read_body(req, &ar, &err) == -1)
 		goto out;
-	answer = api_dispatch(c->daemon, &ar, &status, &err);
+	answer = api_dispatch(c->daemon, &ar, &status, &type, &err);
 out:
 	if (answer != NULL)
-		reply_json(req, status, answer);
+		reply_json(req, status, answer, type);
 	else {
 		if (api_http_status(err.code) >= 500)
 			log_warnx("control: %s %s: %s", halle_strerror(err.code),

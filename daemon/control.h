@@ -56,15 +56,21 @@ struct api_request {
 	const char	*query_distribution;
 	const char	*query_from;		/* ?from=, ?count= */
 	const char	*query_count;
+	const char	*query_skip_invalid;	/* ?skip_invalid=, ?dry_run= */
+	const char	*query_dry_run;
+	int		 body_ld;	/* Content-Type: application/ld+json:
+					   body may then be an array */
+	int		 accept_ld;	/* Accept lists application/ld+json */
 };
 
 /*
  * Answers one request: returns the JSON answer and its status in *status,
- * or NULL with err filled. A route that answers plain text (GET /metrics)
- * returns a JSON string: its characters are the body, sent as
- * METRICS_CONTENT_TYPE.
+ * or NULL with err filled. *type is the answer's media type when it is
+ * not application/json (a DFC document is application/ld+json). A route
+ * that answers plain text (GET /metrics) returns a JSON string: its
+ * characters are the body, sent as METRICS_CONTENT_TYPE.
  */
 json_t	*api_dispatch(struct halled *d, const struct api_request *req,
-	    int *status, struct halle_error *err);
+	    int *status, const char **type, struct halle_error *err);
 
 #endif

@@ -130,7 +130,7 @@ http_wait(int fd, short events, long long deadline)
 
 static char *
 http_format(const char *method, const char *target, const char *body,
-    size_t *lenp)
+    const char *content_type, const char *accept, size_t *lenp)
 {
 	FILE	*f;
 	char	*req = NULL;
@@ -139,10 +139,10 @@ http_format(const char *method, const char *target, const char *body,
 	if ((f = open_memstream(&req, lenp)) == NULL)
 		return (NULL);
 	fprintf(f, "%s %s HTTP/1.1\r\nHost: halle\r\nConnection: close\r\n"
-	    "Accept: application/json\r\n", method, target);
+	    "Accept: %s\r\n", method, target, accept);
 	if (body != NULL)
-		fprintf(f, "Content-Type: application/json\r\n"
-		    "Content-Length: %zu\r\n", strlen(body));
+		fprintf(f, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    content_type, strlen(body));
 	fputs("\r\n", f);
 	if (body != NULL)
 		fputs(body, f);
@@ -468,13 +468,25 @@ ctl_http_exchange(struct ctl_http_reply *reply, const char *socket_path,
     const char *method, const char *target, const char *body,
     int timeout_ms, char *err, size_t errlen)
 {
+	return (ctl_http_exchange_as(reply, socket_path, method, target, body,
+	    NULL, NULL, timeout_ms, err, errlen));
+}
+
+int
+ctl_http_exchange_as(struct ctl_http_reply *reply, const char *socket_path,
+    const char *method, const char *target, const char *body,
+    const char *content_type, const char *accept, int timeout_ms, char *err,
+    size_t errlen)
+{
 	long long	 deadline = clock_ms() + timeout_ms;
 	char		*req;
 	size_t		 len;
 	int		 fd, ret;
 
 	memset(reply, 0, sizeof(*reply));
-	if ((req = http_format(method, target, body, &len)) == NULL) {
+	if ((req = http_format(method, target, body, content_type ?
+	    content_type : CTL_HTTP_JSON, accept ? accept : CTL_HTTP_JSON,
+	    &len)) == NULL) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return (CTL_HTTP_BAD_ANSWER);
 	}

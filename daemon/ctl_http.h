@@ -48,6 +48,17 @@ int	ctl_http_exchange(struct ctl_http_reply *reply, const char *socket_path,
 	    const char *method, const char *target, const char *body,
 	    int timeout_ms, char *err, size_t errlen);
 
+#define CTL_HTTP_JSON	"application/json"
+
+/*
+ * The same, with the media type of the body (content_type) and of the
+ * answer asked for (accept); NULL is CTL_HTTP_JSON.
+ */
+int	ctl_http_exchange_as(struct ctl_http_reply *reply,
+	    const char *socket_path, const char *method, const char *target,
+	    const char *body, const char *content_type, const char *accept,
+	    int timeout_ms, char *err, size_t errlen);
+
 /* Releases what ctl_http_exchange() put in reply; safe to call twice. */
 void	ctl_http_reply_free(struct ctl_http_reply *reply);
 

@@ -50,9 +50,13 @@ enum exit_code {
 	EXIT_UNREACHABLE = 3
 };
 
-enum option_kind { OPTION_STRING, OPTION_INTEGER };
+enum option_kind { OPTION_STRING, OPTION_INTEGER, OPTION_FLAG };
 
-/* A command's --name VALUE option and the body member it fills. */
+/*
+ * A command's --name VALUE option and the body member it fills; a
+ * --name flag (OPTION_FLAG) takes no value and sets the query parameter
+ * field to 1.
+ */
 struct option_spec {
 	const char		*name;
 	const char		*field;
@@ -65,9 +69,11 @@ struct invocation;
 
 /*
  * One command. Each "%s" of target takes the next positional argument,
- * percent-encoded; query, when set, takes the one after if given. The body,
- * if any, is built from what remains: fields name the next arguments, then
- * the options, then (lines) every remaining PRODUCER:SKU:QTY.
+ * percent-encoded; query, when set, takes the one after if given; flags
+ * given follow. The body, if any, is built from what remains: fields name
+ * the next arguments, then the options, then (lines) every remaining
+ * PRODUCER:SKU:QTY; or it is a file's text, sent as content_type. accept
+ * asks for another media type than JSON (a DFC document).
  */
 struct command {
 	const char		*group;
@@ -84,6 +90,10 @@ struct command {
 	int			 lines;
 	int			(*body)(const struct invocation *, int,
 				    json_t **);
+	int			(*text)(const struct invocation *, int,
+				    char **);
+	const char		*content_type;
+	const char		*accept;
 	void			(*show)(const struct invocation *, json_t *);
 	const char		*done;		/* "created producer" + id */
 };
@@ -118,6 +128,9 @@ struct table {
 static int	body_fields(const struct invocation *, int, json_t **);
 static int	body_catalogue(const struct invocation *, int, json_t **);
 static int	body_backup(const struct invocation *, int, json_t **);
+static int	text_document(const struct invocation *, int, char **);
+static void	show_import(const struct invocation *, json_t *);
+static void	show_document(const struct invocation *, json_t *);
 static void	show_backup(const struct invocation *, json_t *);
 static void	show_status(const struct invocation *, json_t *);
 static void	show_feeds(const struct invocation *, json_t *);
@@ -164,6 +177,12 @@ static const struct option_spec distribution_options[] = {
 
 static const struct option_spec schedule_options[] = {
 	{ "weeks", "weeks", OPTION_INTEGER, 0, "4" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
+static const struct option_spec import_options[] = {
+	{ "skip-invalid", "skip_invalid", OPTION_FLAG, 0, NULL },
+	{ "dry-run", "dry_run", OPTION_FLAG, 0, NULL },
 	{ NULL, NULL, 0, 0, NULL }
 };
 
@@ -220,6 +239,22 @@ static const struct command commands[] = {
 	  .min_args = 1, .max_args = 1,
 	  .method = "GET", .target = "/v1/producers/%s/catalogue",
 	  .show = show_catalogue },
+	{ .group = "catalogue", .verb = "import",
+	  .synopsis = "PRODUCER FILE.jsonld [--skip-invalid] [--dry-run]",
+	  .summary = "Publishes the Data Food Consortium catalogue in "
+	    "FILE.jsonld (- reads\nstdin) as the producer's new version. "
+	    "--skip-invalid leaves out the products\nit cannot take; "
+	    "--dry-run publishes nothing and lists every problem.",
+	  .min_args = 2, .max_args = 2, .options = import_options,
+	  .method = "PUT", .target = "/v1/producers/%s/catalogue",
+	  .text = text_document, .content_type = "application/ld+json",
+	  .show = show_import, .done = "imported catalogue" },
+	{ .group = "catalogue", .verb = "export", .synopsis = "PRODUCER",
+	  .summary = "Prints the producer's current catalogue as a Data Food "
+	    "Consortium\ndocument (JSON-LD).",
+	  .min_args = 1, .max_args = 1,
+	  .method = "GET", .target = "/v1/producers/%s/catalogue",
+	  .accept = "application/ld+json", .show = show_document },
 
 	{ .group = "market", .verb = "add",
 	  .synopsis = "NAME --place P --town T [--weekday sat --from 10:00 "
@@ -320,6 +355,13 @@ static const struct command commands[] = {
 	  .min_args = 1, .max_args = 1,
 	  .method = "GET", .target = "/v1/orders", .query = "distribution",
 	  .show = show_orders },
+	{ .group = "order", .verb = "export",
+	  .synopsis = "DISTRIBUTION PRODUCER",
+	  .summary = "Prints the producer's confirmed orders at the "
+	    "distribution as a Data\nFood Consortium document (JSON-LD).",
+	  .min_args = 2, .max_args = 2,
+	  .method = "GET", .target = "/v1/distributions/%s/orders/%s",
+	  .accept = "application/ld+json", .show = show_document },
 
 	{ .group = "sheet", .synopsis = "PRODUCER DATE",
 	  .summary = "Shows what the producer must prepare for DATE, market by "
@@ -558,9 +600,15 @@ option_command(struct invocation *inv, const char *name, const char *value,
 		return;
 	}
 	assert(k < OPTIONS_MAX);
+	o = &inv->command->options[k];
+	if (o->kind == OPTION_FLAG) {
+		if (value != NULL)
+			invocation_fail(inv, "option %s takes no value", name);
+		inv->values[k] = "1";
+		return;
+	}
 	if ((value = option_value(inv, name, value, argc, argv, i)) == NULL)
 		return;
-	o = &inv->command->options[k];
 	if (o->kind == OPTION_INTEGER && integer_parse(value, &n) == -1)
 		invocation_fail(inv, "%s: '%s' is not an integer", name, value);
 	inv->values[k] = value;
@@ -693,7 +741,7 @@ request_target(const struct invocation *inv, char *out, size_t outlen)
 	const struct command	*c = inv->command;
 	const char		*p;
 	char			 ch[2] = { 0, 0 };
-	int			 next = 0, r = 0;
+	int			 next = 0, r = 0, k;
 
 	out[0] = '\0';
 	for (p = c->target; *p != '\0' && r == 0; p++) {
@@ -712,6 +760,12 @@ request_target(const struct invocation *inv, char *out, size_t outlen)
 		    (r = text_append(out, outlen, "=")) == 0)
 			r = ctl_http_escape(out, outlen, inv->args[next++]);
 	}
+	for (k = 0; r == 0 && c->options && c->options[k].name != NULL; k++)
+		if (c->options[k].kind == OPTION_FLAG && inv->values[k] &&
+		    (r = text_append(out, outlen, strchr(out, '?') ? "&" :
+		    "?")) == 0 && (r = text_append(out, outlen,
+		    c->options[k].field)) == 0)
+			r = text_append(out, outlen, "=1");
 	if (r == -1) {
 		error_print("arguments too long");
 		return (-1);
@@ -740,6 +794,8 @@ body_options(const struct invocation *inv, json_t *body)
 	int				 k;
 
 	for (k = 0; o != NULL && o[k].name != NULL; k++) {
+		if (o[k].kind == OPTION_FLAG)
+			continue;	/* in the query: request_target */
 		if ((v = inv->values[k]) == NULL && (v = o[k].fallback) == NULL)
 			continue;
 		if (o[k].kind == OPTION_INTEGER) {
@@ -839,39 +895,84 @@ fail:
 	return (usage_error(inv, NULL));
 }
 
-/* catalogue publish: the file's JSON object, as it is. */
+/*
+ * Reads the JSON document in the file args[first] ("-": stdin): its text
+ * into *textp (to free) and what it parses to into *docp. 0, or
+ * EXIT_USAGE after a message naming the file, line and column.
+ */
 static int
-body_catalogue(const struct invocation *inv, int first, json_t **bodyp)
+document_read(const struct invocation *inv, int first, char **textp,
+    json_t **docp)
 {
 	const char	*path = inv->args[first];
 	const char	*name = strcmp(path, "-") == 0 ? "stdin" : path;
-	FILE		*f = stdin;
+	FILE		*f = stdin, *mem;
 	json_error_t	 error;
-	json_t		*catalogue;
-	int		 saved;
+	char		*text = NULL, buf[8192];
+	size_t		 len = 0, n;
+	int		 failed;
 
 	if (strcmp(path, "-") != 0 && (f = fopen(path, "r")) == NULL) {
 		error_print("%s: %s", path, strerror(errno));
 		return (EXIT_USAGE);
 	}
-	catalogue = json_loadf(f, 0, &error);
-	saved = ferror(f) ? errno : 0;
+	if ((mem = open_memstream(&text, &len)) == NULL)
+		out_of_memory();
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, mem);
+	failed = ferror(f) ? errno : 0;
 	if (f != stdin)
 		fclose(f);
-	if (catalogue == NULL) {
-		if (saved != 0)
-			error_print("%s: %s", name, strerror(saved));
-		else
-			error_print("%s:%d:%d: %s", name, error.line,
-			    error.column, error.text);
+	if (fclose(mem) == EOF)
+		out_of_memory();
+	if (failed != 0) {
+		error_print("%s: %s", name, strerror(failed));
+		free(text);
 		return (EXIT_USAGE);
 	}
-	if (!json_is_object(catalogue)) {
-		error_print("%s: not a JSON object", name);
-		json_decref(catalogue);
+	if ((*docp = json_loadb(text, len, JSON_DECODE_ANY, &error)) == NULL) {
+		error_print("%s:%d:%d: %s", name, error.line, error.column,
+		    error.text);
+		free(text);
 		return (EXIT_USAGE);
 	}
-	*bodyp = catalogue;
+	*textp = text;
+	return (0);
+}
+
+/* catalogue publish: the file's JSON object, as it is. */
+static int
+body_catalogue(const struct invocation *inv, int first, json_t **bodyp)
+{
+	char	*text;
+	int	 code;
+
+	if ((code = document_read(inv, first, &text, bodyp)) != 0)
+		return (code);
+	free(text);
+	if (!json_is_object(*bodyp)) {
+		error_print("%s: not a JSON object", strcmp(inv->args[first],
+		    "-") == 0 ? "stdin" : inv->args[first]);
+		json_decref(*bodyp);
+		*bodyp = NULL;
+		return (EXIT_USAGE);
+	}
+	return (0);
+}
+
+/*
+ * catalogue import: the file's text, sent as it is (numbers keep their
+ * digits), once it is known to be JSON.
+ */
+static int
+text_document(const struct invocation *inv, int first, char **textp)
+{
+	json_t	*doc;
+	int	 code;
+
+	if ((code = document_read(inv, first, textp, &doc)) != 0)
+		return (code);
+	json_decref(doc);
 	return (0);
 }
 
@@ -902,17 +1003,15 @@ body_backup(const struct invocation *inv, int first, json_t **bodyp)
 
 /* Runs the exchange; returns 0, or the exit code after a message. */
 static int
-request_send(const struct invocation *inv, const char *target, json_t *body,
-    struct ctl_http_reply *reply)
+request_send(const struct invocation *inv, const char *target,
+    const char *text, struct ctl_http_reply *reply)
 {
-	char	*text = NULL, err[256];
+	char	 err[256];
 	int	 r;
 
-	if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) == NULL)
-		out_of_memory();
-	r = ctl_http_exchange(reply, inv->socket, inv->command->method,
-	    target, text, TIMEOUT_MS, err, sizeof(err));
-	free(text);
+	r = ctl_http_exchange_as(reply, inv->socket, inv->command->method,
+	    target, text, inv->command->content_type, inv->command->accept,
+	    TIMEOUT_MS, err, sizeof(err));
 	switch (r) {
 	case 0:
 		return (0);
@@ -994,7 +1093,7 @@ command_run(const struct invocation *inv)
 {
 	const struct command	*c = inv->command;
 	struct ctl_http_reply	 reply;
-	char			 target[TARGET_MAX];
+	char			 target[TARGET_MAX], *text = NULL;
 	json_t			*body = NULL;
 	int			 code, used;
 
@@ -1002,11 +1101,16 @@ command_run(const struct invocation *inv)
 		return (EXIT_USAGE);
 	if (c->body != NULL && (code = c->body(inv, used, &body)) != 0)
 		return (code);
-	if (body == NULL && strcmp(c->method, "POST") == 0 &&
+	if (c->text != NULL && (code = c->text(inv, used, &text)) != 0)
+		return (code);
+	if (body == NULL && text == NULL && strcmp(c->method, "POST") == 0 &&
 	    (body = json_object()) == NULL)
 		out_of_memory();
-	code = request_send(inv, target, body, &reply);
+	if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) == NULL)
+		out_of_memory();
 	json_decref(body);
+	code = request_send(inv, target, text, &reply);
+	free(text);
 	if (code != 0)
 		return (code);
 	code = reply_handle(inv, &reply);
@@ -1527,22 +1631,25 @@ product_add(struct table *t, json_t *p)
 	table_add(t, row);
 }
 
+/* "WHAT version N of PRODUCER", then the products. */
 static void
-show_catalogue(const struct invocation *inv, json_t *c)
+catalogue_print(const char *what, json_t *c)
 {
 	static const struct column columns[] = { { "SKU", 0 }, { "NAME", 0 },
 	    { "SIZE", 0 }, { "PRICE", 1 }, { "VAT", 1 }, { "ORGANIC", 0 },
 	    { "STOCK/DAY", 1 } };
 	json_t		*products = json_object_get(c, "products");
+	const char	*currency = field_string(c, "currency");
+	int		 foreign = currency[0] && strcmp(currency, "EUR") != 0;
 	struct table	 t;
 	json_t		*p;
 	size_t		 i;
 	char		 who[256];
 
-	out_line("%s version %lld of %s",
-	    inv->command->done ? inv->command->done : "catalogue",
+	out_line("%s version %lld of %s%s%s", what,
 	    field_integer(c, "version"),
-	    named_format(who, sizeof(who), c, "producer_name", "producer"));
+	    named_format(who, sizeof(who), c, "producer_name", "producer"),
+	    foreign ? ", prices in " : "", foreign ? currency : "");
 	if (empty_print(products, "products"))
 		return;
 	putchar('\n');
@@ -1550,6 +1657,40 @@ show_catalogue(const struct invocation *inv, json_t *c)
 	json_array_foreach(products, i, p)
 		product_add(&t, p);
 	table_flush(&t, "");
+}
+
+static void
+show_catalogue(const struct invocation *inv, json_t *c)
+{
+	catalogue_print(inv->command->done ? inv->command->done : "catalogue",
+	    c);
+}
+
+/* catalogue import: what was published, or would be, and what was not. */
+static void
+show_import(const struct invocation *inv, json_t *answer)
+{
+	json_t	*problems = json_object_get(answer, "problems"), *p;
+	int	 dry_run = json_is_true(json_object_get(answer, "dry_run"));
+	size_t	 i;
+
+	catalogue_print(dry_run ? "dry run, nothing published: would publish "
+	    "catalogue" : inv->command->done, json_object_get(answer,
+	    "catalogue"));
+	if (json_array_size(problems) == 0)
+		return;
+	putchar('\n');
+	out_line("%s (%zu):", dry_run ? "products refused" :
+	    "products left out", json_array_size(problems));
+	json_array_foreach(problems, i, p)
+		out_line("  %s", field_string(p, "message"));
+}
+
+/* A DFC document: the JSON-LD, indented, with or without --json. */
+static void
+show_document(const struct invocation *inv, json_t *doc)
+{
+	json_print(doc);
 }
 
 /* Markets */

@@ -62,6 +62,7 @@
 #define DEFAULT_TIMEZONE	"Europe/Paris"
 #define DEFAULT_MAP_SIZE_MB	64
 #define DEFAULT_STOCK_RESERVE_PERCENT	20
+#define DEFAULT_DFC_BASE	"https://%s.halle.invalid/dfc/"
 #define MAP_SIZE_MB_MAX		1048576
 
 /* Checks a non-empty value and stores it; on error writes msg, returns -1. */
@@ -110,6 +111,8 @@ static int	node_metrics_listen(struct halle_config *, const char *,
 		    char *, size_t);
 static int	node_stock_reserve(struct halle_config *, const char *,
 		    char *, size_t);
+static int	node_dfc_base(struct halle_config *, const char *, char *,
+		    size_t);
 static int	peer_open(struct halle_config *, const char *, int, char *,
 		    size_t);
 static int	peer_key(struct halle_config *, const char *, char *, size_t);
@@ -132,6 +135,7 @@ static const struct config_key node_keys[] = {
 	{ "map_size_mb",	false,	node_map_size },
 	{ "metrics_listen",	false,	node_metrics_listen },
 	{ "stock_reserve_percent", false, node_stock_reserve },
+	{ "dfc_base",		false,	node_dfc_base },
 };
 
 /* A peer without a key and a grouping without members fail config_resolve. */
@@ -344,6 +348,48 @@ node_metrics_listen(struct halle_config *cfg, const char *value, char *msg,
 		return -1;
 	}
 	return config_strdup(&cfg->metrics_listen, value, msg, msglen);
+}
+
+/*
+ * dfc_base: an http or https IRI under which the DFC documents name what
+ * this node exports (docs/dfc.md); a final "/" is added when missing.
+ */
+static int
+node_dfc_base(struct halle_config *cfg, const char *value, char *msg,
+    size_t msglen)
+{
+	size_t	len = strlen(value), i;
+	bool	slash = len > 0 && value[len - 1] == '/';
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)value[i] <= 0x20 || value[i] == 0x7f ||
+		    strchr("\"<>\\^`{|}#?", value[i]) != NULL)
+			break;
+	if ((strncmp(value, "https://", 8) != 0 &&
+	    strncmp(value, "http://", 7) != 0) || i < len ||
+	    len == (value[4] == 's' ? 8u : 7u) || len > 400) {
+		snprintf(msg, msglen, "bad dfc_base '%s': want an http or "
+		    "https IRI such as https://halle.example.fr/dfc/", value);
+		return -1;
+	}
+	if ((cfg->dfc_base = malloc(len + 2)) == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	snprintf(cfg->dfc_base, len + 2, "%s%s", value, slash ? "" : "/");
+	return 0;
+}
+
+/* Without dfc_base: DEFAULT_DFC_BASE, named after the node. */
+static int
+config_default_dfc_base(struct halle_config *cfg)
+{
+	size_t	len = sizeof(DEFAULT_DFC_BASE) + strlen(cfg->name);
+
+	if ((cfg->dfc_base = malloc(len)) == NULL)
+		return -1;
+	snprintf(cfg->dfc_base, len, DEFAULT_DFC_BASE, cfg->name);
+	return 0;
 }
 
 static bool
@@ -866,6 +912,10 @@ config_load(struct halle_config *cfg, const char *file, char *err,
 		config_error(err, errlen, "%s: out of memory", file);
 		goto fail;
 	}
+	if (cfg->dfc_base == NULL && config_default_dfc_base(cfg) == -1) {
+		config_error(err, errlen, "%s: out of memory", file);
+		goto fail;
+	}
 	if ((cfg->path = strdup(file)) == NULL) {
 		config_error(err, errlen, "%s: out of memory", file);
 		goto fail;
@@ -967,5 +1017,6 @@ config_free(struct halle_config *cfg)
 	free(cfg->listen);
 	free(cfg->timezone);
 	free(cfg->metrics_listen);
+	free(cfg->dfc_base);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -12,6 +12,9 @@
  *   map_size_mb = 64                       ; optional: initial LMDB map, grows
  *   metrics_listen = 127.0.0.1:9742        ; optional: serve GET /metrics
  *                                          ; over TCP there too (default off)
+ *   dfc_base  = https://halle.example.fr/dfc/  ; optional: where the @ids of
+ *                                          ; DFC exports live (docs/dfc.md);
+ *                                          ; https://NAME.halle.invalid/dfc/
  *
  *   [peer commune-b]                       ; one section per other node
  *   key      = 3b6a27bc...                 ; required: its 64-hex-digit public
@@ -70,6 +73,7 @@ struct halle_config {
 	char		*metrics_listen; /* HOST:PORT, or NULL: off */
 	/* Share of a limited stock a producer's home keeps back (stock.h). */
 	unsigned	 stock_reserve_percent;
+	char		*dfc_base;	/* ends with "/"; never NULL once loaded */
 	struct config_peer	*peers;		/* in file order */
 	size_t			 npeers;
 	struct config_grouping	*groupings;	/* in file order */

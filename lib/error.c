@@ -1,6 +1,7 @@
 /* error: see error.h. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -15,6 +16,7 @@ static const char *const names[HALLE_E_COUNT] = {
 	[HALLE_E_BODY_TOO_LARGE] = "body_too_large",
 	[HALLE_E_BAD_REQUEST] = "bad_request",
 	[HALLE_E_HEADERS_TOO_LARGE] = "headers_too_large",
+	[HALLE_E_DFC_INVALID] = "dfc_invalid",
 	[HALLE_E_NOT_FOUND] = "not_found",
 	[HALLE_E_METHOD_NOT_ALLOWED] = "method_not_allowed",
 	[HALLE_E_UNKNOWN_PRODUCER] = "unknown_producer",
@@ -49,6 +51,22 @@ halle_strerror(enum halle_errcode code)
 	return names[code];
 }
 
+void
+error_utf8_trim(char *s)
+{
+	size_t n = strlen(s), i = n, need;
+	unsigned char lead;
+
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	lead = (unsigned char)s[i - 1];
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	if (n - (i - 1) < need)
+		s[i - 1] = '\0';
+}
+
 int
 herr(struct halle_error *err, enum halle_errcode code, const char *fmt, ...)
 {
@@ -60,5 +78,7 @@ herr(struct halle_error *err, enum halle_errcode code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
+	/* A message cut short must stay a JSON string. */
+	error_utf8_trim(err->message);
 	return -1;
 }

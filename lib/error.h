@@ -26,6 +26,7 @@ enum halle_errcode {
 	HALLE_E_BODY_TOO_LARGE,
 	HALLE_E_BAD_REQUEST,		/* not HTTP the server reads */
 	HALLE_E_HEADERS_TOO_LARGE,
+	HALLE_E_DFC_INVALID,
 	/* What it names does not exist. */
 	HALLE_E_NOT_FOUND,
 	HALLE_E_METHOD_NOT_ALLOWED,
@@ -65,8 +66,14 @@ struct halle_error {
 /* The stable name of a code ("invalid_field"); "internal" if unknown. */
 const char	*halle_strerror(enum halle_errcode code);
 
-/* Fills err (if not NULL) and returns -1, so a call site can return it. */
+/*
+ * Fills err (if not NULL) and returns -1, so a call site can return it.
+ * A message longer than err->message is cut before a whole character.
+ */
 int	herr(struct halle_error *err, enum halle_errcode code,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Cuts s before a UTF-8 sequence that its end (snprintf's cut) breaks. */
+void	error_utf8_trim(char *s);
 
 #endif

@@ -7,10 +7,8 @@
  * transaction: it resolves and validates everything, then appends records.
  * After the commit, the answer is rendered from a fresh read snapshot.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "catalogue.h"
 #include "feed.h"
 #include "record.h"
 #include "dbkey.h"
@@ -303,16 +302,11 @@ parse_unit(const char *s)
 	return -1;
 }
 
-static int
-valid_sku(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && strchr("._-/", *s) == NULL)
-			return 0;
-	return 1;
-}
-
-/* Reads product number i of the request into p. */
+/*
+ * Reads product number i of the request into p, whose strings stay the
+ * request's. Only what JSON can get wrong is checked here (types, and
+ * values a product cannot hold); the rules are catalogue_check_product's.
+ */
 static int
 parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
 {
@@ -329,17 +323,13 @@ parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
 	    (const char **)&p->name, err) == -1 ||
 	    req_string(j, "unit", 0, 8, &unit, err) == -1)
 		goto field;
-	if (!valid_sku(p->sku))
-		return herr(err, HALLE_E_INVALID_FIELD, "products[%zu]: sku '%s' "
-		    "may hold only letters, digits and . _ - /", i, p->sku);
 	if (unit[0] != '\0' && parse_unit(unit) == -1)
 		return herr(err, HALLE_E_INVALID_FIELD, "products[%zu]: unit "
 		    "'%s' is not one of piece, kg, g, l, ml", i, unit);
 	p->unit = unit[0] ? parse_unit(unit) : HALLE__UNIT__UNIT_PIECE;
 	p->quantity = 1;
 	if ((q = json_object_get(j, "quantity")) != NULL && !json_is_null(q)) {
-		if (!json_is_number(q) || !(json_number_value(q) > 0) ||
-		    !isfinite(json_number_value(q)) || json_number_value(q) > 1e6)
+		if (!json_is_number(q))
 			return herr(err, HALLE_E_INVALID_FIELD, "products[%zu]: "
 			    "quantity must be a number above 0", i);
 		p->quantity = json_number_value(q);
@@ -352,16 +342,13 @@ parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
 	if (v < 0)
 		return herr(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: price_cents must not be negative", i);
-	if (v > SERVICE_MAX_PRICE)
-		return herr(err, HALLE_E_OVERFLOW, "products[%zu]: price_cents "
-		    "%lld is over %lld", i, v, SERVICE_MAX_PRICE);
 	p->price_cents = (uint64_t)v;
 	if (req_integer(j, "vat_bp", &present, &v, err) == -1)
 		goto field;
-	if (v < 0 || v > 10000)
+	if (v < 0)
 		return herr(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: vat_bp must be from 0 to 10000", i);
-	p->vat_bp = (uint32_t)v;
+	p->vat_bp = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 	if ((q = json_object_get(j, "organic")) != NULL && !json_is_null(q)) {
 		if (!json_is_boolean(q))
 			return herr(err, HALLE_E_INVALID_FIELD,
@@ -373,9 +360,6 @@ parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
 	if (present && v < 0)
 		return herr(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: stock_per_day must not be negative", i);
-	if (present && v > SERVICE_MAX_STOCK)
-		return herr(err, HALLE_E_OVERFLOW, "products[%zu]: stock_per_day "
-		    "%lld is over %lld", i, v, SERVICE_MAX_STOCK);
 	p->limited = present;
 	p->stock_per_day = present ? (uint64_t)v : 0;
 	return 0;
@@ -389,86 +373,132 @@ field:
 	}
 }
 
+/* Reads a publish request (docs/control-api.md) into an empty draft. */
+static int
+catalogue_read(json_t *req, struct catalogue_draft *d, struct halle_error *err)
+{
+	Halle__Product p;
+	const char *currency;
+	char label[32];
+	long long version;
+	json_t *list;
+	size_t i;
+	int present;
+
+	if (req_integer(req, "version", &present, &version, err) == -1 ||
+	    req_string(req, "currency", 0, 16, &currency, err) == -1 ||
+	    catalogue_check_currency(currency, err) == -1)
+		return -1;
+	d->version_given = present;
+	d->version = present && version > 0 ? (uint64_t)version : 0;
+	memcpy(d->currency, currency, strlen(currency) + 1);
+	list = json_object_get(req, "products");
+	if (!json_is_array(list))
+		return herr(err, HALLE_E_INVALID_FIELD,
+		    "'products' must be an array");
+	if (json_array_size(list) > SERVICE_MAX_PRODUCTS)
+		return herr(err, HALLE_E_INVALID_FIELD,
+		    "more than %d products", SERVICE_MAX_PRODUCTS);
+	for (i = 0; i < json_array_size(list); i++) {
+		halle__product__init(&p);
+		snprintf(label, sizeof(label), "products[%zu]", i);
+		if (parse_product(json_array_get(list, i), i, &p, err) == -1 ||
+		    catalogue_draft_add(d, &p, label, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 struct catalogue_publish {
-	const char	*ref;
-	json_t		*req;
-	char		 producer[ID_MAX];
+	const char			*ref;
+	const struct catalogue_draft	*draft;
+	char				 producer[ID_MAX];
+	uint64_t			 version;
 };
 
+/*
+ * The rules of a new catalogue version that need the store: the producer
+ * is this node's own, the version newer than the one held; and, again,
+ * each product's (a draft may have been filled by any door). Only reads:
+ * a dry run runs it in a read snapshot.
+ */
 static int
-catalogue_op(struct node_txn *nt, void *arg)
+catalogue_validate(struct node_txn *nt, struct catalogue_publish *op)
 {
-	struct catalogue_publish *op = arg;
-	Halle__Catalogue c = HALLE__CATALOGUE__INIT, *held;
+	const struct catalogue_draft *d = op->draft;
 	char name[ID_MAX + 32];
-	Halle__Product *products = NULL, **ptrs = NULL;
-	json_t *list;
-	long long version;
-	size_t i, j;
-	int present, rc = -1;
+	Halle__Catalogue *held;
+	uint64_t next = 0;
+	size_t i;
 
-	if (resolve_producer(nt->t, op->ref, op->producer, nt->err) == -1 ||
-	    req_integer(op->req, "version", &present, &version, nt->err) == -1)
+	if (resolve_producer(nt->t, op->ref, op->producer, nt->err) == -1)
 		return -1;
 	snprintf(name, sizeof(name), "producer %s (its catalogue)",
 	    op->producer);
-	if (owned_here(nt, 'P', op->producer, name) == -1)
+	if (owned_here(nt, 'P', op->producer, name) == -1 ||
+	    catalogue_check_currency(d->currency, nt->err) == -1)
 		return -1;
-	list = json_object_get(op->req, "products");
-	if (!json_is_array(list))
-		return herr(nt->err, HALLE_E_INVALID_FIELD,
-		    "'products' must be an array");
-	if (json_array_size(list) > SERVICE_MAX_PRODUCTS)
-		return herr(nt->err, HALLE_E_INVALID_FIELD,
-		    "more than %d products", SERVICE_MAX_PRODUCTS);
-	if (present && version > SERVICE_MAX_VERSION)
-		return herr(nt->err, HALLE_E_INVALID_FIELD, "'version' %lld is "
-		    "over the last version there is (%lld)", version,
-		    SERVICE_MAX_VERSION);
+	for (i = 0; i < d->n; i++)
+		if (catalogue_check_product(d, i, nt->err) == -1)
+			return -1;
+	if (d->version_given && d->version > SERVICE_MAX_VERSION)
+		return herr(nt->err, HALLE_E_INVALID_FIELD, "'version' %llu is "
+		    "over the last version there is (%lld)",
+		    (unsigned long long)d->version, SERVICE_MAX_VERSION);
 	held = views_catalogue(nt->t, op->producer);
-	if (!present && version_next(held ? held->version : 0, &c.version,
+	if (!d->version_given && version_next(held ? held->version : 0, &next,
 	    name, nt->err) == -1) {
 		view_free(held);
 		return -1;
 	}
-	if (present && (version < 1 || (uint64_t)version <=
+	if (d->version_given && (d->version < 1 || d->version <=
 	    (held ? held->version : 0))) {
-		herr(nt->err, HALLE_E_STALE_VERSION, "catalogue version %lld is "
-		    "not newer than version %llu held", version,
+		herr(nt->err, HALLE_E_STALE_VERSION, "catalogue version %llu is "
+		    "not newer than version %llu held",
+		    (unsigned long long)d->version,
 		    (unsigned long long)(held ? held->version : 0));
 		view_free(held);
 		return -1;
 	}
 	view_free(held);
-	if (present)
-		c.version = (uint64_t)version;
-	products = calloc(json_array_size(list) + 1, sizeof(*products));
-	ptrs = calloc(json_array_size(list) + 1, sizeof(*ptrs));
-	if (products == NULL || ptrs == NULL) {
-		herr(nt->err, HALLE_E_INTERNAL, "out of memory");
-		goto done;
-	}
-	for (i = 0; i < json_array_size(list); i++) {
-		halle__product__init(&products[i]);
-		if (parse_product(json_array_get(list, i), i, &products[i],
-		    nt->err) == -1)
-			goto done;
-		for (j = 0; j < i; j++)
-			if (strcmp(products[j].sku, products[i].sku) == 0) {
-				herr(nt->err, HALLE_E_INVALID_FIELD,
-				    "products[%zu]: sku '%s' appears twice", i,
-				    products[i].sku);
-				goto done;
-			}
-		ptrs[i] = &products[i];
-	}
-	c.producer = op->producer;
-	c.products = ptrs;
-	c.n_products = json_array_size(list);
+	op->version = d->version_given ? d->version : next;
+	return 0;
+}
+
+/* The catalogue a draft makes; its products point into the draft. */
+static int
+catalogue_from_draft(const struct catalogue_publish *op,
+    Halle__Catalogue *c, Halle__Product ***ptrs, struct halle_error *err)
+{
+	const struct catalogue_draft *d = op->draft;
+	size_t i;
+
+	if ((*ptrs = calloc(d->n + 1, sizeof(**ptrs))) == NULL)
+		return herr(err, HALLE_E_INTERNAL, "out of memory");
+	for (i = 0; i < d->n; i++)
+		(*ptrs)[i] = &d->products[i];
+	halle__catalogue__init(c);
+	c->producer = (char *)op->producer;
+	c->version = op->version;
+	c->currency = (char *)d->currency;
+	c->products = *ptrs;
+	c->n_products = d->n;
+	return 0;
+}
+
+static int
+catalogue_op(struct node_txn *nt, void *arg)
+{
+	struct catalogue_publish *op = arg;
+	Halle__Catalogue c;
+	Halle__Product **ptrs;
+	int rc;
+
+	if (catalogue_validate(nt, op) == -1 ||
+	    catalogue_from_draft(op, &c, &ptrs, nt->err) == -1)
+		return -1;
 	rc = node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_CATALOGUE,
 	    &c.base);
-done:
-	free(products);
 	free(ptrs);
 	return rc;
 }
@@ -480,16 +510,41 @@ held_item(const char *date, const char *sku, uint64_t held, void *arg)
 	    "sku", sku, "held", (json_int_t)held));
 }
 
-json_t *
-svc_catalogue_publish(struct node *n, const char *ref, json_t *req,
+/* A dry run: the catalogue the draft would publish, written nowhere. */
+static json_t *
+catalogue_preview(struct node *n, struct catalogue_publish *op,
     struct halle_error *err)
 {
-	struct catalogue_publish op = { ref, req, "" };
+	struct node_txn nt = { n, NULL, node_now_ms(n), err };
+	Halle__Product **ptrs = NULL;
+	struct store_txn t;
+	Halle__Catalogue c;
+	json_t *o = NULL;
+
+	if (read_begin(n, &t, err) == -1)
+		return NULL;
+	nt.t = &t;
+	if (catalogue_validate(&nt, op) == 0 &&
+	    catalogue_from_draft(op, &c, &ptrs, err) == 0)
+		o = render_catalogue(&t, &c);
+	store_read_end(&t);
+	free(ptrs);
+	return o;
+}
+
+json_t *
+svc_catalogue_publish_draft(struct node *n, const char *ref,
+    const struct catalogue_draft *draft, int dry_run,
+    struct halle_error *err)
+{
+	struct catalogue_publish op = { ref, draft, "", 0 };
 	struct civil_date cd;
 	struct store_txn t;
 	char today[11];
 	json_t *answer, *held;
 
+	if (dry_run)
+		return catalogue_preview(n, &op, err);
 	if (node_mutate(n, catalogue_op, &op, err) == -1 ||
 	    (answer = svc_catalogue_show(n, op.producer, err)) == NULL)
 		return NULL;
@@ -506,6 +561,20 @@ svc_catalogue_publish(struct node *n, const char *ref, json_t *req,
 	}
 	json_object_set_new(answer, "held_by_markets", held);
 	return answer;
+}
+
+json_t *
+svc_catalogue_publish(struct node *n, const char *ref, json_t *req,
+    struct halle_error *err)
+{
+	struct catalogue_draft d;
+	json_t *o = NULL;
+
+	catalogue_draft_init(&d);
+	if (catalogue_read(req, &d, err) == 0)
+		o = svc_catalogue_publish_draft(n, ref, &d, 0, err);
+	catalogue_draft_free(&d);
+	return o;
 }
 
 json_t *

@@ -51,6 +51,40 @@ json_t	*svc_catalogue_publish(struct node *n, const char *producer,
 	    json_t *req, struct halle_error *err);
 json_t	*svc_catalogue_show(struct node *n, const char *producer,
 	    struct halle_error *err);
+/*
+ * Publishes draft (catalogue.h) as the producer's new catalogue version,
+ * by the same rules as svc_catalogue_publish: the producer is this node's
+ * own, the version newer than the one held, each product checked. With
+ * dry_run, checks the same and writes nothing: the answer is then the
+ * catalogue that would be published (200). Answers the catalogue.
+ */
+struct catalogue_draft;
+json_t	*svc_catalogue_publish_draft(struct node *n, const char *producer,
+	    const struct catalogue_draft *draft, int dry_run,
+	    struct halle_error *err);
+
+/*
+ * DFC (docs/dfc.md). svc_catalogue_import publishes the catalogue of the
+ * JSON-LD document doc as the producer's new version, by the rules of
+ * svc_catalogue_publish_draft. A product the mapping refuses stops the
+ * import (its error names the product's @id and the field) unless
+ * skip_invalid; dry_run publishes nothing. Answers {"dry_run",
+ * "published", "catalogue", "problems": [{"id", "field", "code",
+ * "message"}]}: the problems are the products left out.
+ */
+json_t	*svc_catalogue_import(struct node *n, const char *producer,
+	    json_t *doc, int skip_invalid, int dry_run,
+	    struct halle_error *err);
+/* The producer's current catalogue as a DFC document. */
+json_t	*svc_catalogue_export(struct node *n, const char *producer,
+	    struct halle_error *err);
+/*
+ * The producer's orders at a distribution as a DFC document: each order
+ * with lines of the producer, its confirmed lines (Held while the sheet
+ * is not final, Complete once it is), and cancelled ones (Cancelled).
+ */
+json_t	*svc_orders_export(struct node *n, const char *distribution,
+	    const char *producer, struct halle_error *err);
 
 json_t	*svc_market_add(struct node *n, json_t *req, struct halle_error *err);
 json_t	*svc_market_list(struct node *n, struct halle_error *err);

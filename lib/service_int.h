@@ -65,6 +65,7 @@ json_t	*render_order(struct store_txn *t, const Halle__Order *o);
 int	owned_here(struct node_txn *nt, char kind, const char *id,
 	    const char *what);
 
+
 /* Opens a read snapshot or fills err. */
 int	read_begin(struct node *n, struct store_txn *t,
 	    struct halle_error *err);

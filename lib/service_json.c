@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalogue.h"
 #include "service_int.h"
 #include "timeutil.h"
 
@@ -269,9 +270,10 @@ render_catalogue(struct store_txn *t, const Halle__Catalogue *c)
 	products = json_array();
 	for (i = 0; i < c->n_products; i++)
 		json_array_append_new(products, render_product(c->products[i]));
-	o = json_pack("{s:s, s:s, s:s, s:I, s:o}", "id", c->producer,
+	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:o}", "id", c->producer,
 	    "producer", c->producer, "producer_name", p ? p->name : "",
-	    "version", (json_int_t)c->version, "products", products);
+	    "version", (json_int_t)c->version,
+	    "currency", catalogue_currency(c->currency), "products", products);
 	view_free(p);
 	return o;
 }

@@ -107,6 +107,17 @@ expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" sheet ""
 expect "" "$fake" sheet pr-a ""
 expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" stock ""
 expect "catalogue.json" "$fake" catalogue publish pr-a cat
+expect "export import publish show" hallectl catalogue ""
+expect "cancel change export list place show" hallectl order ""
+expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" catalogue import ""
+expect "catalogue.json" "$fake" catalogue import pr-a cat
+expect "--dry-run" hallectl catalogue import pr-a catalogue.json --dr
+expect "--skip-invalid" hallectl catalogue import --sk
+# A flag takes no value: the word after it is still an argument.
+expect "catalogue.json" "$fake" catalogue import --dry-run pr-a cat
+expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" catalogue export ""
+expect "ds-dddddddddddd" "$fake" order export ""
+expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" order export ds-d ""
 : >"$tmp/calls"
 expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" -s /tmp/x.sock producer show ""
 if grep -q -- "-s /tmp/x.sock --json producer list" "$tmp/calls"; then

@@ -69,8 +69,8 @@ rng_range(long lo, long hi)
 
 struct world {
 	int		 nmarkets;
-	struct testnode	 home, nodes[MAX_MARKETS];
-	struct testnode	*at[MAX_MARKETS];	/* each market's node */
+	struct scratch_node	 home, nodes[MAX_MARKETS];
+	struct scratch_node	*at[MAX_MARKETS];	/* each market's node */
 	char		 producer[ID_MAX], market[MAX_MARKETS][ID_MAX];
 	char		 dist[MAX_MARKETS][ID_MAX];
 	long		 usual[MAX_MARKETS], stock;
@@ -120,7 +120,7 @@ copy_id(struct world *w, char *id, json_t *j)
 static int
 exchange(struct world *w)
 {
-	struct testnode *all[MAX_MARKETS + 1];
+	struct scratch_node *all[MAX_MARKETS + 1];
 	long moved;
 	int i, j, n = 0, rounds;
 
@@ -136,7 +136,7 @@ exchange(struct world *w)
 
 				if (i == j)
 					continue;
-				if ((c = testnode_carry(all[i], all[j])) < 0)
+				if ((c = scratch_node_carry(all[i], all[j])) < 0)
 					return fail(w, "carry failed");
 				moved += c;
 			}
@@ -326,12 +326,12 @@ setup(struct world *w, int64_t day_ms)
 
 	clock_ms = day_ms - (WEEKS + 1) * 7 * DAY_S * 1000LL;
 	w->nmarkets = (int)rng_range(2, 5) + at_home;
-	if (testnode_open(&w->home, "halle-bench-home", fake_clock) == -1)
+	if (scratch_node_open(&w->home, "halle-bench-home", fake_clock) == -1)
 		return fail(w, "cannot open the home");
 	for (i = 0; i < w->nmarkets; i++) {
 		if (i == 0 && at_home)
 			w->at[i] = &w->home;
-		else if (testnode_open(w->at[i] = &w->nodes[i],
+		else if (scratch_node_open(w->at[i] = &w->nodes[i],
 		    "halle-bench-market", fake_clock) == -1)
 			return fail(w, "cannot open a market's node");
 		w->usual[i] = rng_range(2, 15);
@@ -375,8 +375,8 @@ teardown(struct world *w)
 
 	for (i = 0; i < w->nmarkets; i++)
 		if (w->at[i] != NULL && w->at[i] != &w->home)
-			testnode_close(w->at[i]);
-	testnode_close(&w->home);
+			scratch_node_close(w->at[i]);
+	scratch_node_close(&w->home);
 }
 
 /* Each market stayed within the rights it held, as the home sees them. */

@@ -151,6 +151,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	assert_int_equal(cfg.map_size, 64 * MIB);
 	assert_null(cfg.metrics_listen);
+	assert_string_equal(cfg.dfc_base, "https://b.halle.invalid/dfc/");
 	config_free(&cfg);
 }
 
@@ -171,9 +172,9 @@ test_long_lines(void **state)
 	config_free(&cfg);
 }
 
-/* Writes a [node] section with metrics_listen = value (line 7) to path. */
+/* Writes a [node] section with key = value (line 7) to path. */
 static void
-metrics_conf(char *path, size_t len, const char *value)
+node_conf(char *path, size_t len, const char *key, const char *value)
 {
 	const char	*tmp = getenv("TMPDIR");
 	FILE		*f;
@@ -184,8 +185,7 @@ metrics_conf(char *path, size_t len, const char *value)
 	assert_true((fd = mkstemp(path)) != -1);
 	assert_non_null(f = fdopen(fd, "w"));
 	fprintf(f, "[node]\nname = a\ndata_dir = d\nkey_file = k\n"
-	    "control = c.sock\nlisten = tcp://*:7420\nmetrics_listen = %s\n",
-	    value);
+	    "control = c.sock\nlisten = tcp://*:7420\n%s = %s\n", key, value);
 	fclose(f);
 }
 
@@ -214,7 +214,7 @@ test_metrics_listen(void **state)
 	size_t			 i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		metrics_conf(path, sizeof(path), good[i]);
+		node_conf(path, sizeof(path), "metrics_listen", good[i]);
 		if (config_load(&cfg, path, err, sizeof(err)) == -1)
 			fail_msg("%s: %s", good[i], err);
 		assert_string_equal(cfg.metrics_listen, good[i]);
@@ -222,8 +222,42 @@ test_metrics_listen(void **state)
 		unlink(path);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		metrics_conf(path, sizeof(path), bad[i].value);
+		node_conf(path, sizeof(path), "metrics_listen", bad[i].value);
 		load_fails_path(path, 7, bad[i].reason);
+		unlink(path);
+	}
+}
+
+/* dfc_base: an http(s) IRI, given its final slash when it has none. */
+static void
+test_dfc_base(void **state)
+{
+	static const struct { const char *value, *kept; } good[] = {
+		{ "https://halle.example-commune.fr/dfc/",
+		  "https://halle.example-commune.fr/dfc/" },
+		{ "http://127.0.0.1:8080/dfc", "http://127.0.0.1:8080/dfc/" },
+	};
+	static const char *const bad[] = { "halle.example.fr/dfc/",
+	    "https://", "ftp://example.fr/", "https://example.fr/a b/",
+	    "https://example.fr/dfc/#", "https://example.fr/\"x\"/" };
+	struct halle_config	 cfg;
+	char			 path[PATH_MAX], err[1024], reason[256];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		node_conf(path, sizeof(path), "dfc_base", good[i].value);
+		if (config_load(&cfg, path, err, sizeof(err)) == -1)
+			fail_msg("%s: %s", good[i].value, err);
+		assert_string_equal(cfg.dfc_base, good[i].kept);
+		config_free(&cfg);
+		unlink(path);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		node_conf(path, sizeof(path), "dfc_base", bad[i]);
+		snprintf(reason, sizeof(reason), "bad dfc_base '%s': want an "
+		    "http or https IRI such as https://halle.example.fr/dfc/",
+		    bad[i]);
+		load_fails_path(path, 7, reason);
 		unlink(path);
 	}
 }
@@ -594,6 +628,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_metrics_listen),
+		cmocka_unit_test(test_dfc_base),
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_peer_bad_name),
 		cmocka_unit_test(test_peer_bad_key),

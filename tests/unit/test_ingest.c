@@ -24,14 +24,14 @@
 #include "views.h"
 
 static void
-open_node(struct testnode *tn, const char *name)
+open_node(struct scratch_node *tn, const char *name)
 {
-	assert_int_equal(testnode_open(tn, name, NULL), 0);
+	assert_int_equal(scratch_node_open(tn, name, NULL), 0);
 }
 
 /* A writes n producers: n records in its feed. */
 static void
-write_producers(struct testnode *a, int n)
+write_producers(struct scratch_node *a, int n)
 {
 	struct halle_error err;
 	char name[32];
@@ -50,7 +50,7 @@ write_producers(struct testnode *a, int n)
 
 /* Copies records [from, to] of A's feed into malloc'd buffers. */
 static struct ingest_bytes *
-copy_run(struct testnode *a, uint64_t from, uint64_t to)
+copy_run(struct scratch_node *a, uint64_t from, uint64_t to)
 {
 	struct ingest_bytes *run = calloc(to - from + 1, sizeof(*run));
 	struct store_txn t;
@@ -97,7 +97,7 @@ offer_op(struct node_txn *nt, void *arg)
 }
 
 static struct ingest_report
-offer(struct testnode *b, struct testnode *a, const struct ingest_bytes *run,
+offer(struct scratch_node *b, struct scratch_node *a, const struct ingest_bytes *run,
     size_t n)
 {
 	struct offer o = { a->node.key.public_key, run, n, { 0 } };
@@ -108,7 +108,7 @@ offer(struct testnode *b, struct testnode *a, const struct ingest_bytes *run,
 }
 
 static struct feed_head
-head_of(struct testnode *holder, struct testnode *origin)
+head_of(struct scratch_node *holder, struct scratch_node *origin)
 {
 	struct feed_head h;
 	struct store_txn t;
@@ -122,7 +122,7 @@ head_of(struct testnode *holder, struct testnode *origin)
 static void
 test_whole_then_more(void **state)
 {
-	struct testnode a, b;
+	struct scratch_node a, b;
 	struct ingest_bytes *run;
 	struct ingest_report rep;
 	struct halle_error err;
@@ -159,14 +159,14 @@ test_whole_then_more(void **state)
 	assert_int_equal(feed_verify(&t, a.node.key.public_key, why,
 	    sizeof(why)), 0);
 	store_read_end(&t);
-	testnode_close(&a);
-	testnode_close(&b);
+	scratch_node_close(&a);
+	scratch_node_close(&b);
 }
 
 static void
 test_gap(void **state)
 {
-	struct testnode a, b;
+	struct scratch_node a, b;
 	struct ingest_bytes *run;
 	struct ingest_report rep;
 
@@ -178,15 +178,15 @@ test_gap(void **state)
 	assert_int_equal(rep.result, INGEST_GAP);
 	assert_int_equal(head_of(&b, &a).seq, 0);
 	free_run(run, 3);
-	testnode_close(&a);
-	testnode_close(&b);
+	scratch_node_close(&a);
+	scratch_node_close(&b);
 }
 
 /* Every single flipped bit in a run is refused, and nothing is stored. */
 static void
 test_tampered(void **state)
 {
-	struct testnode a, b;
+	struct scratch_node a, b;
 	struct ingest_bytes *run;
 	struct ingest_report rep;
 	size_t rec, byte;
@@ -218,8 +218,8 @@ test_tampered(void **state)
 	assert_int_equal(rep.result, INGEST_OK);
 	assert_int_equal(rep.accepted, 3);
 	free_run(run, 3);
-	testnode_close(&a);
-	testnode_close(&b);
+	scratch_node_close(&a);
+	scratch_node_close(&b);
 }
 
 static int
@@ -240,7 +240,7 @@ count_fork(const unsigned char *origin, uint64_t seq,
 static void
 test_fork(void **state)
 {
-	struct testnode a, b;
+	struct scratch_node a, b;
 	struct ingest_bytes *run, forged;
 	struct ingest_report rep;
 	struct feed_head h1;
@@ -281,15 +281,15 @@ test_fork(void **state)
 	assert_int_equal(rep.result, INGEST_FROZEN);
 	free(buf);
 	free_run(run, 3);
-	testnode_close(&a);
-	testnode_close(&b);
+	scratch_node_close(&a);
+	scratch_node_close(&b);
 }
 
 /* A record of the right shape signed by another key is refused. */
 static void
 test_wrong_signer(void **state)
 {
-	struct testnode a, b, c;
+	struct scratch_node a, b, c;
 	struct ingest_bytes one;
 	struct ingest_report rep;
 	struct node_key forger;
@@ -312,9 +312,9 @@ test_wrong_signer(void **state)
 	assert_non_null(strstr(rep.reason, "signature"));
 	assert_int_equal(head_of(&b, &a).seq, 0);
 	free(buf);
-	testnode_close(&a);
-	testnode_close(&b);
-	testnode_close(&c);
+	scratch_node_close(&a);
+	scratch_node_close(&b);
+	scratch_node_close(&c);
 }
 
 int

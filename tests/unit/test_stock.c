@@ -33,7 +33,7 @@
 #define AFTER_CLOSE	"2026-12-04T20:00:01+01:00"
 
 static int64_t fake_ms;
-static struct testnode H, M;
+static struct scratch_node H, M;
 static char producer[ID_MAX], market[ID_MAX], dist[ID_MAX];
 
 static int64_t
@@ -52,16 +52,16 @@ set_clock(const char *iso)
 }
 
 static void
-open_node(struct testnode *tn, const char *name, unsigned reserve)
+open_node(struct scratch_node *tn, const char *name, unsigned reserve)
 {
-	assert_int_equal(testnode_open(tn, name, fake_clock), 0);
+	assert_int_equal(scratch_node_open(tn, name, fake_clock), 0);
 	tn->cfg.stock_reserve_percent = reserve;
 }
 
 static void
-carry(struct testnode *from, struct testnode *to)
+carry(struct scratch_node *from, struct scratch_node *to)
 {
-	assert_true(testnode_carry(from, to) >= 0);
+	assert_true(scratch_node_carry(from, to) >= 0);
 }
 
 static void
@@ -146,14 +146,14 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	testnode_close(&H);
-	testnode_close(&M);
+	scratch_node_close(&H);
+	scratch_node_close(&M);
 	return 0;
 }
 
 /* The home's stock work: the number of records it wrote. */
 static int
-work(struct testnode *tn)
+work(struct scratch_node *tn)
 {
 	struct halle_error e;
 	int n = svc_stock_work(&tn->node, &e);
@@ -164,7 +164,7 @@ work(struct testnode *tn)
 }
 
 static struct stock_rights
-rights(struct testnode *at, const char *sku)
+rights(struct scratch_node *at, const char *sku)
 {
 	struct stock_rights r;
 	struct store_txn t;
@@ -212,7 +212,7 @@ jstr(json_t *o, const char *k)
 
 /* An order line as M shows it now. */
 static json_t *
-shown(struct testnode *at, const char *order)
+shown(struct scratch_node *at, const char *order)
 {
 	struct halle_error e;
 	json_t *o, *line;

@@ -60,7 +60,10 @@ test_node_config(struct halle_config *cfg, const char *dir, const char *name,
 	cfg->timezone = strdup("Europe/Paris");
 	cfg->log_level = LOG_LEVEL_WARN;
 	cfg->map_size = map_size;
-	if (!cfg->name || !cfg->data_dir || !cfg->key_file || !cfg->control ||
+	if (asprintf(&cfg->dfc_base, "https://%s.halle.invalid/dfc/", name) ==
+	    -1)
+		cfg->dfc_base = NULL;
+	if (!cfg->dfc_base || !cfg->name || !cfg->data_dir || !cfg->key_file || !cfg->control ||
 	    !cfg->listen || !cfg->timezone) {
 		config_free(cfg);
 		return -1;
@@ -79,7 +82,7 @@ make_temp_dir(char *dir, size_t len, const char *name)
 }
 
 int
-testnode_open(struct testnode *tn, const char *name, int64_t (*clock)(void))
+scratch_node_open(struct scratch_node *tn, const char *name, int64_t (*clock)(void))
 {
 	char err[256];
 
@@ -97,7 +100,7 @@ testnode_open(struct testnode *tn, const char *name, int64_t (*clock)(void))
 }
 
 void
-testnode_close(struct testnode *tn)
+scratch_node_close(struct scratch_node *tn)
 {
 	node_close(&tn->node);
 	config_free(&tn->cfg);
@@ -145,7 +148,7 @@ carry_copy(struct store_txn *t, struct carry *c, uint64_t have,
 }
 
 long
-testnode_carry(struct testnode *from, struct testnode *to)
+scratch_node_carry(struct scratch_node *from, struct scratch_node *to)
 {
 	struct carry c = { from->node.key.public_key, NULL, 0, { 0 } };
 	struct feed_head have, want;

@@ -32,20 +32,20 @@ int	test_node_config(struct halle_config *cfg, const char *dir,
  * benchmarks that run several (test_stock, bench_autonomy). clock, when
  * not NULL, replaces the node's clock. 0, or -1 with a message on stderr.
  */
-struct testnode {
+struct scratch_node {
 	char			 dir[512];
 	struct halle_config	 cfg;
 	struct node		 node;
 };
-int	testnode_open(struct testnode *tn, const char *name,
+int	scratch_node_open(struct scratch_node *tn, const char *name,
 	    int64_t (*clock)(void));
-void	testnode_close(struct testnode *tn);
+void	scratch_node_close(struct scratch_node *tn);
 
 /*
  * Carries the records of from's own feed that `to` lacks into to's store,
  * as the sync engine would (ingest, views applied): one link, one way.
  * The number of records carried, or -1 with a message on stderr.
  */
-long	testnode_carry(struct testnode *from, struct testnode *to);
+long	scratch_node_carry(struct scratch_node *from, struct scratch_node *to);
 
 #endif
