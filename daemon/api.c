@@ -219,6 +219,8 @@ static json_t *distribution_show(ARGS)
 { return svc_distribution_show(a->node, a->param[0], a->err); }
 static json_t *distribution_cancel(ARGS)
 { return svc_distribution_cancel(a->node, a->param[0], a->err); }
+static json_t *distribution_baskets(ARGS)
+{ return svc_distribution_baskets(a->node, a->param[0], a->err); }
 
 static json_t *order_place(ARGS)
 { return svc_order_place(a->node, a->req->body, a->err); }
@@ -275,6 +277,7 @@ static const struct route routes[] = {
 	{ GET,    "/v1/distributions",			200, distribution_list, 0 },
 	{ GET,    "/v1/distributions/*",		200, distribution_show, 0 },
 	{ POST,   "/v1/distributions/*/cancel",		200, distribution_cancel, 1 },
+	{ GET,    "/v1/distributions/*/baskets",	200, distribution_baskets, 0 },
 	{ GET,    "/v1/distributions/*/orders/*",	200, orders_export, 0 },
 	{ POST,   "/v1/orders",				201, order_place, 1 },
 	{ GET,    "/v1/orders",				200, order_list, 0 },

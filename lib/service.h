@@ -116,6 +116,18 @@ json_t	*svc_order_show(struct node *n, const char *id,
 json_t	*svc_order_list(struct node *n, const char *distribution,
 	    struct halle_error *err);
 
+/*
+ * The pick-up list of a distribution: per basket label (sorted), the
+ * orders and what to hand over, producer by producer, confirmed
+ * quantities only: {"distribution", "market", "market_name", "date",
+ * "cancelled", "lines_pending", "baskets": [{"label", "orders": [ids],
+ * "items": [{"producer", "producer_name", "sku", "name", "quantity",
+ * "pending"}]}]}. "pending" marks a line partly confirmed and still
+ * awaiting its home; lines_pending counts lines awaiting one.
+ */
+json_t	*svc_distribution_baskets(struct node *n, const char *id,
+	    struct halle_error *err);
+
 json_t	*svc_sheet(struct node *n, const char *producer, const char *date,
 	    struct halle_error *err);
 

@@ -66,6 +66,16 @@ int	owned_here(struct node_txn *nt, char kind, const char *id,
 	    const char *what);
 
 
+/* owned_here for a distribution (service_distributions.c). */
+int	distribution_owned_here(struct node_txn *nt, const char *id);
+
+/* A list being built from an index scan. */
+struct list_ctx {
+	struct node		*node;
+	struct store_txn	*t;
+	json_t			*list;
+};
+
 /* Opens a read snapshot or fills err. */
 int	read_begin(struct node *n, struct store_txn *t,
 	    struct halle_error *err);

@@ -241,6 +241,27 @@ sheet_total(const char *sku)
 	return total;
 }
 
+/* M's pick-up list: one basket label, what it gets in all, pending. */
+static void
+check_baskets(size_t baskets, json_int_t quantity, json_int_t pending)
+{
+	struct halle_error e;
+	json_t *list, *basket, *item;
+	json_int_t total = 0;
+	size_t i, j;
+
+	list = ok(svc_distribution_baskets(&M.node, dist, &e), &e, "baskets");
+	assert_string_equal(jstr(list, "date"), DAY);
+	assert_int_equal(json_array_size(json_object_get(list, "baskets")),
+	    baskets);
+	assert_int_equal(jint(list, "lines_pending"), pending);
+	json_array_foreach(json_object_get(list, "baskets"), i, basket)
+		json_array_foreach(json_object_get(basket, "items"), j, item)
+			total += jint(item, "quantity");
+	assert_int_equal(total, quantity);
+	json_decref(list);
+}
+
 static void
 test_policy_shares(void **state)
 {
@@ -311,6 +332,9 @@ test_grant_then_confirm_cut_off(void **state)
 	l = place("MIEL", 50, NULL);
 	assert_string_equal(jstr(l, "state"), "confirmed");
 	json_decref(l);
+
+	/* The pick-up list: what each basket gets, confirmed only. */
+	check_baskets(1, 3 + 5 + 50, 1);
 
 	/* Back in touch: the home rules the 2 from its reserve of 2. */
 	exchange();
