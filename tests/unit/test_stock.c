@@ -471,6 +471,99 @@ test_lowered_stock(void **state)
 	json_decref(l);
 }
 
+/*
+ * A second market's node N, selling the producer on DAY too, set up and
+ * carried both ways with H; its market and distribution into nmarket and
+ * ndist.
+ */
+static void
+second_market(struct scratch_node *N, char *nmarket, char *ndist)
+{
+	struct halle_error e;
+	json_t *req;
+
+	open_node(N, "commune-n", 20);
+	carry(&H, N);
+	carry(&M, N);
+	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Halle",
+	    "place", "Halle", "town", "Vallon", "weekday", "sat",
+	    "from", "09:00", "to", "11:00");
+	copy_id(nmarket, ok(svc_market_add(&N->node, req, &e), &e, "market"));
+	json_decref(req);
+	carry(N, &H);
+	json_decref(ok(svc_market_membership(&N->node, nmarket, 'I', producer,
+	    1, &e), &e, "invite"));
+	carry(N, &H);
+	json_decref(ok(svc_market_membership(&H.node, nmarket, 'A', producer,
+	    1, &e), &e, "accept"));
+	carry(&H, N);
+	req = json_pack("{s:s, s:s, s:s}", "market", nmarket, "date", DAY,
+	    "closes", CLOSES);
+	copy_id(ndist, ok(svc_distribution_open(&N->node, req, &e), &e,
+	    "open"));
+	json_decref(req);
+	carry(N, &H);
+}
+
+static struct stock_rights
+rights_of(struct scratch_node *at, const char *mk)
+{
+	struct stock_rights r;
+	struct store_txn t;
+
+	assert_int_equal(store_read_begin(at->node.store, &t), 0);
+	assert_int_equal(stock_rights_get(&t, producer, DAY, "PAIN", mk, &r),
+	    0);
+	store_read_end(&t);
+	return r;
+}
+
+static void
+test_recall_for_a_market_short_of_rights(void **state)
+{
+	struct scratch_node N;
+	char nmarket[ID_MAX], ndist[ID_MAX], o[ID_MAX];
+	struct stock_rights r;
+	uint64_t held;
+	json_t *l;
+
+	second_market(&N, nmarket, ndist);
+	/* Two weekly markets, no history: 4 each of 10, 2 kept. */
+	assert_int_equal(work(&H), 1);
+	assert_int_equal(rights_of(&H, market).granted, 4);
+	assert_int_equal(rights_of(&H, nmarket).granted, 4);
+	carry(&H, &M);
+	carry(&H, &N);
+	/* M sells out its rights and wants 3 more; N sells nothing. */
+	l = place("PAIN", 7, o);
+	assert_int_equal(jint(l, "confirmed_locally"), 4);
+	json_decref(l);
+	carry(&M, &H);
+	/* The reserve is 2: what M wants beyond it is asked back of N. */
+	assert_int_equal(work(&H), 1);
+	r = rights_of(&H, nmarket);
+	assert_true(r.recall > 0);
+	carry(&H, &N);
+	/* N gives back what is asked, from its free rights. */
+	assert_int_equal(work(&N), 1);
+	r = rights_of(&N, nmarket);
+	assert_int_equal(r.released, rights_of(&H, nmarket).recall);
+	carry(&N, &H);
+	assert_int_equal(rights_of(&H, nmarket).released, r.released);
+	/* Read at the home, the give-back tops M up. */
+	assert_int_equal(work(&H), 1);
+	r = rights_of(&H, market);
+	assert_true(r.granted > 4);
+	carry(&H, &M);
+	assert_int_equal(rights_of(&M, market).granted, r.granted);
+	/* Never more than the stock: held by both and taken at home. */
+	r = rights_of(&H, market);
+	held = stock_rights_held(&r);
+	r = rights_of(&H, nmarket);
+	assert_true(held + stock_rights_held(&r) <= 10);
+	scratch_node_close(&N);
+}
+
 /* A market's node that confirms beyond its rights signs its own proof. */
 static int
 overuse_op(struct node_txn *nt, void *arg)
@@ -533,6 +626,9 @@ main(void)
 		    setup, teardown, keep20),
 		cmocka_unit_test_prestate_setup_teardown(
 		    test_overuser_detected, setup, teardown, keep20),
+		cmocka_unit_test_prestate_setup_teardown(
+		    test_recall_for_a_market_short_of_rights, setup, teardown,
+		    keep20),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
