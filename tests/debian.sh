@@ -119,6 +119,8 @@ pass "User=halle, sysusers.d, tmpfiles.d"
 
 step "the packaged halled refuses the packaged configuration"
 conf=$root/etc/halle/halled.conf
+run diff -u <(sed 's/^name = .*/name =/' "$top/config/halled.conf") "$conf"
+(( RC == 0 )) || fail "the packaged configuration is not config/halled.conf without its name: $OUT"
 for args in "-n -c $conf" "-c $conf"; do
 	# shellcheck disable=SC2086
 	run timeout 20 "$root/usr/sbin/halled" $args
