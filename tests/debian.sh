@@ -194,7 +194,8 @@ pass "/var/lib/halle removed"
 
 step "lintian"
 if command -v lintian >/dev/null 2>&1; then
-	run lintian --fail-on error "$deb"
+	# lintian leaves a scratch directory in TMPDIR: keep it in $WORK.
+	run env TMPDIR="$WORK" lintian --fail-on error "$deb"
 	(( RC == 0 )) || fail "lintian finds errors: $OUT $ERR"
 	note "lintian: ${OUT:-nothing to say}"
 	pass "no error"
