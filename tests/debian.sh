@@ -12,6 +12,10 @@
 #   postrm keeps /var/lib/halle on remove and deletes it on purge; the
 #   packaged halled refuses to start with the packaged configuration, and
 #   says what to set; lintian finds no error (its warnings are printed).
+#   Where the machine allows (root, a private mount namespace, overlayfs):
+#   dpkg -i, -r and -P for real in an overlay of / chrooted into (user and
+#   directories made, unit enabled, halled refused then named, data kept on
+#   remove and gone on purge); nothing reaches this machine's own files.
 #
 # Exits 77 (ctest: skipped) when dpkg-buildpackage is not installed;
 # scripts/deps.sh installs it (dpkg-dev, debhelper, fakeroot, lintian).
@@ -191,6 +195,76 @@ maint postrm purge
 [[ ! -e $root/var/lib/halle ]] || fail "postrm purge left $root/var/lib/halle"
 assert_contains "deb-systemd-helper purge halled.service" "$CALLS" "postrm purge"
 pass "/var/lib/halle removed"
+
+step "dpkg -i, -r, -P in a scratch copy of this machine"
+# An overlay of / in a private mount namespace, chrooted into: dpkg and the
+# maintainer scripts run for real, and every write lands in $WORK/upper.
+# Needs root, unshare and overlayfs; noted and skipped elsewhere.
+cat >"$WORK/inside.sh" <<'EOF_INSIDE'
+set -u
+say() { echo "$1=$2"; }
+deb=$1
+dpkg -i "$deb" >/tmp/dpkg-i.log 2>&1; say install $?
+say note "$(grep -c "set the node's name in /etc/halle/halled.conf" /tmp/dpkg-i.log)"
+say user "$(getent passwd halle | cut -d: -f1,6,7)"
+say group "$(getent group halle | cut -d: -f1)"
+say state "$(stat -c '%U:%G %a' /var/lib/halle)"
+say runtime "$(stat -c '%U:%G %a' /run/halle)"
+say enabled "$(readlink /etc/systemd/system/multi-user.target.wants/halled.service)"
+runuser -u halle -- /usr/sbin/halled -c /etc/halle/halled.conf >/tmp/out 2>&1
+say refused "$? $(cat /tmp/out)"
+sed -i 's/^name =$/name = saint-jean/' /etc/halle/halled.conf
+say show_id "$(runuser -u halle -- /usr/sbin/halled -c /etc/halle/halled.conf --show-id 2>&1 | grep -Ec '^[0-9a-f]{64}$')"
+say key "$(stat -c '%U:%G %a' /var/lib/halle/node.key)"
+DPKG_MAINTSCRIPT_NAME=postinst DPKG_MAINTSCRIPT_PACKAGE=halle \
+    /var/lib/dpkg/info/halle.postinst configure 0.1.0 >/tmp/out 2>&1
+say named_postinst "$? $(grep -c "set the node's name" /tmp/out)"
+dpkg -r halle >/tmp/dpkg-r.log 2>&1; say remove $?
+say after_remove "$(ls /var/lib/halle) $(ls /etc/halle)"
+dpkg -P halle >/tmp/dpkg-p.log 2>&1; say purge $?
+say after_purge "$(ls -d /var/lib/halle /etc/halle 2>&1 | grep -c 'No such file')"
+EOF_INSIDE
+cat >"$WORK/scratch.sh" <<EOF_SCRATCH
+set -e
+m=$WORK/merged
+mkdir -p $WORK/upper $WORK/ovwork \$m
+mount -t overlay overlay -o lowerdir=/,upperdir=$WORK/upper,workdir=$WORK/ovwork \$m
+mount --bind /dev \$m/dev
+mount -t proc proc \$m/proc
+mount -t tmpfs tmpfs \$m/run
+mount -t tmpfs tmpfs \$m/tmp
+cp "$deb" "$WORK/inside.sh" \$m/tmp/
+exec chroot \$m /bin/sh /tmp/inside.sh /tmp/$(basename "$deb")
+EOF_SCRATCH
+if (( EUID == 0 )) && command -v unshare >/dev/null &&
+    unshare -m --propagation private true 2>/dev/null; then
+	run timeout 120 unshare -m --propagation private sh "$WORK/scratch.sh"
+	(( RC == 0 )) || fail "the scratch install failed ($RC): $OUT $ERR"
+	# got KEY: the value the scratch install reported for KEY.
+	got() { sed -n "s/^$1=//p" <<<"$OUT"; }
+	assert_eq 0 "$(got install)" "dpkg -i exit status ($OUT)"
+	assert_eq 1 "$(got note)" "postinst says to set the node's name"
+	assert_eq "halle:/var/lib/halle:/usr/sbin/nologin" "$(got user)" "user halle"
+	assert_eq halle "$(got group)" "group halle"
+	assert_eq "halle:halle 700" "$(got state)" "/var/lib/halle"
+	assert_eq "halle:halle 750" "$(got runtime)" "/run/halle"
+	assert_eq /lib/systemd/system/halled.service "$(got enabled)" \
+	    "halled.service enabled in multi-user.target"
+	assert_match "^78 /etc/halle/halled.conf:[0-9]+: name is empty" \
+	    "$(got refused)" "halled run by halle with the packaged configuration"
+	assert_eq 1 "$(got show_id)" "halled --show-id run by halle, once named"
+	assert_eq "halle:halle 600" "$(got key)" "the key halled made"
+	assert_eq "0 0" "$(got named_postinst)" \
+	    "postinst configure once named: exit status, notes to set the name"
+	assert_eq 0 "$(got remove)" "dpkg -r exit status"
+	assert_eq "node.key halled.conf" "$(got after_remove)" \
+	    "/var/lib/halle and /etc/halle after dpkg -r"
+	assert_eq 0 "$(got purge)" "dpkg -P exit status"
+	assert_eq 2 "$(got after_purge)" "/var/lib/halle and /etc/halle gone after dpkg -P"
+	pass "installed, refused unnamed, named, removed (data kept), purged (data gone)"
+else
+	note "no root or no private mount namespace here: dpkg -i not tried"
+fi
 
 step "lintian"
 if command -v lintian >/dev/null 2>&1; then
