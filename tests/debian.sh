@@ -18,7 +18,8 @@
 #   remove and gone on purge); nothing reaches this machine's own files.
 #
 # Exits 77 (ctest: skipped) when dpkg-buildpackage is not installed;
-# scripts/deps.sh installs it (dpkg-dev, debhelper, fakeroot, lintian).
+# scripts/deps.sh installs it (dpkg-dev, debhelper, lintian; no fakeroot:
+# debian/control says Rules-Requires-Root: no).
 # Needs the package's build dependencies (debian/control), which
 # scripts/deps.sh installs too, and what tests/integration/lib.sh needs.
 top=$(cd "$(dirname "$0")/.." && pwd)
