@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include <event2/event.h>
 
@@ -251,9 +252,10 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	/* EX_CONFIG: systemd does not restart it (RestartPreventExitStatus). */
 	if (config_load(cfg, file, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
-		return 1;
+		return EX_CONFIG;
 	}
 	if (check) {
 		printf("configuration OK\n");

@@ -727,6 +727,13 @@ config_handler(void *user, const char *section, const char *key,
 		return 0;
 	}
 	p->seen[si] |= UINT32_C(1) << ki;
+	/* The packaged configuration ships the name empty: say what to do. */
+	if (value[0] == '\0' && k->parse == node_name) {
+		snprintf(p->msg, sizeof(p->msg), "name is empty: set the node's "
+		    "name on this line (1 to %d characters of a-z, 0-9 and "
+		    "'-'), the name its peers will know it by", NODE_NAME_MAX);
+		return 0;
+	}
 	if (value[0] == '\0') {
 		snprintf(p->msg, sizeof(p->msg), "'%s' must not be empty", key);
 		return 0;

@@ -25,7 +25,7 @@ assert_eq 0 "$RC" "halled -n -c $CONF exit status (stderr: $ERR)"
 bad_config() {
 	local file=$1 want=$2 what=$3
 	halled_run -n -c "$file"
-	assert_eq 1 "$RC" "halled -n -c on $what: exit status (stderr: $ERR)"
+	assert_eq 78 "$RC" "halled -n -c on $what: exit status (EX_CONFIG; stderr: $ERR)"
 	if ! grep -Eq -- "$want" <<<"$ERR"; then
 		fail "halled -n -c on $what: expected stderr matching /$want/, got: $ERR"
 	fi
@@ -36,7 +36,7 @@ re_file=$(sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$WORK/bad")
 cp "$CONF" "$WORK/bad-key.conf"
 echo "colour = blue" >>"$WORK/bad-key.conf"
 halled_run -n -c "$WORK/bad-key.conf"
-assert_eq 1 "$RC" "halled -n on an unknown key: exit status"
+assert_eq 78 "$RC" "halled -n on an unknown key: exit status (EX_CONFIG)"
 assert_contains "$WORK/bad-key.conf:8: unknown key 'colour' in [node]" "$ERR" \
     "halled -n on an unknown key: stderr"
 
@@ -52,11 +52,15 @@ bad_config "$WORK/bad-missing.conf" "^${re_file}-missing\\.conf(:[0-9]+)?: .*lis
 { sed 's/^name = .*/name = Commune A/' "$CONF"; } >"$WORK/bad-name.conf"
 bad_config "$WORK/bad-name.conf" "^${re_file}-name\\.conf(:2)?: .*(name|Commune A)" "a bad node name"
 
+# As the Debian package ships it: halled says what to set.
+{ sed 's/^name = .*/name =/' "$CONF"; } >"$WORK/bad-unnamed.conf"
+bad_config "$WORK/bad-unnamed.conf" "^${re_file}-unnamed\\.conf:[0-9]+: name is empty: set the node's name" "an empty node name"
+
 { cat "$CONF"; echo "log_level = chatty"; } >"$WORK/bad-level.conf"
 bad_config "$WORK/bad-level.conf" "^${re_file}-level\\.conf(:8)?: .*(log.?level|chatty)" "a bad log_level"
 
 halled_run -n -c "$WORK/does-not-exist.conf"
-assert_eq 1 "$RC" "halled -n on a missing file: exit status"
+assert_eq 78 "$RC" "halled -n on a missing file: exit status (EX_CONFIG)"
 assert_contains "$WORK/does-not-exist.conf" "$ERR" "halled -n on a missing file: stderr names it"
 
 step "first start: key file 0600, control socket 0660"

@@ -508,7 +508,16 @@ test_duplicate_key(void **state)
 static void
 test_empty_value(void **state)
 {
-	load_fails("empty-value.conf", 2, "'name' must not be empty");
+	load_fails("empty-data-dir.conf", 3, "'data_dir' must not be empty");
+}
+
+/* The Debian package ships name empty: halled must say what to do. */
+static void
+test_empty_name(void **state)
+{
+	load_fails("empty-value.conf", 2, "name is empty: set the node's "
+	    "name on this line (1 to 63 characters of a-z, 0-9 and '-'), "
+	    "the name its peers will know it by");
 }
 
 static void
@@ -645,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_outside_section),
 		cmocka_unit_test(test_duplicate_key),
 		cmocka_unit_test(test_empty_value),
+		cmocka_unit_test(test_empty_name),
 		cmocka_unit_test(test_bad_name),
 		cmocka_unit_test(test_bad_control),
 		cmocka_unit_test(test_bad_listen),
