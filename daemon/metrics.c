@@ -168,6 +168,9 @@ order_metrics(FILE *f, const struct svc_order_counts *c)
 	family(f, "halle_stock_overusers", "gauge", "Nodes seen confirming "
 	    "beyond the stock rights this node granted them.");
 	sample(f, "halle_stock_overusers", (long long)c->overusers, 0);
+	family(f, "halle_ids_claimed", "gauge", "Records of other nodes "
+	    "refused for claiming an id another node owns.");
+	sample(f, "halle_ids_claimed", (long long)c->ids_claimed, 0);
 }
 
 /* A family with one sample per peer of status["peers"]. */

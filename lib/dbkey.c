@@ -245,10 +245,17 @@ dbkey_overuser(char *key, const char *node_hex)
 	return build(key, "x:%s", node_hex);
 }
 
+size_t
+dbkey_claimed(char *key, const char *node_hex)
+{
+	return build(key, "z:%s", node_hex);
+}
+
 int
 dbkey_is_work(const void *key, size_t klen)
 {
 	const char *k = key;
 
-	return klen >= 2 && k[1] == ':' && (k[0] == 'w' || k[0] == 'x');
+	return klen >= 2 && k[1] == ':' &&
+	    (k[0] == 'w' || k[0] == 'x' || k[0] == 'z');
 }

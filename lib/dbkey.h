@@ -33,6 +33,11 @@
  *   r:<producer>:<date>:<sku>\0<market> struct stock_rights of one market
  *   w:<producer>:<date>                stock work due (grants, give-backs)
  *   x:<node hex>                       a node that confirmed beyond its rights
+ *
+ * Findings:
+ *
+ *   z:<node hex>                       u64: records of that node claiming
+ *                                      an id another node owns
  */
 #ifndef HALLE_DBKEY_H
 #define HALLE_DBKEY_H
@@ -90,11 +95,12 @@ size_t	dbkey_stock_due(char *key, const char *producer, const char *date);
 int	dbkey_stock_due_parse(const char *key, size_t klen, char *producer,
 	    char *date);
 size_t	dbkey_overuser(char *key, const char *node_hex);
+size_t	dbkey_claimed(char *key, const char *node_hex);
 
 /*
  * 1 when an index key is not a projection of the feeds alone but work
  * waiting (w:) or a finding that depends on the order records were read
- * in (x:), so that rebuilding the views from the feeds (verify.c) need
+ * in (x:, z:), so that rebuilding the views from the feeds (verify.c) need
  * not give it back; else 0.
  */
 int	dbkey_is_work(const void *key, size_t klen);

@@ -56,7 +56,8 @@ svc_status(struct node *n, struct halle_error *err)
 	store_read_end(&t);
 	store_usage(n->store, &used, &map);
 	return json_pack("{s:{s:s, s:s, s:s, s:I, s:s}, "
-	    "s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:[], s:[]}",
+	    "s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:I, "
+	    "s:[], s:[]}",
 	    "node", "id", n->id_hex, "name", n->cfg->name,
 	    "version", HALLE_VERSION,
 	    "uptime_s", (json_int_t)(time(NULL) - n->started),
@@ -69,6 +70,7 @@ svc_status(struct node *n, struct halle_error *err)
 	    "rights_held", (json_int_t)oc.rights_held,
 	    "rights_free", (json_int_t)oc.rights_free,
 	    "overusers", (json_int_t)oc.overusers,
+	    "ids_claimed", (json_int_t)oc.ids_claimed,
 	    "groupings", "peers");
 }
 
@@ -203,9 +205,9 @@ producer_add_op(struct node_txn *nt, void *arg)
 	    req_string(op->req, "phone", 0, SERVICE_MAX_LABEL,
 	    (const char **)&p.phone, nt->err) == -1)
 		return -1;
-	if (name_taken(nt->t, 'P', p.name, nt->err) == -1)
+	if (name_taken(nt->t, 'P', p.name, nt->err) == -1 ||
+	    id_for_next_record(nt, op->id, "pr") == -1)
 		return -1;
-	ids_new(op->id, "pr");
 	p.id = op->id;
 	p.version = 1;
 	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
@@ -672,9 +674,9 @@ market_add_op(struct node_txn *nt, void *arg)
 	    bounded(op->req, "closes_hours", 36, 0, 720, &m.closes_hours,
 	    nt->err) == -1)
 		return -1;
-	if (name_taken(nt->t, 'M', m.name, nt->err) == -1)
+	if (name_taken(nt->t, 'M', m.name, nt->err) == -1 ||
+	    id_for_next_record(nt, op->id, "mk") == -1)
 		return -1;
-	ids_new(op->id, "mk");
 	m.id = op->id;
 	m.version = 1;
 	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_MARKET, &m.base);
@@ -847,6 +849,19 @@ count_overuser(const void *key, size_t klen, const void *val, size_t vlen,
 }
 
 static int
+count_claimed(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	uint64_t n;
+
+	if (vlen == sizeof(n)) {
+		memcpy(&n, val, sizeof(n));
+		((struct order_count_ctx *)arg)->c->ids_claimed += n;
+	}
+	return 0;
+}
+
+static int
 count_order(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
@@ -903,6 +918,9 @@ svc_order_counts(struct node *n, struct svc_order_counts *c,
 	if (rc == 0)
 		rc = store_scan(&t, STORE_INDEX, key, dbkey_all(key, 'x'),
 		    count_overuser, &ctx);
+	if (rc == 0)
+		rc = store_scan(&t, STORE_INDEX, key, dbkey_all(key, 'z'),
+		    count_claimed, &ctx);
 	store_read_end(&t);
 	if (rc == -1)
 		return herr(err, HALLE_E_STORE, "cannot read the orders");

@@ -176,6 +176,8 @@ struct svc_order_counts {
 	/* Stock rights of this node's markets: held (granted less given
 	 * back) and still free to confirm; nodes seen overusing theirs. */
 	uint64_t	 rights_held, rights_free, overusers;
+	/* Records refused for claiming an id another node owns. */
+	uint64_t	 ids_claimed;
 };
 int	svc_order_counts(struct node *n, struct svc_order_counts *counts,
 	    struct halle_error *err);

@@ -127,8 +127,9 @@ distribution_open_op(struct node_txn *nt, void *arg)
 	if ((m = views_market(nt->t, market)) == NULL)
 		return herr(nt->err, HALLE_E_STORE, "market unreadable");
 	rc = distribution_fill(nt, m, &spec, 0, &d);
+	if (rc == 0)
+		rc = id_for_next_record(nt, op->id, "ds");
 	if (rc == 0) {
-		ids_new(op->id, "ds");
 		d.id = op->id;
 		rc = node_append(nt,
 		    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION, &d.base);
@@ -205,7 +206,8 @@ schedule_op(struct node_txn *nt, void *arg)
 		if (found ||
 		    distribution_fill(nt, m, &spec, 1, &d) == -1)
 			continue;
-		ids_new(id, "ds");
+		if ((rc = id_for_next_record(nt, id, "ds")) == -1)
+			break;
 		d.id = id;
 		rc = node_append(nt,
 		    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION, &d.base);

@@ -76,6 +76,12 @@ struct list_ctx {
 	json_t			*list;
 };
 
+/*
+ * The id of an entity this node creates with the next record it appends
+ * (ids_bound): into out (ID_MAX). 0, or -1 with nt->err filled.
+ */
+int	id_for_next_record(struct node_txn *nt, char *out, const char *prefix);
+
 /* Opens a read snapshot or fills err. */
 int	read_begin(struct node *n, struct store_txn *t,
 	    struct halle_error *err);

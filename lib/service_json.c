@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catalogue.h"
+#include "feed.h"
 #include "service_int.h"
 #include "timeutil.h"
 
@@ -209,6 +210,17 @@ owned_here(struct node_txn *nt, char kind, const char *id, const char *what)
 		return 0;
 	return herr(nt->err, HALLE_E_NOT_OWNER, "%s belongs to another "
 	    "commune: only its node can change it", what);
+}
+
+int
+id_for_next_record(struct node_txn *nt, char *out, const char *prefix)
+{
+	struct feed_head head;
+
+	if (feed_head(nt->t, nt->node->key.public_key, &head) == -1)
+		return herr(nt->err, HALLE_E_STORE, "cannot read the feed head");
+	ids_bound(out, prefix, nt->node->key.public_key, head.seq + 1);
+	return 0;
 }
 
 int

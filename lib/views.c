@@ -367,6 +367,54 @@ newer_than_held(struct store_txn *t, const ProtobufCMessageDescriptor *desc,
 	return version > held_version;
 }
 
+/*
+ * A record that claims an id another node owns: counted per claiming
+ * origin (dbkey_claimed), logged the first time; the record changes
+ * nothing. Returns 0, so that a caller can return it.
+ */
+static int
+claimed_id(struct node_txn *nt, const struct record *r, const char *id)
+{
+	char hex[KEY_HEX_LEN + 1], key[KEY_MAX];
+	const void *v;
+	uint64_t count = 0;
+	size_t klen, vlen;
+
+	hex_encode(hex, r->origin, KEY_PUBLIC_LEN);
+	klen = dbkey_claimed(key, hex);
+	if (store_get(nt->t, STORE_INDEX, key, klen, &v, &vlen) == 0 &&
+	    vlen == sizeof(count))
+		memcpy(&count, v, sizeof(count));
+	if (count++ == 0)
+		log_warnx("views: node %s claims %s, an id it does not own "
+		    "(record %llu): ignored, and counted in status", hex, id,
+		    (unsigned long long)r->seq);
+	store_put(nt->t, STORE_INDEX, key, klen, &count, sizeof(count));
+	return 0;
+}
+
+/*
+ * 1 when the record may write the entity held under key: a new entity
+ * whose id is the one its origin makes with this record (ids_bound), or
+ * one held from the same origin with an older version. *held is the
+ * version held, or NULL.
+ */
+static int
+owned_and_newer(struct node_txn *nt, const struct record *r,
+    const ProtobufCMessageDescriptor *desc, const char *key, const char *id,
+    const char *prefix, uint64_t version, void **held)
+{
+	unsigned char held_origin[KEY_PUBLIC_LEN];
+
+	*held = view_load(nt->t, desc, key, held_origin);
+	if (*held == NULL)
+		return ids_bound_check(id, prefix, r->origin, r->seq) ? 1 :
+		    claimed_id(nt, r, id);
+	if (memcmp(held_origin, r->origin, KEY_PUBLIC_LEN) != 0)
+		return claimed_id(nt, r, id);
+	return version > body_version(*held);
+}
+
 static int
 apply_producer(struct node_txn *nt, const struct record *r,
     Halle__Producer *p)
@@ -378,8 +426,8 @@ apply_producer(struct node_txn *nt, const struct record *r,
 	if (!ids_valid(p->id, "pr"))
 		return 0;
 	dbkey_entity(key, 'P', p->id);
-	if (!newer_than_held(nt->t, &halle__producer__descriptor, key,
-	    r->origin, p->version, (void **)&held)) {
+	if (!owned_and_newer(nt, r, &halle__producer__descriptor, key, p->id,
+	    "pr", p->version, (void **)&held)) {
 		view_free(held);
 		return 0;
 	}
@@ -424,8 +472,8 @@ apply_market(struct node_txn *nt, const struct record *r, Halle__Market *m)
 	if (!ids_valid(m->id, "mk"))
 		return 0;
 	dbkey_entity(key, 'M', m->id);
-	if (!newer_than_held(nt->t, &halle__market__descriptor, key,
-	    r->origin, m->version, (void **)&held)) {
+	if (!owned_and_newer(nt, r, &halle__market__descriptor, key, m->id,
+	    "mk", m->version, (void **)&held)) {
 		view_free(held);
 		return 0;
 	}
@@ -525,8 +573,8 @@ apply_distribution(struct node_txn *nt, const struct record *r,
 	    memcmp(owner, r->origin, KEY_PUBLIC_LEN) != 0)
 		return 0;
 	dbkey_entity(key, 'D', d->id);
-	if (!newer_than_held(nt->t, &halle__distribution__descriptor, key,
-	    r->origin, d->version, (void **)&held)) {
+	if (!owned_and_newer(nt, r, &halle__distribution__descriptor, key,
+	    d->id, "ds", d->version, (void **)&held)) {
 		view_free(held);
 		return 0;
 	}

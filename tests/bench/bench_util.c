@@ -12,6 +12,8 @@
 #include <zmq.h>
 
 #include "bench_util.h"
+#include "feed.h"
+#include "ids.h"
 #include "views.h"
 
 double
@@ -198,10 +200,14 @@ fill_op(struct node_txn *nt, void *arg)
 	struct fill_ctx *ctx = arg;
 	Halle__Producer p = HALLE__PRODUCER__INIT;
 	char id[16], name[64], farm[128], town[64], email[64];
+	struct feed_head head;
 	long i;
 
 	for (i = ctx->from; i < ctx->from + ctx->count; i++) {
-		snprintf(id, sizeof(id), "pr-%012lx", (unsigned long)i);
+		/* The id its record makes, as the node's own service would. */
+		if (feed_head(nt->t, nt->node->key.public_key, &head) == -1)
+			return -1;
+		ids_bound(id, "pr", nt->node->key.public_key, head.seq + 1);
 		snprintf(name, sizeof(name), "Ferme numéro %ld du plateau", i);
 		snprintf(farm, sizeof(farm), "GAEC des producteurs associés "
 		    "du val et des coteaux, exploitation %ld", i);

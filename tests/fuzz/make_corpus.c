@@ -28,6 +28,7 @@
 
 #include "bodies.pb-c.h"
 #include "fuzz_common.h"
+#include "ids.h"
 #include "peer.pb-c.h"
 #include "record.h"
 #include "sync.h"
@@ -85,7 +86,7 @@ chain_build(struct chain *c, const struct node_key *signer)
 	size_t body_len, i;
 
 	for (i = 0; i < CHAIN_LEN; i++) {
-		snprintf(id, sizeof(id), "pr-%012zx", 0xfa2000 + i);
+		ids_bound(id, "pr", signer->public_key, i + 1);
 		snprintf(name, sizeof(name), "Ferme %zu", i + 1);
 		p.id = id;
 		p.version = 1;

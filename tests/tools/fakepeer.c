@@ -43,6 +43,7 @@
 #include <zmq.h>
 
 #include "bodies.pb-c.h"
+#include "ids.h"
 #include "key.h"
 #include "peer.pb-c.h"
 #include "record.h"
@@ -339,7 +340,7 @@ build(struct fake *f, uint64_t seq, const unsigned char *prev,
 	uint8_t body[256];
 	size_t blen;
 
-	snprintf(id, sizeof(id), "pr-fa4e%08llx", (unsigned long long)seq);
+	ids_bound(id, "pr", f->key.public_key, seq);
 	p.id = id;
 	p.version = 1;
 	p.name = (char *)name;

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "feed.h"
+#include "ids.h"
 #include "ingest.h"
 #include "record.h"
 #include "service.h"
@@ -317,6 +318,61 @@ test_wrong_signer(void **state)
 	scratch_node_close(&c);
 }
 
+/* B writes a Producer record under an id A made. */
+static int
+squat_op(struct node_txn *nt, void *arg)
+{
+	Halle__Producer p = HALLE__PRODUCER__INIT;
+
+	p.id = arg;
+	p.version = 7;
+	p.name = "Ferme du Moulin (copie)";
+	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
+	    &p.base);
+}
+
+static void
+test_id_claimed_by_another_node(void **state)
+{
+	struct scratch_node a, b, c;
+	struct halle_error err;
+	json_t *req, *ans, *status;
+	char id[ID_MAX];
+
+	open_node(&a, "commune-a");
+	open_node(&b, "commune-b");
+	open_node(&c, "commune-c");
+	req = json_pack("{s:s}", "name", "Ferme du Moulin");
+	ans = svc_producer_add(&a.node, req, &err);
+	assert_non_null(ans);
+	snprintf(id, sizeof(id), "%s",
+	    json_string_value(json_object_get(ans, "id")));
+	json_decref(ans);
+	json_decref(req);
+	/* The id names its owner: a's key and the seq of its record. */
+	assert_true(ids_bound_check(id, "pr", a.node.key.public_key, 1));
+	assert_false(ids_bound_check(id, "pr", b.node.key.public_key, 1));
+	/* b copies it into its own feed; c hears b first, then a. */
+	assert_int_equal(node_mutate(&b.node, squat_op, id, &err), 0);
+	assert_int_equal(scratch_node_carry(&b, &c), 1);
+	assert_int_equal(scratch_node_carry(&a, &c), 1);
+	ans = svc_producer_show(&c.node, id, &err);
+	assert_non_null(ans);
+	assert_string_equal(json_string_value(json_object_get(ans, "name")),
+	    "Ferme du Moulin");
+	assert_string_equal(json_string_value(json_object_get(ans, "home")),
+	    a.node.id_hex);
+	json_decref(ans);
+	status = svc_status(&c.node, &err);
+	assert_non_null(status);
+	assert_int_equal(json_integer_value(json_object_get(status,
+	    "ids_claimed")), 1);
+	json_decref(status);
+	scratch_node_close(&a);
+	scratch_node_close(&b);
+	scratch_node_close(&c);
+}
+
 int
 main(void)
 {
@@ -326,6 +382,7 @@ main(void)
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_wrong_signer),
+		cmocka_unit_test(test_id_claimed_by_another_node),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
