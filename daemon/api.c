@@ -28,7 +28,6 @@ struct route {
 	const char	*pattern;
 	int		 status;
 	route_fn	 fn;
-	int		 writes;	/* appends to the node's own feed */
 };
 
 #define ARGS struct route_args *a
@@ -174,35 +173,35 @@ static json_t *sheet(ARGS)
 #define DELETE	EVHTTP_REQ_DELETE
 
 static const struct route routes[] = {
-	{ GET,    "/v1/status",				200, status, 0 },
-	{ GET,    "/v1/feeds",				200, feeds, 0 },
-	{ GET,    "/v1/feeds/*/records",		200, feed_records, 0 },
-	{ POST,   "/v1/reload",				200, reload, 0 },
-	{ POST,   "/v1/backup",				200, backup, 0 },
-	{ GET,    "/metrics",				200, metrics, 0 },
-	{ POST,   "/v1/producers",			201, producer_add, 1 },
-	{ GET,    "/v1/producers",			200, producer_list, 0 },
-	{ GET,    "/v1/producers/*",			200, producer_show, 0 },
-	{ PUT,    "/v1/producers/*/catalogue",		201, catalogue_publish, 1 },
-	{ GET,    "/v1/producers/*/catalogue",		200, catalogue_show, 0 },
-	{ POST,   "/v1/markets",			201, market_add, 1 },
-	{ GET,    "/v1/markets",			200, market_list, 0 },
-	{ GET,    "/v1/markets/*",			200, market_show, 0 },
-	{ POST,   "/v1/markets/*/invitations",		201, market_invite, 1 },
-	{ DELETE, "/v1/markets/*/invitations/*",	200, market_uninvite, 1 },
-	{ POST,   "/v1/markets/*/acceptances",		201, market_accept, 1 },
-	{ DELETE, "/v1/markets/*/acceptances/*",	200, market_withdraw, 1 },
-	{ POST,   "/v1/markets/*/schedule",		201, schedule, 1 },
-	{ POST,   "/v1/distributions",			201, distribution_open, 1 },
-	{ GET,    "/v1/distributions",			200, distribution_list, 0 },
-	{ GET,    "/v1/distributions/*",		200, distribution_show, 0 },
-	{ POST,   "/v1/distributions/*/cancel",		200, distribution_cancel, 1 },
-	{ POST,   "/v1/orders",				201, order_place, 1 },
-	{ GET,    "/v1/orders",				200, order_list, 0 },
-	{ GET,    "/v1/orders/*",			200, order_show, 0 },
-	{ PUT,    "/v1/orders/*",			200, order_change, 1 },
-	{ POST,   "/v1/orders/*/cancel",		200, order_cancel, 1 },
-	{ GET,    "/v1/sheets/*/*",			200, sheet, 0 },
+	{ GET,    "/v1/status",				200, status },
+	{ GET,    "/v1/feeds",				200, feeds },
+	{ GET,    "/v1/feeds/*/records",		200, feed_records },
+	{ POST,   "/v1/reload",				200, reload },
+	{ POST,   "/v1/backup",				200, backup },
+	{ GET,    "/metrics",				200, metrics },
+	{ POST,   "/v1/producers",			201, producer_add },
+	{ GET,    "/v1/producers",			200, producer_list },
+	{ GET,    "/v1/producers/*",			200, producer_show },
+	{ PUT,    "/v1/producers/*/catalogue",		201, catalogue_publish },
+	{ GET,    "/v1/producers/*/catalogue",		200, catalogue_show },
+	{ POST,   "/v1/markets",			201, market_add },
+	{ GET,    "/v1/markets",			200, market_list },
+	{ GET,    "/v1/markets/*",			200, market_show },
+	{ POST,   "/v1/markets/*/invitations",		201, market_invite },
+	{ DELETE, "/v1/markets/*/invitations/*",	200, market_uninvite },
+	{ POST,   "/v1/markets/*/acceptances",		201, market_accept },
+	{ DELETE, "/v1/markets/*/acceptances/*",	200, market_withdraw },
+	{ POST,   "/v1/markets/*/schedule",		201, schedule },
+	{ POST,   "/v1/distributions",			201, distribution_open },
+	{ GET,    "/v1/distributions",			200, distribution_list },
+	{ GET,    "/v1/distributions/*",		200, distribution_show },
+	{ POST,   "/v1/distributions/*/cancel",		200, distribution_cancel },
+	{ POST,   "/v1/orders",				201, order_place },
+	{ GET,    "/v1/orders",				200, order_list },
+	{ GET,    "/v1/orders/*",			200, order_show },
+	{ PUT,    "/v1/orders/*",			200, order_change },
+	{ POST,   "/v1/orders/*/cancel",		200, order_cancel },
+	{ GET,    "/v1/sheets/*/*",			200, sheet },
 };
 
 /* 1 when the request's path fits the pattern; wildcards go to params. */
@@ -241,12 +240,6 @@ api_dispatch(struct halled *d, const struct api_request *req, int *status,
 		path_known = 1;
 		if (routes[i].method != req->method)
 			continue;
-		if (routes[i].writes && !peers_writable(d->peers)) {
-			herr(err, HALLE_E_RECOVERING, "this node is recovering "
-			    "its own feed from its peers and takes no writes "
-			    "until they have answered");
-			return NULL;
-		}
 		args.daemon = d;
 		args.node = &d->node;
 		args.req = req;

@@ -100,6 +100,8 @@ check_held(struct node_txn *nt, const unsigned char *origin,
 	}
 	if (keep_fork(nt->t, origin, r->seq, held, held_len, b) == -1)
 		return -1;
+	if (memcmp(origin, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
+		node_note_own_fork(nt);
 	*fork = 1;
 	report(rep, INGEST_FORK, "record %llu: two different signed records "
 	    "for one sequence number; feed frozen", (unsigned long long)r->seq);

@@ -1011,7 +1011,7 @@ svc_rule_pending(struct node *n, struct halle_error *err)
 	struct store_txn t;
 	int queued = 0;
 
-	if (n->hold_rulings)
+	if (!node_may_write(n))
 		return 0;
 	/* Most of the time there is nothing queued: look before writing. */
 	if (read_begin(n, &t, err) == -1)

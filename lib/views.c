@@ -951,7 +951,7 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
 	int rc = -1;
 
 	queue_key(key, sizeof(key), o->id);
-	if (nt->node->hold_rulings)	/* not while recovering its own feed */
+	if (!node_may_write(nt->node))	/* not while it may not append */
 		return index_put(nt->t, key, strlen(key), "", 0);
 	if (store_del(nt->t, STORE_INDEX, key, strlen(key)) == -1)
 		return -1;

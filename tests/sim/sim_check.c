@@ -316,9 +316,10 @@ roles(struct sim *sim, int market, int home)
 	    sim->nodes[market].wiped ? "; the market's node lost its store" :
 	    "", market != home && sim->nodes[home].wiped ?
 	    "; the home lost its store" : "",
-	    sim->nodes[market].recovering ? "; the market's node is still "
-	    "recovering" : "", market != home && sim->nodes[home].recovering ?
-	    "; the home is still recovering" : "");
+	    !node_may_write(&sim->nodes[market].node) ? "; the market's "
+	    "node may not write yet" : "", market != home &&
+	    !node_may_write(&sim->nodes[home].node) ?
+	    "; the home may not write yet" : "");
 	return buf;
 }
 
