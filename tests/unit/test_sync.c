@@ -292,13 +292,86 @@ test_grouping_filter(void **state)
 	assert_int_equal(stats(B, C).records_out, 0);
 }
 
+/* A node made with its key writes at once, its peers down or not. */
+static void
+test_new_node_writes_at_once(void **state)
+{
+	int i;
+
+	tick(5000);
+	for (i = 0; i < NNODES; i++)
+		assert_true(node_may_write(&nodes[i].node));
+}
+
+/*
+ * A started from a backup older than its feed: it takes no write while B
+ * is down, then pulls its own later records from B, and writes on from
+ * there without forking its feed.
+ */
+static void
+test_restored_waits_for_a_peer(void **state)
+{
+	static const int a_peers[] = { B };
+	struct halle_error err;
+	char copy[600], reason[512];
+	json_t *req, *ans;
+	uint64_t before;
+
+	snprintf(copy, sizeof(copy), "%s/backup", nodes[A].dir);
+	req = json_pack("{s:s}", "path", copy);
+	ans = svc_backup(&nodes[A].node, req, &err);
+	assert_non_null(ans);
+	json_decref(ans);
+	json_decref(req);
+	write_producers(A, 5);
+	exchange();
+	before = head(B, A);
+	assert_int_equal(head(A, A), before);
+
+	/* A restarts from the copy, B being down. */
+	sync_destroy(&nodes[A].sync);
+	sync_on_disconnect(nodes[B].sync, peer_index(B, A));
+	node_close(&nodes[A].node);
+	free(nodes[A].cfg.data_dir);
+	nodes[A].cfg.data_dir = strdup(copy);
+	nodes[A].cfg.peers = calloc(1, sizeof(*nodes[A].cfg.peers));
+	nodes[A].cfg.peers[0].name = strdup("b");
+	nodes[A].cfg.npeers = 1;
+	assert_int_equal(node_open(&nodes[A].node, &nodes[A].cfg, reason,
+	    sizeof(reason)), 0);
+	start(A, a_peers, 1);
+	tick(3000);
+	assert_int_equal(node_write_state(&nodes[A].node), NODE_RESTORED);
+	assert_int_equal(head(A, A), before - 5);
+	assert_true(sync_own_feed_awaits(nodes[A].sync, 0));
+	assert_int_equal(node_write_refusal(&nodes[A].node, &err), -1);
+	assert_int_equal(err.code, HALLE_E_RECOVERING);
+	assert_non_null(strstr(err.message, "one of b"));
+
+	/* B answers: A takes its own records back first, then writes. */
+	sync_on_connect(nodes[A].sync, 0);
+	sync_on_connect(nodes[B].sync, peer_index(B, A));
+	exchange();
+	tick(1000);
+	assert_int_equal(head(A, A), before);
+	assert_true(node_may_write(&nodes[A].node));
+	assert_false(sync_own_feed_awaits(nodes[A].sync, 0));
+	write_producers(A, 1);
+	exchange();
+	assert_int_equal(head(B, A), before + 1);
+	assert_int_equal(stats(B, A).forks, 0);
+	assert_int_equal(stats(A, B).forks, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_node_writes_at_once),
 		cmocka_unit_test(test_catch_up_and_push),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_grouping_filter),
+		cmocka_unit_test(test_restored_waits_for_a_peer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
