@@ -390,6 +390,7 @@ enter_up(struct sync *s, int p)
 		sync_stream_open_all(s, p, heads);
 	}
 	free(heads);
+	sync_fork_send(s, p, NULL);
 }
 
 void
@@ -583,6 +584,9 @@ dispatch(struct sync *s, int p, const Halle__PeerMessage *m)
 		break;
 	case HALLE__PEER_MESSAGE__BODY_PONG:
 		on_pong(s, p, m->pong);
+		break;
+	case HALLE__PEER_MESSAGE__BODY_FORK_PROOF:
+		sync_fork_on_proof(s, p, m->fork_proof);
 		break;
 	default:
 		break;	/* a message of a newer version: ignored */

@@ -11,7 +11,8 @@
 #     later records back first, then writes on without forking its feed
 #   3 a whose own feed is forked (an older backup written to while alone,
 #     then linked to b again) says writable false with the reason, and
-#     refuses writes with own_feed_forked (409)
+#     refuses writes with own_feed_forked (409); the proof it found goes to
+#     b, which freezes a's feed too
 . "$(dirname "$0")/lib.sh"
 
 A=commune-a
@@ -119,6 +120,13 @@ assert_eq true "$(feed_value $A "$AID" frozen)" "a's own feed at a"
 http_error $A POST /v1/producers 409 own_feed_forked -H 'Content-Type: application/json' \
     -d '{"name": "Ferme de trop"}'
 ctl_error $A own_feed_forked producer add "Ferme de trop"
+# a sent its proof to b: b froze a's feed too.
+b_froze() {
+	[[ $(feed_value $B "$AID" frozen) == true ]]
+}
+wait_until 20 b_froze
+ctlj $B status
+assert_json "$J" "[.peers[] | select(.name == \"$A\") | .forks] | add" 1 "b counts the fork a proved"
 # A restart does not forget it.
 stop_node $A
 start_node $A

@@ -252,26 +252,11 @@ test_backup_waits_for_a_peer(void **state)
 	testnode_free(&a);
 }
 
-struct forge {
-	const unsigned char	*origin;
-	struct ingest_bytes	 env;
-	struct ingest_report	 rep;
-};
-
-static int
-forge_op(struct node_txn *nt, void *arg)
-{
-	struct forge *f = arg;
-
-	return ingest_run(nt, f->origin, &f->env, 1, &f->rep);
-}
-
 static void
 test_own_fork_stops_writes(void **state)
 {
 	struct testnode a;
 	struct halle_error err;
-	struct forge f;
 	struct store_txn t;
 	struct feed_head h;
 	unsigned char hash[RECORD_HASH_LEN], prev[RECORD_HASH_LEN];
@@ -297,13 +282,9 @@ test_own_fork_stops_writes(void **state)
 	assert_int_equal(record_build_to(&forged, &forged_len, hash,
 	    &a.node.key, 2, prev, node_now_ms(&a.node), 1,
 	    (const uint8_t *)"x", 1, NULL), 0);
-	memset(&f, 0, sizeof(f));
-	f.origin = a.node.key.public_key;
-	f.env.data = forged;
-	f.env.len = forged_len;
-	assert_int_equal(node_mutate(&a.node, forge_op, &f, &err), 0);
+	assert_int_equal(test_offer_one(&a.node, a.node.key.public_key,
+	    forged, forged_len), INGEST_FORK);
 	free(forged);
-	assert_int_equal(f.rep.result, INGEST_FORK);
 	assert_int_equal(node_write_state(&a.node), NODE_OWN_FEED_FORKED);
 	assert_int_equal(write_one(&a, &err), HALLE_E_OWN_FEED_FORKED);
 	assert_non_null(strstr(err.message, "forked"));

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "ingest.h"
 
 /* Removes path and everything under it; missing paths are fine. */
 void	remove_tree(const char *path);
@@ -25,5 +26,12 @@ int	make_temp_dir(char *dir, size_t len, const char *name);
  */
 int	test_node_config(struct halle_config *cfg, const char *dir,
 	    const char *name, size_t map_size);
+
+/*
+ * Offers n, in one node_mutate, the one envelope env of origin's feed
+ * (ingest_run); returns the outcome, or -1 when node_mutate failed.
+ */
+int	test_offer_one(struct node *n, const unsigned char *origin,
+	    const uint8_t *env, size_t len);
 
 #endif
