@@ -717,7 +717,7 @@ int
 sync_own_feed_safe(struct sync *s)
 {
 	uint64_t own;
-	size_t p, answered = 0;
+	size_t p, answered = 0, holders = 0;
 	int strict = node_write_state(s->node) == NODE_RECOVERING;
 
 	if (own_head(s, &own) == -1)
@@ -725,6 +725,7 @@ sync_own_feed_safe(struct sync *s)
 	for (p = 0; p < s->npeers; p++) {
 		if (!sync_in_scope(s, (int)p, s->self))
 			continue;
+		holders++;
 		if (s->peers[p].st.state != SYNC_UP) {
 			if (strict && s->peers[p].cfg.dialled)
 				return 0;
@@ -734,7 +735,8 @@ sync_own_feed_safe(struct sync *s)
 			return 0;
 		answered++;
 	}
-	return answered > 0;
+	/* No peer may hold the feed: its records never left this node. */
+	return answered > 0 || holders == 0;
 }
 
 int

@@ -153,6 +153,9 @@ int	sync_next_output(struct sync *s, int *peer, uint8_t **msg,
  * hold the feed has told its head, and no peer that is UP holds more (or
  * has not told yet): the later records it holds are pulled first.
  *
+ * With no peer that may hold the feed (none shares a grouping with this
+ * node), the records of the feed never left it: nobody to wait for.
+ *
  * The engine checks this after every message and tick and calls
  * node_own_feed_whole() once it holds; the daemon and the simulator only
  * ask the node. 0 otherwise (or on a store error); for a node that may
