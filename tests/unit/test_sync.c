@@ -475,6 +475,31 @@ test_fork_proof_checked(void **state)
 	assert_true(node_may_write(&nodes[C].node));
 }
 
+/*
+ * C loses its store and comes back with A as its only peer, which shares
+ * no grouping with it: no peer may hold C's feed, so nobody has more of
+ * it, and C writes at once.
+ */
+static void
+test_no_holder_no_wait(void **state)
+{
+	static const int c_peers[] = { A };
+	char data[600], err[256];
+
+	sync_destroy(&nodes[C].sync);
+	node_close(&nodes[C].node);
+	snprintf(data, sizeof(data), "%s/data", nodes[C].dir);
+	remove_tree(data);
+	nodes[C].cfg.peers = calloc(1, sizeof(*nodes[C].cfg.peers));
+	nodes[C].cfg.peers[0].name = strdup("a");
+	nodes[C].cfg.npeers = 1;
+	assert_int_equal(node_open(&nodes[C].node, &nodes[C].cfg, err,
+	    sizeof(err)), 0);
+	assert_int_equal(node_write_state(&nodes[C].node), NODE_RECOVERING);
+	start(C, c_peers, 1);
+	assert_true(node_may_write(&nodes[C].node));
+}
+
 int
 main(void)
 {
@@ -486,6 +511,7 @@ main(void)
 		cmocka_unit_test(test_restored_waits_for_a_peer),
 		cmocka_unit_test(test_fork_proof_travels),
 		cmocka_unit_test(test_fork_proof_checked),
+		cmocka_unit_test(test_no_holder_no_wait),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
