@@ -55,6 +55,17 @@ testnode_reopen(struct testnode *tn)
 	testnode_open(tn);
 }
 
+/* Stops the node and loses its store; the key stays. */
+static void
+testnode_lose_store(struct testnode *tn)
+{
+	char data[600];
+
+	node_close(&tn->node);
+	snprintf(data, sizeof(data), "%s/data", tn->dir);
+	remove_tree(data);
+}
+
 static void
 testnode_free(struct testnode *tn)
 {
@@ -160,15 +171,12 @@ test_lost_store_waits(void **state)
 {
 	struct testnode a;
 	struct halle_error err;
-	char data[600];
 
 	(void)state;
 	testnode_make(&a);
 	testnode_open(&a);
 	assert_int_equal(write_one(&a, &err), HALLE_OK);
-	node_close(&a.node);
-	snprintf(data, sizeof(data), "%s/data", a.dir);
-	remove_tree(data);		/* the disk is lost, the key kept */
+	testnode_lose_store(&a);
 	testnode_open(&a);
 	assert_int_equal(node_write_state(&a.node), NODE_RECOVERING);
 	assert_false(node_may_write(&a.node));
@@ -193,14 +201,11 @@ test_lost_store_without_peers(void **state)
 {
 	struct testnode a;
 	struct halle_error err;
-	char data[600];
 
 	(void)state;
 	testnode_make(&a);
 	testnode_open(&a);
-	node_close(&a.node);
-	snprintf(data, sizeof(data), "%s/data", a.dir);
-	remove_tree(data);
+	testnode_lose_store(&a);
 	free(a.cfg.peers[0].name);
 	free(a.cfg.peers);
 	a.cfg.peers = NULL;
