@@ -2,8 +2,9 @@
  * api: the control API's route table. Each route is a method, a path
  * pattern ("*" matches one segment, passed to the handler in order), the
  * status of a successful answer, a handler that calls the service layer
- * (lib/service.h), whether it writes, and whether it takes a JSON-LD body
- * (which may be an array). A handler may change the status and the
+ * (lib/service.h), and whether it takes a JSON-LD body (which may be an
+ * array). Whether the node may write is lib's to say (node.h): a route
+ * that writes while it may not is refused there. A handler may change the status and the
  * answer's media type. docs/control-api.md documents every route.
  */
 #include <errno.h>
@@ -37,8 +38,7 @@ struct route {
 	int		 flags;
 };
 
-#define ROUTE_WRITES	1	/* appends to the node's own feed */
-#define ROUTE_TAKES_LD	2	/* its body may be JSON-LD, even an array */
+#define ROUTE_TAKES_LD	1	/* its body may be JSON-LD, even an array */
 
 #define ARGS struct route_args *a
 
@@ -259,31 +259,31 @@ static const struct route routes[] = {
 	{ POST,   "/v1/reload",				200, reload, 0 },
 	{ POST,   "/v1/backup",				200, backup, 0 },
 	{ GET,    "/metrics",				200, metrics, 0 },
-	{ POST,   "/v1/producers",			201, producer_add, 1 },
+	{ POST,   "/v1/producers",			201, producer_add, 0 },
 	{ GET,    "/v1/producers",			200, producer_list, 0 },
 	{ GET,    "/v1/producers/*",			200, producer_show, 0 },
 	{ PUT,    "/v1/producers/*/catalogue",		201, catalogue_publish,
-	  ROUTE_WRITES | ROUTE_TAKES_LD },
+	  ROUTE_TAKES_LD },
 	{ GET,    "/v1/producers/*/catalogue",		200, catalogue_show, 0 },
-	{ POST,   "/v1/markets",			201, market_add, 1 },
+	{ POST,   "/v1/markets",			201, market_add, 0 },
 	{ GET,    "/v1/markets",			200, market_list, 0 },
 	{ GET,    "/v1/markets/*",			200, market_show, 0 },
-	{ POST,   "/v1/markets/*/invitations",		201, market_invite, 1 },
-	{ DELETE, "/v1/markets/*/invitations/*",	200, market_uninvite, 1 },
-	{ POST,   "/v1/markets/*/acceptances",		201, market_accept, 1 },
-	{ DELETE, "/v1/markets/*/acceptances/*",	200, market_withdraw, 1 },
-	{ POST,   "/v1/markets/*/schedule",		201, schedule, 1 },
-	{ POST,   "/v1/distributions",			201, distribution_open, 1 },
+	{ POST,   "/v1/markets/*/invitations",		201, market_invite, 0 },
+	{ DELETE, "/v1/markets/*/invitations/*",	200, market_uninvite, 0 },
+	{ POST,   "/v1/markets/*/acceptances",		201, market_accept, 0 },
+	{ DELETE, "/v1/markets/*/acceptances/*",	200, market_withdraw, 0 },
+	{ POST,   "/v1/markets/*/schedule",		201, schedule, 0 },
+	{ POST,   "/v1/distributions",			201, distribution_open, 0 },
 	{ GET,    "/v1/distributions",			200, distribution_list, 0 },
 	{ GET,    "/v1/distributions/*",		200, distribution_show, 0 },
-	{ POST,   "/v1/distributions/*/cancel",		200, distribution_cancel, 1 },
+	{ POST,   "/v1/distributions/*/cancel",		200, distribution_cancel, 0 },
 	{ GET,    "/v1/distributions/*/baskets",	200, distribution_baskets, 0 },
 	{ GET,    "/v1/distributions/*/orders/*",	200, orders_export, 0 },
-	{ POST,   "/v1/orders",				201, order_place, 1 },
+	{ POST,   "/v1/orders",				201, order_place, 0 },
 	{ GET,    "/v1/orders",				200, order_list, 0 },
 	{ GET,    "/v1/orders/*",			200, order_show, 0 },
-	{ PUT,    "/v1/orders/*",			200, order_change, 1 },
-	{ POST,   "/v1/orders/*/cancel",		200, order_cancel, 1 },
+	{ PUT,    "/v1/orders/*",			200, order_change, 0 },
+	{ POST,   "/v1/orders/*/cancel",		200, order_cancel, 0 },
 	{ GET,    "/v1/sheets/*/*",			200, sheet, 0 },
 	{ GET,    "/v1/stock/*/*",			200, stock, 0 },
 };
@@ -325,12 +325,6 @@ api_dispatch(struct halled *d, const struct api_request *req, int *status,
 		path_known = 1;
 		if (routes[i].method != req->method)
 			continue;
-		if ((routes[i].flags & ROUTE_WRITES) && !peers_writable(d->peers)) {
-			herr(err, HALLE_E_RECOVERING, "this node is recovering "
-			    "its own feed from its peers and takes no writes "
-			    "until they have answered");
-			return NULL;
-		}
 		if (!json_is_object(req->body) && !(routes[i].flags & ROUTE_TAKES_LD)) {
 			herr(err, HALLE_E_MALFORMED_JSON,
 			    "the body must be a JSON object");

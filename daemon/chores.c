@@ -16,8 +16,8 @@ chores_run(evutil_socket_t fd, short what, void *arg)
 	struct halle_error err;
 	int marked;
 
-	if (!peers_writable(d->peers))
-		return;
+	if (!node_may_write(&d->node))
+		return;		/* lib says why in the status */
 	if (svc_rule_pending(&d->node, &err) == -1)
 		log_warnx("chores: cannot rule on queued orders: %s",
 		    err.message);

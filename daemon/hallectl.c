@@ -1480,6 +1480,26 @@ show_peers(json_t *peers)
 	table_flush(&t, "");
 }
 
+/* Why a node takes no writes, and the peers it waits for. */
+static void
+show_write_wait(struct table *t, json_t *answer)
+{
+	json_t *name;
+	char peers[512] = "";
+	size_t i;
+
+	kv_add(t, "write state", "%s", field_string(answer, "write_state"));
+	json_array_foreach(json_object_get(answer, "waiting_for"), i, name) {
+		if (i > 0)
+			strlcat_safe(peers, ", ", sizeof(peers));
+		strlcat_safe(peers, json_string_value(name) ?
+		    json_string_value(name) : "?", sizeof(peers));
+	}
+	if (peers[0] != '\0')
+		kv_add(t, "waiting for", "%s", peers);
+	kv_add(t, "why", "%s", field_string(answer, "write_reason"));
+}
+
 static void
 show_status(const struct invocation *inv, json_t *answer)
 {
@@ -1515,6 +1535,8 @@ show_status(const struct invocation *inv, json_t *answer)
 	}
 	if (json_object_get(answer, "writable") != NULL)
 		kv_add(&t, "writable", "%s", field_yes(answer, "writable"));
+	if (json_is_false(json_object_get(answer, "writable")))
+		show_write_wait(&t, answer);
 	if (json_object_get(answer, "handshakes_refused") != NULL)
 		kv_add(&t, "refused", "%lld handshakes from unknown keys",
 		    field_integer(answer, "handshakes_refused"));

@@ -264,13 +264,11 @@ main(int argc, char *argv[])
 	}
 	log_init(cfg->log_level, "halled");
 	if (show_id) {
-		if (key_load_or_create(&node->key, cfg->key_file, err,
-		    sizeof(err)) == -1) {
+		if (node_identity(node, cfg, err, sizeof(err)) == -1) {
 			fprintf(stderr, "halled: %s\n", err);
 			config_free(cfg);
 			return 1;
 		}
-		hex_encode(node->id_hex, node->key.public_key, KEY_PUBLIC_LEN);
 		printf("%s\n", node->id_hex);
 		config_free(cfg);
 		return 0;

@@ -230,7 +230,8 @@ peer_metrics(FILE *f, json_t *status)
 	sample(f, "halle_handshakes_refused_total",
 	    field(status, "handshakes_refused"), 0);
 	family(f, "halle_writable", "gauge", "1 when the node takes writes; 0 "
-	    "while it recovers its own feed from its peers.");
+	    "while it waits for its peers' word on its own feed, or when "
+	    "that feed is forked.");
 	sample(f, "halle_writable",
 	    json_is_true(json_object_get(status, "writable")), 0);
 }

@@ -55,7 +55,6 @@ struct peers {
 	size_t			 ngroupings;
 	struct sync		*sync;
 	int			 own_dirty;	/* own records to push */
-	int			 writable;	/* latched once safe */
 	uint64_t		 strangers;	/* handshakes refused */
 	unsigned char		 logged[PEERS_STRANGERS_LOGGED][32];
 	size_t			 nlogged;
@@ -389,13 +388,6 @@ peers_pump(struct peers *p)
 	} while (progress && budget > 0);
 	if (budget == 0)
 		event_active(p->pump, EV_TIMEOUT, 0);
-	if (!p->writable && sync_own_feed_safe(p->sync) &&
-	    node_set_recovering(p->node, 0) == 0) {
-		p->writable = 1;
-		p->node->hold_rulings = 0;	/* chores rule what waited */
-		log_info("peers: this node's own feed is known to be whole: "
-		    "writes are open");
-	}
 }
 
 static void
@@ -648,20 +640,6 @@ start_sync(struct peers *p)
 	return 0;
 }
 
-static uint64_t
-own_feed_length(struct node *n)
-{
-	struct feed_head h;
-	struct store_txn t;
-
-	if (store_read_begin(n->store, &t) == -1)
-		return 0;
-	if (feed_head(&t, n->key.public_key, &h) == -1)
-		h.seq = 0;
-	store_read_end(&t);
-	return h.seq;
-}
-
 int
 peers_start(struct peers **pp, struct event_base *base, struct node *n,
     const struct halle_config *cfg, char *err, size_t errlen)
@@ -716,19 +694,6 @@ peers_start(struct peers **pp, struct event_base *base, struct node *n,
 			sync_on_connect(p->sync, (int)i);
 	n->on_own_append = on_own_append;
 	n->on_own_append_arg = p;
-	/*
-	 * A node that has a feed of its own writes at once; one whose store
-	 * is empty may have lost it, and waits until its peers have told it
-	 * how far its feed goes (peers_pump latches writable). The wait is
-	 * noted in the store, so a restart or a reload halfway through it
-	 * (with part of the feed back) goes on waiting.
-	 */
-	p->writable = !node_recovering(n) && own_feed_length(n) > 0;
-	if (!p->writable && node_set_recovering(n, 1) == -1) {
-		snprintf(err, errlen, "cannot note the recovery in the store");
-		goto fail;
-	}
-	n->hold_rulings = !p->writable;
 	log_info("peers: listening on %s, %zu peers, %zu groupings",
 	    cfg->listen, p->nlinks, p->ngroupings);
 	peers_pump(p);
@@ -760,7 +725,6 @@ peers_stop(struct peers **pp)
 	if (p->node->on_own_append_arg == p) {
 		p->node->on_own_append = NULL;
 		p->node->on_own_append_arg = NULL;
-		p->node->hold_rulings = 0;
 	}
 	if (p->tick != NULL)
 		event_free(p->tick);
@@ -785,12 +749,6 @@ peers_stop(struct peers **pp)
 	sodium_memzero(p->curve_secret, sizeof(p->curve_secret));
 	free(p);
 	*pp = NULL;
-}
-
-int
-peers_writable(struct peers *p)
-{
-	return p == NULL || p->writable;
 }
 
 /* Status */
@@ -885,6 +843,7 @@ peers_status(struct peers *p, json_t *status)
 {
 	struct sync_peer_stats st;
 	json_t *peers = json_array(), *groupings = json_array(), *o;
+	json_t *waiting = json_array();
 	int64_t now = monotonic_ms();
 	size_t i;
 
@@ -924,18 +883,18 @@ peers_status(struct peers *p, json_t *status)
 			    "the peer refused this node's key at the handshake"));
 		}
 		json_array_append_new(peers, o);
+		if (sync_own_feed_awaits(p->sync, (int)i))
+			json_array_append_new(waiting, json_string(l->name));
 	}
 	for (i = 0; p != NULL && i < p->ngroupings; i++)
 		json_array_append_new(groupings, grouping_status(p,
 		    &p->groupings[i]));
 	json_object_set_new(status, "peers", peers);
 	json_object_set_new(status, "groupings", groupings);
-	if (p != NULL) {
+	json_object_set_new(status, "waiting_for", waiting);
+	if (p != NULL)
 		json_object_set_new(status, "handshakes_refused",
 		    json_integer((json_int_t)p->strangers));
-		json_object_set_new(status, "writable",
-		    json_boolean(p->writable));
-	}
 }
 
 void

@@ -46,14 +46,10 @@ int	peers_start(struct peers **pp, struct event_base *base,
 void	peers_stop(struct peers **pp);
 
 /*
- * 1 when the node may write to its own feed: always without peers; with
- * peers, once the engine has seen that no peer holds more of this node's
- * feed than the node itself (a node restored without its store recovers
- * its feed first).
+ * Replaces status["peers"], status["groupings"] and status["waiting_for"]
+ * (the peers whose word on its own feed the node waits for) with what is
+ * known.
  */
-int	peers_writable(struct peers *p);
-
-/* Replaces status["peers"] and status["groupings"] with what is known. */
 void	peers_status(struct peers *p, json_t *status);
 /* Names each feed's origin and lists the groupings it belongs to. */
 void	peers_describe_feeds(struct peers *p, json_t *feeds);

@@ -111,10 +111,18 @@ feed_freeze(struct store_txn *t, const unsigned char *origin)
 	unsigned char hv[HEAD_BYTES];
 	size_t vlen;
 
-	if (store_get(t, STORE_FEEDS, origin, KEY_PUBLIC_LEN, &v, &vlen) != 0 ||
-	    vlen != HEAD_BYTES)
+	switch (store_get(t, STORE_FEEDS, origin, KEY_PUBLIC_LEN, &v, &vlen)) {
+	case 0:
+		if (vlen != HEAD_BYTES)
+			return -1;
+		memcpy(hv, v, HEAD_BYTES);
+		break;
+	case 1:
+		memset(hv, 0, HEAD_BYTES);	/* nothing held: seq 0 */
+		break;
+	default:
 		return -1;
-	memcpy(hv, v, HEAD_BYTES);
+	}
 	hv[51] |= FEED_FROZEN;
 	return store_put(t, STORE_FEEDS, origin, KEY_PUBLIC_LEN, hv,
 	    HEAD_BYTES);

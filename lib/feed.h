@@ -46,7 +46,10 @@ int	feed_put_record(struct store_txn *t, const struct record *r,
 	    const uint8_t *buf, size_t len);
 int	feed_set_head(struct store_txn *t, const struct record *last);
 
-/* Marks a feed frozen: feed_append refuses it from then on. 0 or -1. */
+/*
+ * Marks a feed frozen: feed_append refuses it from then on; a feed not held
+ * yet gets an empty, frozen head. 0 or -1.
+ */
 int	feed_freeze(struct store_txn *t, const unsigned char *origin);
 
 /* The stored bytes of (origin, seq): 0, 1 when absent, -1 on error. */

@@ -40,8 +40,20 @@ fork_key(char *key, size_t len, const unsigned char *origin, uint64_t seq)
 	snprintf(key, len, "f:%s:%020llu", hex, (unsigned long long)seq);
 }
 
+/* Freezes the feed of origin (the node's own: node.h). 0 or -1. */
 static int
-keep_fork(struct store_txn *t, const unsigned char *origin, uint64_t seq,
+freeze(struct node_txn *nt, const unsigned char *origin)
+{
+	if (feed_freeze(nt->t, origin) == -1)
+		return -1;
+	if (memcmp(origin, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
+		node_note_own_fork(nt);
+	return 0;
+}
+
+/* Keeps the proof of a fork at (origin, seq). 0 or -1. */
+static int
+keep_proof(struct store_txn *t, const unsigned char *origin, uint64_t seq,
     const void *held, size_t held_len, const struct ingest_bytes *other)
 {
 	unsigned char *proof;
@@ -60,9 +72,37 @@ keep_fork(struct store_txn *t, const unsigned char *origin, uint64_t seq,
 	fork_key(key, sizeof(key), origin, seq);
 	rc = store_put(t, STORE_INDEX, key, strlen(key), proof, len);
 	free(proof);
-	if (rc == 0)
-		rc = feed_freeze(t, origin);
 	return rc;
+}
+
+static int
+first_proof(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	char seq[21];
+
+	if (klen != 2 + KEY_HEX_LEN + 1 + 20)
+		return 0;
+	memcpy(seq, (const char *)key + 2 + KEY_HEX_LEN + 1, 20);
+	seq[20] = '\0';
+	*(uint64_t *)arg = strtoull(seq, NULL, 10);
+	return 1;
+}
+
+/*
+ * The lowest seq of a fork proof held for origin (0: none): a feed is
+ * taken in up to the record before it, then frozen (ingest.h). 0 or -1.
+ */
+static int
+fork_seq(struct store_txn *t, const unsigned char *origin, uint64_t *seq)
+{
+	char prefix[128];
+
+	*seq = 0;
+	fork_key(prefix, sizeof(prefix), origin, 0);
+	prefix[2 + KEY_HEX_LEN + 1] = '\0';	/* "f:<origin>:" */
+	return store_scan(t, STORE_INDEX, prefix, strlen(prefix), first_proof,
+	    seq);
 }
 
 /*
@@ -98,7 +138,8 @@ check_held(struct node_txn *nt, const unsigned char *origin,
 		    "and its signature is invalid", (unsigned long long)r->seq);
 		return 1;
 	}
-	if (keep_fork(nt->t, origin, r->seq, held, held_len, b) == -1)
+	if (keep_proof(nt->t, origin, r->seq, held, held_len, b) == -1 ||
+	    freeze(nt, origin) == -1)
 		return -1;
 	*fork = 1;
 	report(rep, INGEST_FORK, "record %llu: two different signed records "
@@ -113,13 +154,14 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 	struct feed_head head;
 	struct record *recs;
 	unsigned char prev[RECORD_HASH_LEN];
-	uint64_t first_new = 0;
+	uint64_t first_new = 0, fork_at;
 	size_t i;
 	char why[128];
 	int rc = 0, fork;
 
 	memset(rep, 0, sizeof(*rep));
-	if (feed_head(nt->t, origin, &head) == -1)
+	if (feed_head(nt->t, origin, &head) == -1 ||
+	    fork_seq(nt->t, origin, &fork_at) == -1)
 		return herr(nt->err, HALLE_E_STORE, "cannot read feed head");
 	rep->head_seq = head.seq;
 	if (head.flags & FEED_FROZEN)
@@ -146,6 +188,12 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 			report(rep, INGEST_BAD, "record %llu does not follow the "
 			    "one before in the run", (unsigned long long)recs[i].seq);
 			goto done;
+		}
+		if (i > 0 && fork_at > 0 && recs[i].seq >= fork_at) {
+			/* A proof from a peer: up to the fork, no further. */
+			record_free(&recs[i]);
+			n = i;
+			break;
 		}
 	}
 	if (recs[0].seq > head.seq + 1) {
@@ -216,10 +264,79 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 	}
 	rep->head_seq = recs[n - 1].seq;
 	rep->result = INGEST_OK;
+	if (fork_at > 0 && rep->head_seq + 1 >= fork_at &&
+	    freeze(nt, origin) == -1)
+		rc = herr(nt->err, HALLE_E_STORE, "cannot freeze the feed");
 done:
 	for (i = 0; i < n; i++)
 		record_free(&recs[i]);	/* harmless on unparsed entries */
 	free(recs);
+	return rc;
+}
+
+/* Parses a proof's envelope and checks its signature; 0 or -1 (rep). */
+static int
+proof_record(struct record *r, const struct ingest_bytes *b,
+    struct ingest_report *rep)
+{
+	char why[128];
+
+	if (record_parse(r, b->data, b->len, why, sizeof(why)) == -1) {
+		report(rep, INGEST_BAD, "fork proof: %s", why);
+		return -1;
+	}
+	if (record_verify_signature(r) == -1) {
+		record_free(r);
+		report(rep, INGEST_BAD, "fork proof: a record whose signature "
+		    "is invalid");
+		return -1;
+	}
+	return 0;
+}
+
+int
+ingest_fork_proof(struct node_txn *nt, const struct ingest_bytes *first,
+    const struct ingest_bytes *second, struct ingest_report *rep)
+{
+	struct record a, b;
+	struct feed_head head;
+	uint64_t fork_at;
+	int rc = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	if (proof_record(&a, first, rep) == -1)
+		return 0;
+	if (proof_record(&b, second, rep) == -1) {
+		record_free(&a);
+		return 0;
+	}
+	if (memcmp(a.origin, b.origin, KEY_PUBLIC_LEN) != 0 || a.seq != b.seq)
+		report(rep, INGEST_BAD, "fork proof: two records of different "
+		    "feeds or sequence numbers");
+	else if (memcmp(a.hash, b.hash, RECORD_HASH_LEN) == 0)
+		report(rep, INGEST_BAD, "fork proof: the same record twice");
+	else if (feed_head(nt->t, a.origin, &head) == -1)
+		rc = herr(nt->err, HALLE_E_STORE, "cannot read feed head");
+	else if (fork_seq(nt->t, a.origin, &fork_at) == -1)
+		rc = herr(nt->err, HALLE_E_STORE, "cannot read fork proofs");
+	else if ((head.flags & FEED_FROZEN) || (fork_at > 0 &&
+	    fork_at <= a.seq))
+		report(rep, INGEST_FROZEN, "a fork of the feed is known");
+	else if (keep_proof(nt->t, a.origin, a.seq, first->data, first->len,
+	    second) == -1 || (head.seq + 1 >= a.seq &&
+	    freeze(nt, a.origin) == -1))
+		rc = herr(nt->err, HALLE_E_STORE, "cannot keep fork proof");
+	else if (head.seq + 1 >= a.seq)
+		report(rep, INGEST_FORK, "record %llu: two different signed "
+		    "records for one sequence number; feed frozen",
+		    (unsigned long long)a.seq);
+	else
+		report(rep, INGEST_FORK, "record %llu: two different signed "
+		    "records for one sequence number; the feed is taken in up "
+		    "to the record before, then frozen",
+		    (unsigned long long)a.seq);
+	record_free(&a);
+	record_free(&b);
 	return rc;
 }
 

@@ -12,7 +12,10 @@
  *     (origin, seq) is a fork: both records are kept as proof and the feed
  *     is frozen (nothing more is accepted for it);
  *   - the signature of the last new record is checked, which authenticates
- *     the whole new part through the chain (record.h).
+ *     the whole new part through the chain (record.h);
+ *   - a fork proof a peer sent (ingest_fork_proof) of a seq beyond the
+ *     head: the run is taken in up to the record before the fork, and the
+ *     feed is then frozen.
  *
  * The new records are appended to the origin's feed and applied to the
  * views in the caller's write transaction; the caller commits before it
@@ -55,6 +58,20 @@ struct ingest_report {
 int	ingest_run(struct node_txn *nt, const unsigned char *origin,
 	    const struct ingest_bytes *run, size_t n,
 	    struct ingest_report *rep);
+
+/*
+ * A fork proof from a peer (sync_fork.c): two envelopes that must parse,
+ * name one origin and one seq, differ, and both bear the origin's valid
+ * signature. Then the proof is kept (INGEST_FORK) and the feed frozen as
+ * ingest_run does for a fork it finds; when the node does not hold the
+ * feed up to the record before the fork yet, it is frozen once it does.
+ * INGEST_FROZEN: the feed was frozen before, or a proof of a fork at that
+ * seq or before is held; INGEST_BAD: the proof does not hold. rep->head_seq
+ * is unused. Returns 0 with the outcome in rep, or -1 on a store failure
+ * (nt->err filled).
+ */
+int	ingest_fork_proof(struct node_txn *nt, const struct ingest_bytes *first,
+	    const struct ingest_bytes *second, struct ingest_report *rep);
 
 /* The fork proofs held: for each, the origin, seq and both envelopes. */
 typedef int (*ingest_fork_fn)(const unsigned char *origin, uint64_t seq,

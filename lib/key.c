@@ -131,15 +131,23 @@ key_read(struct node_key *key, const char *path, char *err, size_t errlen)
 }
 
 int
-key_load_or_create(struct node_key *key, const char *path, char *err,
-    size_t errlen)
+key_load_or_create(struct node_key *key, const char *path, int *created,
+    char *err, size_t errlen)
 {
+	int absent;
+
+	if (created != NULL)
+		*created = 0;
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium failed to initialise");
 		return -1;
 	}
-	if (access(path, F_OK) == -1 && errno == ENOENT &&
-	    key_create(path, err, errlen) == -1)
+	absent = access(path, F_OK) == -1 && errno == ENOENT;
+	if (absent && key_create(path, err, errlen) == -1)
 		return -1;
-	return key_read(key, path, err, errlen);
+	if (key_read(key, path, err, errlen) == -1)
+		return -1;
+	if (created != NULL)
+		*created = absent;
+	return 0;
 }

@@ -23,10 +23,11 @@ struct node_key {
 
 /*
  * Loads the key at path, creating it (mode 0600, O_EXCL) when the file does
- * not exist. Returns 0, or -1 with a message naming the file in err.
+ * not exist; *created (when not NULL) says whether it did. Returns 0, or -1
+ * with a message naming the file in err.
  */
-int	key_load_or_create(struct node_key *key, const char *path, char *err,
-	    size_t errlen);
+int	key_load_or_create(struct node_key *key, const char *path,
+	    int *created, char *err, size_t errlen);
 
 /* Writes 2*len hex digits and a NUL into out. */
 void	hex_encode(char *out, const unsigned char *in, size_t len);

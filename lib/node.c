@@ -1,16 +1,147 @@
 /*
  * node: see node.h.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "feed.h"
+#include "log.h"
 #include "node.h"
 #include "record.h"
 #include "seal.h"
 #include "timeutil.h"
 #include "views.h"
+
+/*
+ * The meta database's marks (node.h): GENESIS holds the key whose whole
+ * feed the store is known to hold; RESTORED and RECOVERING say that it may
+ * not be whole.
+ */
+#define GENESIS_KEY	"genesis"
+#define RESTORED_KEY	"restored"
+#define RECOVERING_KEY	"recovering"
+
+static int
+meta_has(struct store_txn *t, const char *name)
+{
+	const void *v;
+	size_t vlen;
+
+	return store_get(t, STORE_META, name, strlen(name), &v, &vlen) == 0;
+}
+
+static int
+meta_put(struct store_txn *t, const char *name, const void *v, size_t vlen)
+{
+	return store_put(t, STORE_META, name, strlen(name), v, vlen);
+}
+
+static int
+meta_del(struct store_txn *t, const char *name)
+{
+	return store_del(t, STORE_META, name, strlen(name));
+}
+
+/* The store holds the whole feed of key: the genesis mark, no other. */
+static int
+mark_whole(struct store_txn *t, const unsigned char *key)
+{
+	meta_del(t, RESTORED_KEY);
+	meta_del(t, RECOVERING_KEY);
+	return meta_put(t, GENESIS_KEY, key, KEY_PUBLIC_LEN);
+}
+
+static int
+genesis_op(struct store_txn *t, void *arg)
+{
+	return mark_whole(t, arg);
+}
+
+struct state_ctx {
+	struct node		*node;
+	enum node_write_state	 state;
+	int			 changed;
+};
+
+/* Reads the write state from the store, noting a new wait in it. */
+static int
+state_op(struct store_txn *t, void *arg)
+{
+	struct state_ctx *c = arg;
+	const unsigned char *key = c->node->key.public_key;
+	struct feed_head own;
+	const void *v;
+	size_t vlen;
+	int genesis;
+
+	c->changed = 0;
+	if (feed_head(t, key, &own) == -1)
+		return -1;
+	genesis = store_get(t, STORE_META, GENESIS_KEY, strlen(GENESIS_KEY),
+	    &v, &vlen) == 0 && vlen == KEY_PUBLIC_LEN &&
+	    memcmp(v, key, KEY_PUBLIC_LEN) == 0;
+	if (own.flags & FEED_FROZEN)
+		c->state = NODE_OWN_FEED_FORKED;
+	else if (meta_has(t, RECOVERING_KEY))
+		c->state = NODE_RECOVERING;
+	else if (meta_has(t, RESTORED_KEY))
+		c->state = NODE_RESTORED;
+	else if (genesis || own.seq > 0)
+		c->state = NODE_WRITABLE;
+	else {
+		c->state = NODE_RECOVERING;
+		c->changed = meta_put(t, RECOVERING_KEY, "1", 1) == 0;
+	}
+	if ((c->state == NODE_RECOVERING || c->state == NODE_RESTORED) &&
+	    c->node->cfg != NULL && c->node->cfg->npeers == 0) {
+		log_info("node: no peer configured, nobody to wait for: this "
+		    "node writes its own feed from its head (%llu)",
+		    (unsigned long long)own.seq);
+		c->state = NODE_WRITABLE;
+		c->changed = mark_whole(t, key) == 0;
+	}
+	return c->changed ? 0 : -1;	/* commit only what changed */
+}
+
+static int
+state_load(struct node *n, char *err, size_t errlen)
+{
+	struct state_ctx c = { n, NODE_WRITABLE, 0 };
+
+	if (store_write(n->store, state_op, &c, err, errlen) == -2)
+		return -1;
+	n->write_state = c.state;
+	if (c.state != NODE_WRITABLE)
+		log_info("node: %s: %s", node_write_state_name(c.state),
+		    c.state == NODE_OWN_FEED_FORKED ? "its own feed is frozen "
+		    "by a fork" : "no write until its peers have told it how "
+		    "far its own feed goes");
+	return 0;
+}
+
+/* Key and store, created together when the key is new (node.h). */
+static int
+open_key_and_store(struct node *n, const struct halle_config *cfg,
+    char *err, size_t errlen)
+{
+	int created;
+
+	if (key_load_or_create(&n->key, cfg->key_file, &created, err,
+	    errlen) == -1)
+		return -1;
+	hex_encode(n->id_hex, n->key.public_key, KEY_PUBLIC_LEN);
+	if (store_open(&n->store, cfg->data_dir, cfg->map_size, err,
+	    errlen) == 0 && (!created || store_write(n->store, genesis_op,
+	    n->key.public_key, err, errlen) == 0))
+		return 0;
+	store_close(&n->store);
+	if (created)
+		unlink(cfg->key_file);	/* no key without its store */
+	return -1;
+}
 
 int
 node_open(struct node *n, const struct halle_config *cfg, char *err,
@@ -23,13 +154,32 @@ node_open(struct node *n, const struct halle_config *cfg, char *err,
 		snprintf(err, errlen, "unknown time zone '%s'", cfg->timezone);
 		return -1;
 	}
-	if (key_load_or_create(&n->key, cfg->key_file, err, errlen) == -1)
+	if (open_key_and_store(n, cfg, err, errlen) == -1)
 		return -1;
-	hex_encode(n->id_hex, n->key.public_key, KEY_PUBLIC_LEN);
-	if (store_open(&n->store, cfg->data_dir, cfg->map_size, err,
+	if (state_load(n, err, errlen) == -1) {
+		store_close(&n->store);
+		return -1;
+	}
+	n->started = time(NULL);
+	return 0;
+}
+
+int
+node_identity(struct node *n, const struct halle_config *cfg, char *err,
+    size_t errlen)
+{
+	memset(n, 0, sizeof(*n));
+	n->cfg = cfg;
+	if (access(cfg->key_file, F_OK) == -1 && errno == ENOENT) {
+		if (open_key_and_store(n, cfg, err, errlen) == -1)
+			return -1;
+		store_close(&n->store);
+		return 0;
+	}
+	if (key_load_or_create(&n->key, cfg->key_file, NULL, err,
 	    errlen) == -1)
 		return -1;
-	n->started = time(NULL);
+	hex_encode(n->id_hex, n->key.public_key, KEY_PUBLIC_LEN);
 	return 0;
 }
 
@@ -43,12 +193,6 @@ int64_t
 node_now_ms(const struct node *n)
 {
 	return n->clock_ms();
-}
-
-int
-node_may_write(const struct node *n)
-{
-	return !n->hold_rulings;
 }
 
 struct mutate_ctx {
@@ -75,50 +219,126 @@ node_mutate(struct node *n, node_op_fn fn, void *arg, struct halle_error *err)
 	char why[256];
 	int rc;
 
-	n->appended = 0;
+	n->appended = n->own_fork = 0;
 	rc = store_write(n->store, mutate_run, &ctx, why, sizeof(why));
 	if (rc == -2)
 		return herr(err, HALLE_E_STORE, "%s", why);
+	if (rc == 0 && n->own_fork && n->write_state != NODE_OWN_FEED_FORKED) {
+		n->write_state = NODE_OWN_FEED_FORKED;
+		log_warnx("node: a fork of this node's own feed is proven: the "
+		    "feed is frozen and the node takes no more writes");
+	}
 	if (rc == 0 && n->appended && n->on_own_append != NULL)
 		n->on_own_append(n->on_own_append_arg);
 	return rc;
 }
 
-#define RECOVERING_KEY	"recovering"
+/* The write gate */
 
 int
-node_recovering(struct node *n)
+node_may_write(const struct node *n)
 {
-	struct store_txn t;
-	const void *v;
-	size_t vlen;
-	int rc;
-
-	if (store_read_begin(n->store, &t) == -1)
-		return 1;	/* unknown: the safe answer */
-	rc = store_get(&t, STORE_META, RECOVERING_KEY,
-	    strlen(RECOVERING_KEY), &v, &vlen);
-	store_read_end(&t);
-	return rc != 1;
+	return n->write_state == NODE_WRITABLE;
 }
 
-static int
-recovering_op(struct store_txn *t, void *arg)
+enum node_write_state
+node_write_state(const struct node *n)
 {
-	if (*(int *)arg)
-		return store_put(t, STORE_META, RECOVERING_KEY,
-		    strlen(RECOVERING_KEY), "1", 1);
-	return store_del(t, STORE_META, RECOVERING_KEY,
-	    strlen(RECOVERING_KEY));
+	return n->write_state;
+}
+
+const char *
+node_write_state_name(enum node_write_state state)
+{
+	static const char *const names[] = {
+		"writable", "recovering", "restored", "own_feed_forked"
+	};
+
+	if ((unsigned)state >= sizeof(names) / sizeof(names[0]))
+		return "?";
+	return names[state];
 }
 
 int
-node_set_recovering(struct node *n, int on)
+node_write_refusal(const struct node *n, struct halle_error *err)
+{
+	const char *who = n->awaited[0] ? n->awaited : "its peers";
+
+	switch (n->write_state) {
+	case NODE_WRITABLE:
+		return 0;
+	case NODE_RECOVERING:
+		return herr(err, HALLE_E_RECOVERING, "this node lost its store "
+		    "and is recovering its own feed: it takes no writes until "
+		    "its peers have told it how far that feed goes (waiting "
+		    "for %s)", who);
+	case NODE_RESTORED:
+		return herr(err, HALLE_E_RECOVERING, "this node was started "
+		    "from a backup: it takes no writes until a peer has told "
+		    "it how far its own feed went, and it holds that much "
+		    "(waiting for %s)", who);
+	case NODE_OWN_FEED_FORKED:
+		break;
+	}
+	return herr(err, HALLE_E_OWN_FEED_FORKED, "this node's own feed is "
+	    "forked: two different records were signed for one of its "
+	    "sequence numbers, and the feed is frozen; it takes no more "
+	    "writes (see the fork proof in the log and docs/security.md)");
+}
+
+void
+node_set_awaited(struct node *n, const char *peers)
+{
+	snprintf(n->awaited, sizeof(n->awaited), "%s", peers);
+}
+
+int
+node_own_feed_whole(struct node *n)
 {
 	char why[256];
 
-	return store_write(n->store, recovering_op, &on, why,
-	    sizeof(why)) == 0 ? 0 : -1;
+	if (n->write_state != NODE_RECOVERING &&
+	    n->write_state != NODE_RESTORED)
+		return 0;
+	if (store_write(n->store, genesis_op, n->key.public_key, why,
+	    sizeof(why)) != 0)
+		return -1;
+	log_info("node: %s: its peers have told how far its own feed goes and "
+	    "it holds that much: writes are open",
+	    node_write_state_name(n->write_state));
+	n->write_state = NODE_WRITABLE;
+	n->awaited[0] = '\0';
+	return 0;
+}
+
+void
+node_note_own_fork(struct node_txn *nt)
+{
+	nt->node->own_fork = 1;
+}
+
+static int
+restored_op(struct store_txn *t, void *arg)
+{
+	meta_del(t, GENESIS_KEY);
+	return meta_put(t, RESTORED_KEY, "1", 1);
+}
+
+int
+node_backup(struct node *n, const char *dir, char *err, size_t errlen)
+{
+	struct store *copy;
+	size_t used, map;
+	int rc;
+
+	if (store_backup(n->store, dir, err, errlen) == -1)
+		return -1;
+	store_usage(n->store, &used, &map);
+	if (store_open(&copy, dir, map, err, errlen) == -1)
+		return -1;
+	rc = store_write(copy, restored_op, NULL, err, errlen);
+	store_close(&copy);
+	return rc == 0 ? 0 : -1;
 }
 
 int
@@ -140,8 +360,15 @@ node_append_sealed(struct node_txn *nt, uint32_t kind,
 	char why[128];
 	int rc;
 
+	if (node_write_refusal(n, nt->err) == -1)
+		return -1;
 	if (feed_head(nt->t, n->key.public_key, &head) == -1)
 		return herr(nt->err, HALLE_E_STORE, "cannot read feed head");
+	if (head.flags & FEED_FROZEN) {
+		/* Frozen by a fork proven since the state was read. */
+		n->write_state = NODE_OWN_FEED_FORKED;
+		return node_write_refusal(n, nt->err);
+	}
 	body_len = protobuf_c_message_get_packed_size(msg);
 	if ((body = malloc(body_len ? body_len : 1)) == NULL)
 		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");

@@ -8,6 +8,26 @@
  * it to the feed and applies it to the views (views.h) in that same
  * transaction. The transaction commits durably before node_mutate returns,
  * so an answer sent after it can never be lost by a crash.
+ *
+ * node_append() is also the write gate: it appends only while the node
+ * knows that its store holds the whole of its own feed, so that it never
+ * signs a second record for a sequence number it already used (a fork).
+ * The node's write state says whether it does:
+ *
+ *   open, key created with the store --> WRITABLE  (genesis mark)
+ *   open, own records in the store   --> WRITABLE
+ *   open, key but no feed, no mark   --> RECOVERING (a lost store)
+ *   open, store from a backup        --> RESTORED   (backup mark)
+ *
+ *   RECOVERING --(every peer it dials has told its head)--> WRITABLE
+ *   RESTORED   --(a peer has told its head)---------------> WRITABLE
+ *   any        --(a fork of its own feed is proven)-------> OWN_FEED_FORKED
+ *
+ * The sync engine (sync.h) learns the heads and calls node_own_feed_whole();
+ * a fork found by ingest.c, or read at open, freezes the state for good.
+ * The marks live in the store's meta database, so a restart in the middle
+ * of a wait goes on waiting. A node with no peer configured has nobody to
+ * wait for: it is writable unless its feed is forked.
  */
 #ifndef HALLE_NODE_H
 #define HALLE_NODE_H
@@ -21,6 +41,13 @@
 #include "error.h"
 #include "key.h"
 #include "store.h"
+
+enum node_write_state {
+	NODE_WRITABLE = 0,	/* appends to its own feed */
+	NODE_RECOVERING,	/* lost its store: waits for its peers */
+	NODE_RESTORED,		/* from a backup: waits for a peer */
+	NODE_OWN_FEED_FORKED,	/* its own feed is frozen by a fork */
+};
 
 struct node {
 	const struct halle_config *cfg;
@@ -36,14 +63,11 @@ struct node {
 	 */
 	void			 (*on_own_append)(void *arg);
 	void			*on_own_append_arg;
-	/*
-	 * Set while the node may not write to its own feed yet (it lost its
-	 * store and its peers have not told it how far its feed goes): the
-	 * producers' home then queues its rulings on incoming orders instead
-	 * of appending them (views_rule_queued rules them later).
-	 */
-	int			 hold_rulings;
-	int			 appended;	/* private to node.c */
+	/* Private to node.c: read them with the functions below. */
+	enum node_write_state	 write_state;
+	char			 awaited[256];	/* peers waited for */
+	int			 appended;
+	int			 own_fork;	/* proven in this txn */
 };
 
 /* What an operation sees while it runs inside the write transaction. */
@@ -64,8 +88,6 @@ void	node_close(struct node *n);
 
 int64_t	node_now_ms(const struct node *n);
 
-/* 1 when the node may write to its own feed now, 0 while it may not. */
-int	node_may_write(const struct node *n);
 
 /*
  * Runs fn(nt, arg) in a write transaction and commits it durably. fn
@@ -78,17 +100,51 @@ int	node_mutate(struct node *n, node_op_fn fn, void *arg,
 	    struct halle_error *err);
 
 /*
- * Whether the node is recovering its own feed from its peers, kept in the
- * store so that a restart or a reload in the middle of it does not let the
- * node write (and fork its feed) from a partial copy. node_recovering:
- * 1 or 0. node_set_recovering: 0, or -1 on a store failure.
+ * Loads the key for --show-id: when the key file does not exist, creates
+ * the key and the store, with the genesis mark, together (as node_open
+ * does), and removes the key again if the store cannot be made. 0, or -1
+ * with the reason in err. n is only good for its key and id_hex after.
  */
-int	node_recovering(struct node *n);
-int	node_set_recovering(struct node *n, int on);
+int	node_identity(struct node *n, const struct halle_config *cfg,
+	    char *err, size_t errlen);
+
+/* 1 when node_append may append to the node's own feed now, else 0. */
+int	node_may_write(const struct node *n);
+enum node_write_state node_write_state(const struct node *n);
+/* "writable", "recovering", "restored", "own_feed_forked". */
+const char *node_write_state_name(enum node_write_state state);
+/*
+ * 0 when the node may write; else -1 with err (when not NULL) filled with
+ * HALLE_E_RECOVERING (recovering, restored) or HALLE_E_OWN_FEED_FORKED
+ * and a message saying why and what is awaited.
+ */
+int	node_write_refusal(const struct node *n, struct halle_error *err);
+
+/*
+ * For the sync engine. node_set_awaited: the peers the node waits for, in
+ * words ("b, c"), for the refusal's message. node_own_feed_whole: the
+ * peers have told the node how far its own feed goes and it holds that
+ * much: the wait is over, the marks are replaced by the genesis mark and
+ * the node is writable. 0, or -1 on a store failure (it goes on waiting).
+ * Nothing happens unless the node is recovering or restored.
+ */
+void	node_set_awaited(struct node *n, const char *peers);
+int	node_own_feed_whole(struct node *n);
+/* For ingest.c: a fork of this node's own feed is being proven in nt. */
+void	node_note_own_fork(struct node_txn *nt);
+
+/*
+ * Copies the store into the empty directory dir (store_backup) and marks
+ * the copy as restored: a node started from it waits for a peer's word on
+ * its own feed before it writes. 0, or -1 with the reason in err.
+ */
+int	node_backup(struct node *n, const char *dir, char *err,
+	    size_t errlen);
 
 /*
  * Signs a record of the given kind with body msg, appends it to the node's
- * feed and applies it to the views. 0, or -1 with nt->err filled.
+ * feed and applies it to the views. 0, or -1 with nt->err filled; refused
+ * as node_write_refusal() says while the node may not write.
  */
 int	node_append(struct node_txn *nt, uint32_t kind,
 	    const ProtobufCMessage *msg);

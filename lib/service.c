@@ -46,6 +46,7 @@ svc_status(struct node *n, struct halle_error *err)
 {
 	struct count_ctx ctx = { 0, 0 };
 	struct svc_order_counts oc;
+	struct halle_error refusal;
 	struct store_txn t;
 	size_t used, map;
 
@@ -55,9 +56,11 @@ svc_status(struct node *n, struct halle_error *err)
 	feed_each(&t, count_feed, &ctx);
 	store_read_end(&t);
 	store_usage(n->store, &used, &map);
+	refusal.message[0] = '\0';
+	node_write_refusal(n, &refusal);
 	return json_pack("{s:{s:s, s:s, s:s, s:I, s:s}, "
 	    "s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:I, "
-	    "s:[], s:[]}",
+	    "s:[], s:[], s:b, s:s, s:s?, s:[]}",
 	    "node", "id", n->id_hex, "name", n->cfg->name,
 	    "version", HALLE_VERSION,
 	    "uptime_s", (json_int_t)(time(NULL) - n->started),
@@ -71,7 +74,10 @@ svc_status(struct node *n, struct halle_error *err)
 	    "rights_free", (json_int_t)oc.rights_free,
 	    "overusers", (json_int_t)oc.overusers,
 	    "ids_claimed", (json_int_t)oc.ids_claimed,
-	    "groupings", "peers");
+	    "groupings", "peers", "writable", node_may_write(n),
+	    "write_state", node_write_state_name(node_write_state(n)),
+	    "write_reason", node_may_write(n) ? NULL : refusal.message,
+	    "waiting_for");
 }
 
 struct feeds_ctx {
@@ -977,7 +983,7 @@ svc_backup(struct node *n, json_t *req, struct halle_error *err)
 	}
 	if (backup_target_free(dir, err) == -1)
 		return NULL;
-	if (store_backup(n->store, dir, why, sizeof(why)) == -1) {
+	if (node_backup(n, dir, why, sizeof(why)) == -1) {
 		herr(err, HALLE_E_STORE, "%s", why);
 		return NULL;
 	}

@@ -140,9 +140,9 @@ json_t	*svc_sheet(struct node *n, const char *producer, const char *date,
 int	svc_close_due(struct node *n, struct halle_error *err);
 
 /*
- * Rules on the orders whose ruling waited while the node recovered its own
- * feed (node.h, hold_rulings). 0, or -1 (err). The daemon calls it on its
- * timer once the node may write.
+ * Rules on the orders whose ruling waited while the node could not write
+ * its own feed (node.h, node_may_write). 0, or -1 (err); nothing while it
+ * still may not write. The daemon calls it on its timer.
  */
 int	svc_rule_pending(struct node *n, struct halle_error *err);
 
@@ -186,7 +186,9 @@ int	svc_order_counts(struct node *n, struct svc_order_counts *counts,
  * Writes a compacted, consistent copy of the store into req's "path": an
  * absolute path to a directory that does not exist or is empty (409
  * backup_target_exists otherwise). The node goes on running; the copy is
- * one read snapshot. Answers {"path", "bytes"}.
+ * one read snapshot, marked as restored (node_backup): a node started from
+ * it takes no writes until a peer has told it how far its own feed went.
+ * Answers {"path", "bytes"}.
  */
 json_t	*svc_backup(struct node *n, json_t *req, struct halle_error *err);
 

@@ -35,6 +35,8 @@
 #define FLAP_WINDOW_MS		60000
 #define FLAP_CHANGES		6
 
+static void	own_feed_check(struct sync *);
+
 const char *
 sync_state_name(enum sync_peer_state state)
 {
@@ -388,6 +390,7 @@ enter_up(struct sync *s, int p)
 		sync_stream_open_all(s, p, heads);
 	}
 	free(heads);
+	sync_fork_send(s, p, NULL);
 }
 
 void
@@ -582,6 +585,9 @@ dispatch(struct sync *s, int p, const Halle__PeerMessage *m)
 	case HALLE__PEER_MESSAGE__BODY_PONG:
 		on_pong(s, p, m->pong);
 		break;
+	case HALLE__PEER_MESSAGE__BODY_FORK_PROOF:
+		sync_fork_on_proof(s, p, m->fork_proof);
+		break;
 	default:
 		break;	/* a message of a newer version: ignored */
 	}
@@ -609,6 +615,7 @@ sync_on_message(struct sync *s, int p, const uint8_t *msg, size_t len)
 	dispatch(s, p, m);
 	halle__peer_message__free_unpacked(m, NULL);
 	sync_stream_pump(s);
+	own_feed_check(s);
 }
 
 static void
@@ -661,6 +668,7 @@ sync_on_tick(struct sync *s, int64_t now_ms)
 	for (p = 0; p < s->npeers; p++)
 		sync_flap_settle(s, (int)p);
 	sync_stream_pump(s);
+	own_feed_check(s);
 }
 
 void
@@ -669,40 +677,106 @@ sync_local_appended(struct sync *s)
 	sync_stream_pump(s);
 }
 
-int
-sync_own_feed_safe(struct sync *s)
+/* The seq of this node's own feed; 0 and -1 on a store error. */
+static int
+own_head(struct sync *s, uint64_t *seq)
 {
 	struct store_txn t;
 	struct feed_head own;
-	size_t p, answered = 0;
 	int rc;
 
+	*seq = 0;
 	if (store_read_begin(s->node->store, &t) == -1)
-		return 0;
+		return -1;
 	rc = feed_head(&t, s->node->key.public_key, &own);
 	store_read_end(&t);
-	if (rc == -1)
-		return 0;
-	/*
-	 * A peer this node dials must have answered; one that dials this
-	 * node counts once it is up; a member reached only through relays
-	 * never links here, and its copy comes by the peers that are up.
-	 */
-	for (p = 0; p < s->npeers; p++) {
-		const struct stream_in *in = &s->peers[p].in[s->self];
+	*seq = own.seq;
+	return rc;
+}
 
+/*
+ * 1 when peer p holds up the wait (sync.h): it may hold the feed and has
+ * not told its head, or holds more than own_seq. A peer that is not up
+ * holds it up for a lost store when this node dials it (strict); for a
+ * restored one any such peer may answer.
+ */
+static int
+awaits(const struct sync *s, int p, uint64_t own_seq, int strict)
+{
+	const struct sync_peer *peer = &s->peers[p];
+
+	if (!sync_in_scope(s, p, s->self))
+		return 0;
+	if (peer->st.state != SYNC_UP)
+		return strict ? peer->cfg.dialled : 1;
+	return !peer->in[s->self].remote_known ||
+	    peer->in[s->self].remote_seq > own_seq;
+}
+
+int
+sync_own_feed_safe(struct sync *s)
+{
+	uint64_t own;
+	size_t p, answered = 0, holders = 0;
+	int strict = node_write_state(s->node) == NODE_RECOVERING;
+
+	if (own_head(s, &own) == -1)
+		return 0;
+	for (p = 0; p < s->npeers; p++) {
 		if (!sync_in_scope(s, (int)p, s->self))
 			continue;
+		holders++;
 		if (s->peers[p].st.state != SYNC_UP) {
-			if (s->peers[p].cfg.dialled)
+			if (strict && s->peers[p].cfg.dialled)
 				return 0;
 			continue;
 		}
-		if (!in->remote_known || in->remote_seq > own.seq)
+		if (awaits(s, (int)p, own, strict))
 			return 0;
 		answered++;
 	}
-	return answered > 0;
+	/* No peer may hold the feed: its records never left this node. */
+	return answered > 0 || holders == 0;
+}
+
+int
+sync_own_feed_awaits(struct sync *s, int p)
+{
+	uint64_t own;
+	enum node_write_state state = node_write_state(s->node);
+
+	if (p < 0 || (size_t)p >= s->npeers || (state != NODE_RECOVERING &&
+	    state != NODE_RESTORED) || own_head(s, &own) == -1)
+		return 0;
+	return awaits(s, p, own, state == NODE_RECOVERING);
+}
+
+/*
+ * While the node waits for word of its own feed: ends the wait once it is
+ * safe, else tells the node whom it waits for (for the refusal's words).
+ */
+static void
+own_feed_check(struct sync *s)
+{
+	enum node_write_state state = node_write_state(s->node);
+	char names[256] = "";
+	size_t p, len = 0;
+
+	if (state != NODE_RECOVERING && state != NODE_RESTORED)
+		return;
+	if (sync_own_feed_safe(s)) {
+		if (node_own_feed_whole(s->node) == -1)
+			log_warnx("sync: cannot note in the store that this "
+			    "node's own feed is whole: it goes on waiting");
+		return;
+	}
+	for (p = 0; p < s->npeers && len < sizeof(names); p++)
+		if (sync_own_feed_awaits(s, (int)p))
+			len += (size_t)snprintf(names + len,
+			    sizeof(names) - len, "%s%s", len ? ", " :
+			    state == NODE_RESTORED ? "one of " : "",
+			    s->peers[p].cfg.name);
+	node_set_awaited(s->node, names);
 }
 
 int

@@ -140,16 +140,30 @@ int	sync_next_output(struct sync *s, int *peer, uint8_t **msg,
 	    size_t *len);
 
 /*
- * 1 when this node may append to its own feed without forking it: every
- * peer that may hold the feed and that this node dials, and every other
- * such peer that is UP, has told its head of it since both ends started,
- * at least one has, and none holds more than this node. (A peer that is
- * neither dialled nor connected is reached through relays: its copy of the
- * feed comes by the peers that are.) A node that lost
- * its store (but kept its key) recovers its feed from its peers, and must
- * not write before this says 1. 0 otherwise (or on a store error).
+ * The wait of a node that may not trust its store to hold the whole of its
+ * own feed (node.h): 1 when it may write again without forking that feed.
+ *
+ * A node that lost its store (NODE_RECOVERING): every peer that may hold
+ * the feed and that this node dials, and every other such peer that is UP,
+ * has told its head since both ends started, at least one has, and none
+ * holds more than this node. (A peer that is neither dialled nor connected
+ * is reached through relays: its copy comes by the peers that are.)
+ *
+ * A node started from a backup (NODE_RESTORED): at least one peer that may
+ * hold the feed has told its head, and no peer that is UP holds more (or
+ * has not told yet): the later records it holds are pulled first.
+ *
+ * With no peer that may hold the feed (none shares a grouping with this
+ * node), the records of the feed never left it: nobody to wait for.
+ *
+ * The engine checks this after every message and tick and calls
+ * node_own_feed_whole() once it holds; the daemon and the simulator only
+ * ask the node. 0 otherwise (or on a store error); for a node that may
+ * write, it says whether the peers agree.
  */
 int	sync_own_feed_safe(struct sync *s);
+/* 1 when the node's wait for its own feed waits (also) for peer p. */
+int	sync_own_feed_awaits(struct sync *s, int peer);
 
 /* Fills st for peer; 0, or -1 when peer is out of range. */
 int	sync_peer_stats(struct sync *s, int peer, struct sync_peer_stats *st);

@@ -1,6 +1,7 @@
 /*
- * sync_int: what sync.c (links, handshake, heartbeats) and sync_stream.c
- * (heads, pulls, runs of records) share. Not for other modules.
+ * sync_int: what sync.c (links, handshake, heartbeats), sync_stream.c
+ * (heads, pulls, runs of records) and sync_fork.c (fork proofs) share. Not
+ * for other modules.
  *
  * Every configured grouping member, this node and every peer is an
  * "origin" slot, kept sorted by key (the order of the heads digest). A
@@ -119,5 +120,13 @@ void	sync_stream_on_records(struct sync *s, int p,
 void	sync_stream_tick(struct sync *s, int p, const struct feed_head *heads);
 /* Sends every UP peer what its credit allows of what this node holds. */
 void	sync_stream_pump(struct sync *s);
+
+/* sync_fork.c */
+/* Queues for p the fork proofs held of origin (NULL: all) p may see. */
+void	sync_fork_send(struct sync *s, int p, const unsigned char *origin);
+/* The same, to every UP peer: a fork of origin was just proven. */
+void	sync_fork_announce(struct sync *s, const unsigned char *origin);
+/* A FORK_PROOF from p: checked, kept, the feed frozen, passed on. */
+void	sync_fork_on_proof(struct sync *s, int p, const Halle__ForkProof *m);
 
 #endif

@@ -138,6 +138,7 @@ void
 sync_stream_digest(struct sync *s, int p, const struct feed_head *heads,
     unsigned char digest[32])
 {
+	static const unsigned char frozen_byte[1] = { 1 };
 	crypto_generichash_state st;
 	unsigned char seq[8];
 	size_t o;
@@ -153,6 +154,8 @@ sync_stream_digest(struct sync *s, int p, const struct feed_head *heads,
 		    KEY_PUBLIC_LEN);
 		crypto_generichash_update(&st, seq, sizeof(seq));
 		crypto_generichash_update(&st, heads[o].hash, RECORD_HASH_LEN);
+		if (frozen(&heads[o]))
+			crypto_generichash_update(&st, frozen_byte, 1);
 	}
 	crypto_generichash_final(&st, digest, 32);
 }
@@ -205,6 +208,9 @@ sync_stream_on_heads(struct sync *s, int p, const Halle__Heads *m)
 		in = &peer->in[k];
 		if (fh->seq > in->remote_seq)
 			in->remote_seq = fh->seq;
+		/* The peer has not frozen a feed we know forked: tell it. */
+		if (frozen(&heads[k]) && !fh->frozen)
+			sync_fork_send(s, p, s->origins[k].key);
 		if (frozen(&heads[k]) || !stalled(s, in))
 			continue;
 		/*
@@ -382,6 +388,8 @@ records_outcome(struct sync *s, int p, int o, const struct ingest_ctx *c,
 		peer->st.forks++;
 		sync_note_error(s, p, 1, "fork of feed %s: %s", hex,
 		    c->rep.reason);
+		if (committed)
+			sync_fork_announce(s, s->origins[o].key);
 		break;
 	case INGEST_FROZEN:
 		break;

@@ -1012,7 +1012,7 @@ rule_order(struct node_txn *nt, const Halle__Order *o,
 	int rc = -1;
 
 	klen = dbkey_ruling_owed(key, o->id);
-	if (!node_may_write(nt->node))	/* not while recovering its feed */
+	if (!node_may_write(nt->node))	/* not while it may not append */
 		return index_put(nt->t, key, klen, "", 0);
 	if (store_del(nt->t, STORE_INDEX, key, klen) == -1)
 		return -1;

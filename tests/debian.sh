@@ -221,7 +221,7 @@ DPKG_MAINTSCRIPT_NAME=postinst DPKG_MAINTSCRIPT_PACKAGE=halle \
     /var/lib/dpkg/info/halle.postinst configure 0.1.0 >/tmp/out 2>&1
 say named_postinst "$? $(grep -c "set the node's name" /tmp/out)"
 dpkg -r halle >/tmp/dpkg-r.log 2>&1; say remove $?
-say after_remove "$(ls /var/lib/halle) $(ls /etc/halle)"
+say after_remove "$(ls /var/lib/halle | grep -cx node.key) $(ls /etc/halle)"
 dpkg -P halle >/tmp/dpkg-p.log 2>&1; say purge $?
 say after_purge "$(ls -d /var/lib/halle /etc/halle 2>&1 | grep -c 'No such file')"
 EOF_INSIDE
@@ -258,8 +258,8 @@ if (( EUID == 0 )) && command -v unshare >/dev/null &&
 	assert_eq "0 0" "$(got named_postinst)" \
 	    "postinst configure once named: exit status, notes to set the name"
 	assert_eq 0 "$(got remove)" "dpkg -r exit status"
-	assert_eq "node.key halled.conf" "$(got after_remove)" \
-	    "/var/lib/halle and /etc/halle after dpkg -r"
+	assert_eq "1 halled.conf" "$(got after_remove)" \
+	    "the key in /var/lib/halle and /etc/halle after dpkg -r"
 	assert_eq 0 "$(got purge)" "dpkg -P exit status"
 	assert_eq 2 "$(got after_purge)" "/var/lib/halle and /etc/halle gone after dpkg -P"
 	pass "installed, refused unnamed, named, removed (data kept), purged (data gone)"

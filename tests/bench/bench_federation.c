@@ -72,7 +72,8 @@ proc_init(struct proc *p, const char *name, int port)
 	p->port = port;
 	snprintf(listen, sizeof(listen), "tcp://127.0.0.1:%d", port);
 	bench_node_config(&cfg, workdir, name, listen);
-	if (key_load_or_create(&key, cfg.key_file, err, sizeof(err)) == -1)
+	if (key_load_or_create(&key, cfg.key_file, NULL, err,
+	    sizeof(err)) == -1)
 		die(err);
 	memcpy(p->key, key.public_key, KEY_PUBLIC_LEN);
 	hex_encode(p->key_hex, key.public_key, KEY_PUBLIC_LEN);

@@ -312,6 +312,34 @@ write_ping_pong_refuse(const char *dir)
 	write_message(dir, "refuse", &m);
 }
 
+/*
+ * A FORK_PROOF of the peer's feed: its record 2 of c and another record 2
+ * it signed (a forked chain, built from 2 on with other bodies).
+ */
+static void
+write_fork_proof(const char *dir, const struct chain *c,
+    const struct node_key *peer)
+{
+	Halle__PeerMessage m = HALLE__PEER_MESSAGE__INIT;
+	Halle__ForkProof proof = HALLE__FORK_PROOF__INIT;
+	unsigned char hash[RECORD_HASH_LEN];
+	uint8_t *other;
+	size_t len;
+
+	if (record_build(&other, &len, hash, peer, 2, c->hash[0],
+	    1764300000500, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
+	    (const uint8_t *)"", 0) == -1)
+		die("record_build failed");
+	proof.first.data = c->env[1];
+	proof.first.len = c->len[1];
+	proof.second.data = other;
+	proof.second.len = len;
+	m.body_case = HALLE__PEER_MESSAGE__BODY_FORK_PROOF;
+	m.fork_proof = &proof;
+	write_message(dir, "fork-proof", &m);
+	free(other);
+}
+
 static void
 peer_corpus(const char *dir)
 {
@@ -330,6 +358,7 @@ peer_corpus(const char *dir)
 	write_records(dir, "records-empty", &c, &peer, 0, 0);
 	write_ack(dir, &node);
 	write_ping_pong_refuse(dir);
+	write_fork_proof(dir, &c, &peer);
 	chain_free(&c);
 }
 

@@ -188,7 +188,7 @@ run_events(struct sim *sim)
 		switch (ev->kind) {
 		case EV_WRITE:
 			if (sim->nodes[ev->a].sync == NULL ||
-			    sim->nodes[ev->a].recovering)
+			    !node_may_write(&sim->nodes[ev->a].node))
 				continue;	/* later, once it is back */
 			if (sim_write(sim, ev->a, ev->count) == -1)
 				return -1;
@@ -196,7 +196,7 @@ run_events(struct sim *sim)
 		case EV_ORDER:
 			i = sim->orders.markets[ev->a].node;
 			if (sim->nodes[i].sync == NULL ||
-			    sim->nodes[i].recovering)
+			    !node_may_write(&sim->nodes[i].node))
 				continue;	/* later, once it is back */
 			if (sim_order_op(sim, ev->a, ev->count) == -1)
 				return -1;
@@ -234,8 +234,6 @@ sim_chores(struct sim *sim, int i)
 {
 	struct halle_error err;
 
-	if (sim->nodes[i].recovering)
-		return 0;
 	if (svc_stock_work(&sim->nodes[i].node, &err) == -1)
 		return sim_fail(sim, "%s: stock work: %s", sim->nodes[i].name,
 		    err.message);
@@ -254,18 +252,6 @@ sim_step(struct sim *sim, int active)
 		    sim->nodes[i].dead_until <= sim_now &&
 		    sim_restart(sim, i) == -1)
 			return -1;
-		if (sim->nodes[i].recovering && sim->nodes[i].sync != NULL &&
-		    sync_own_feed_safe(sim->nodes[i].sync)) {
-			struct halle_error err;
-
-			/* As halled's chores once the node may write. */
-			sim->nodes[i].recovering = 0;
-			sim->nodes[i].node.hold_rulings = 0;
-			if (svc_rule_pending(&sim->nodes[i].node, &err) == -1)
-				return sim_fail(sim, "%s: rule pending: %s",
-				    sim->nodes[i].name, err.message);
-			sim_drain(sim, i);
-		}
 	}
 	if (active && run_events(sim) == -1)
 		return -1;
@@ -281,7 +267,19 @@ sim_step(struct sim *sim, int active)
 	if (sim_now % TICK_MS == 0)
 		for (i = 0; i < sim->n; i++)
 			if (sim->nodes[i].sync != NULL) {
+				struct halle_error err;
+
+				/*
+				 * The engine ends a node's wait for its own
+				 * feed; then, as halled's chores, the node
+				 * rules what waited (nothing until it may).
+				 */
 				sync_on_tick(sim->nodes[i].sync, sim_clock());
+				if (svc_rule_pending(&sim->nodes[i].node,
+				    &err) == -1)
+					return sim_fail(sim, "%s: rule "
+					    "pending: %s", sim->nodes[i].name,
+					    err.message);
 				if (sim_now % CHORES_MS == 0 &&
 				    sim_chores(sim, i) == -1)
 					return -1;
@@ -496,6 +494,10 @@ main(int argc, char **argv)
 		    "not checked" : "not checked after a home or market "
 		    "node lost its store");
 	log_init(verbose > 1 ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR, "sim");
+	if (sim_entropy_init() == -1) {
+		fprintf(stderr, "sim: cannot feed libsodium\n");
+		return 1;
+	}
 	if (refusal_check(0) != 0 || refusal_check(1) != 0)
 		failed++;
 	for (s = first; s < first + count; s++)

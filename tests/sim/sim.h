@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "bodies.pb-c.h"
 #include "feed.h"
 #include "ingest.h"
@@ -66,6 +68,7 @@ struct sim_node {
 	char			 key_file[PATH_MAX];
 	char			 name[16];
 	struct halle_config	 cfg;
+	struct config_peer	 cfg_peers[MAX_NODES];
 	struct node		 node;
 	struct sync		*sync;
 	unsigned char		 key[KEY_PUBLIC_LEN];
@@ -77,7 +80,6 @@ struct sim_node {
 	int			 versions;	/* producers written */
 	uint32_t		 version;	/* protocol; 0: the default */
 	int			 wipe;		/* lose the store at restart */
-	int			 recovering;	/* no writes until safe */
 	int			 wrong_keys;	/* misconfigured peer keys */
 	int			 wiped;		/* lost its store at least once */
 	int			 own_dirty;	/* appended while ingesting */
@@ -194,6 +196,8 @@ struct sim {
  */
 
 /* sim_world.c */
+/* Feeds libsodium from the simulator's generator; before anything else. */
+int	sim_entropy_init(void);
 uint64_t rng_next(void);
 int64_t	rng_range(int64_t lo, int64_t hi);	/* uniform in [lo, hi] */
 int	rng_chance(double p);			/* 1 with probability p */

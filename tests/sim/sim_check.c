@@ -12,18 +12,19 @@ struct verify_ctx {
 };
 
 /*
- * reach[v]: the feed of x can reach v. A node v that holds it sends it to a
- * peer w when one grouping of v's has both x and w as members (v knows
- * only its own groupings).
+ * reach[v]: the feed of x can travel from start to v. A node v that holds
+ * it sends it to a peer w when one grouping of v's has both x and w as
+ * members (v knows only its own groupings); fork proofs of it travel the
+ * same way.
  */
-void
-sim_reachable(struct sim *sim, int x, int *reach)
+static void
+reachable_from(struct sim *sim, int x, int start, int *reach)
 {
 	int stack[MAX_NODES], top = 0, v, w;
 
 	memset(reach, 0, MAX_NODES * sizeof(*reach));
-	reach[x] = 1;
-	stack[top++] = x;
+	reach[start] = 1;
+	stack[top++] = start;
 	while (top > 0) {
 		v = stack[--top];
 		for (w = 0; w < sim->n; w++)
@@ -34,6 +35,40 @@ sim_reachable(struct sim *sim, int x, int *reach)
 				stack[top++] = w;
 			}
 	}
+}
+
+/* reach[v]: the feed of x can reach v. */
+void
+sim_reachable(struct sim *sim, int x, int *reach)
+{
+	reachable_from(sim, x, x, reach);
+}
+
+/*
+ * The proof of a fork of x's feed went from the node that found it to
+ * every node it can reach (the fork's origin too, which then takes no
+ * writes): all of them hold the feed frozen.
+ */
+static int
+fork_proof_spread(struct sim *sim)
+{
+	int reach[MAX_NODES], x = sim->fork_origin, v;
+
+	if (x < 0 || sim->fork_target < 0)
+		return 0;	/* no fork, or its proof lost with a store */
+	reachable_from(sim, x, sim->fork_target, reach);
+	for (v = 0; v < sim->n; v++)
+		if (reach[v] && sim_may_hold(sim, v, x) &&
+		    !sim_feed_frozen(sim, v, x))
+			return sim_fail(sim, "the proof of the fork of %s's feed "
+			    "found at %s did not reach %s",
+			    sim->nodes[x].name,
+			    sim->nodes[sim->fork_target].name,
+			    sim->nodes[v].name);
+	if (reach[x] && node_may_write(&sim->nodes[x].node))
+		return sim_fail(sim, "%s holds the proof of a fork of its own "
+		    "feed and still takes writes", sim->nodes[x].name);
+	return 0;
 }
 
 /*
@@ -141,7 +176,7 @@ sim_final_checks(struct sim *sim)
 			return sim_fail(sim, "%s took a fork in but kept no proof "
 			    "or did not freeze the feed", sim->nodes[v].name);
 	}
-	return 0;
+	return fork_proof_spread(sim);
 }
 
 static int
@@ -317,9 +352,10 @@ roles(struct sim *sim, int market, int home)
 	    sim->nodes[market].wiped ? "; the market's node lost its store" :
 	    "", market != home && sim->nodes[home].wiped ?
 	    "; the home lost its store" : "",
-	    sim->nodes[market].recovering ? "; the market's node is still "
-	    "recovering" : "", market != home && sim->nodes[home].recovering ?
-	    "; the home is still recovering" : "");
+	    !node_may_write(&sim->nodes[market].node) ? "; the market's "
+	    "node may not write yet" : "", market != home &&
+	    !node_may_write(&sim->nodes[home].node) ?
+	    "; the home may not write yet" : "");
 	return buf;
 }
 
@@ -513,8 +549,17 @@ check_stock(struct sim *sim, uint64_t market_sum[MAX_PRODUCERS][MAX_SKUS])
 				    (unsigned long long)sheet[s],
 				    (unsigned long long)taken,
 				    (unsigned long long)market_sum[k][s]);
-			if (taken != sheet[s] || (!forked && sheet[s] !=
-			    market_sum[k][s]))
+			/*
+			 * A home whose own feed is forked rules no more (the
+			 * stock of an order changed since stays taken), and a
+			 * home that learnt of a market's fork before it held
+			 * that feed up to the fork holds none of its orders
+			 * past it, though it may have ruled on some before
+			 * it lost its store: the counter may then count more
+			 * than the sheet shows, never less.
+			 */
+			if ((forked ? taken < sheet[s] : taken != sheet[s]) ||
+			    (!forked && sheet[s] != market_sum[k][s]))
 				return sim_fail(sim, "%s of %s (home %s): "
 				    "confirmed %llu on the home's sheet, %llu by "
 				    "its counter, %llu at the markets' nodes",
@@ -662,6 +707,8 @@ sim_orders_close(struct sim *sim)
 			    "showing the distribution", &err);
 		}
 		json_decref(ans);
+		if (mk->node == sim->fork_origin && !node_may_write(&mn->node))
+			continue;	/* its own feed forked: it writes no more */
 		if ((marked = svc_close_due(&mn->node, &err)) != 1)
 			return marked == -1 ? svc_failed_check(sim, mk->node,
 			    "closing due distributions", &err) :

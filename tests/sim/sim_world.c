@@ -77,25 +77,51 @@ sim_may_hold(const struct sim *sim, int v, int x)
 	return v == x || shares(sim, v, x);
 }
 
-static int
-write_key(struct sim_node *sn)
+/*
+ * The nodes' own randomness (their keys, made by node_open as on a first
+ * start, and the nonces of sealed bodies) comes from libsodium, which the
+ * simulator feeds from a generator of its own, seeded by the seed's plan,
+ * so that a seed replays exactly.
+ */
+static uint64_t	entropy_state;
+
+static uint32_t
+entropy_random(void)
 {
-	unsigned char seed[32];
-	char hex[65];
-	FILE *f;
-	int i;
+	uint64_t z = (entropy_state += 0x9e3779b97f4a7c15ULL);
 
-	for (i = 0; i < 32; i += 8) {
-		uint64_t r = rng_next();
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return (uint32_t)(z ^ (z >> 31));
+}
 
-		memcpy(seed + i, &r, 8);
-	}
-	hex_encode(hex, seed, 32);
-	if ((f = fopen(sn->key_file, "w")) == NULL)
-		return -1;
-	fprintf(f, "%s\n", hex);
-	fclose(f);
-	return chmod(sn->key_file, 0600);
+static void
+entropy_buf(void *buf, size_t size)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		p[i] = (unsigned char)entropy_random();
+}
+
+static const char *
+entropy_name(void)
+{
+	return "halle-sim";
+}
+
+static randombytes_implementation entropy = {
+	.implementation_name = entropy_name,
+	.random = entropy_random,
+	.buf = entropy_buf,
+};
+
+int
+sim_entropy_init(void)
+{
+	return randombytes_set_implementation(&entropy) == 0 &&
+	    sodium_init() >= 0 ? 0 : -1;
 }
 
 static void
@@ -244,8 +270,6 @@ open_node(struct sim *sim, int i)
 	if (node_open(&sn->node, &sn->cfg, err, sizeof(err)) == -1)
 		return sim_fail(sim, "%s: node_open: %s", sn->name, err);
 	sn->node.clock_ms = node_clock;
-	/* As halled: a node that lost its store holds its rulings. */
-	sn->node.hold_rulings = sn->recovering;
 	sn->node.on_own_append = on_own_append;
 	sn->node.on_own_append_arg = sn;
 	sn->own_dirty = 0;
@@ -272,6 +296,7 @@ sim_setup_nodes(struct sim *sim)
 	int i, j;
 
 	sim->fork_origin = sim->fork_target = -1;
+	entropy_state = rng_next();
 	for (i = 0; i < sim->n; i++) {
 		struct sim_node *sn = &sim->nodes[i];
 
@@ -282,7 +307,7 @@ sim_setup_nodes(struct sim *sim)
 		    sn->dir);
 		snprintf(sn->key_file, sizeof(sn->key_file), "%s/node.key",
 		    sn->dir);
-		if (mkdir(sn->dir, 0700) == -1 || write_key(sn) == -1)
+		if (mkdir(sn->dir, 0700) == -1)
 			return sim_fail(sim, "%s: %s", sn->dir, strerror(errno));
 		sn->cfg.name = sn->name;
 		sn->cfg.data_dir = sn->data_dir;
@@ -302,9 +327,18 @@ sim_setup_nodes(struct sim *sim)
 			sn->peer_index[j] = -1;
 			if (sim->link[i][j]) {
 				sn->peer_index[j] = sn->npeers;
+				struct config_peer *cp =
+				    &sn->cfg_peers[sn->npeers];
+
+				cp->name = sim->nodes[j].name;
+				memcpy(cp->key, sim->nodes[j].key,
+				    KEY_PUBLIC_LEN);
 				sn->peer_node[sn->npeers++] = j;
 			}
 		}
+		/* Its peers, as halled's configuration names them. */
+		sn->cfg.peers = sn->cfg_peers;
+		sn->cfg.npeers = (size_t)sn->npeers;
 	}
 	for (i = 0; i < sim->n; i++)
 		if (start_sync(sim, i) == -1)
@@ -409,7 +443,6 @@ sim_restart(struct sim *sim, int i)
 	if (sn->wipe) {
 		nftw(sn->data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 		sn->wipe = 0;
-		sn->recovering = 1;
 	}
 	if (open_node(sim, i) == -1 || start_sync(sim, i) == -1)
 		return -1;

@@ -471,7 +471,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "fakepeer: libsodium does not start\n");
 		return 1;
 	}
-	if (key_load_or_create(&f.key, keyfile, err, sizeof(err)) == -1) {
+	if (key_load_or_create(&f.key, keyfile, NULL, err, sizeof(err)) == -1) {
 		fprintf(stderr, "fakepeer: %s\n", err);
 		return 1;
 	}

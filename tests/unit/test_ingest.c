@@ -286,6 +286,86 @@ test_fork(void **state)
 	scratch_node_close(&b);
 }
 
+struct proof_offer {
+	const struct ingest_bytes	*first, *second;
+	struct ingest_report		 rep;
+};
+
+static int
+proof_op(struct node_txn *nt, void *arg)
+{
+	struct proof_offer *o = arg;
+
+	return ingest_fork_proof(nt, o->first, o->second, &o->rep);
+}
+
+static struct ingest_report
+offer_proof(struct scratch_node *b, const struct ingest_bytes *first,
+    const struct ingest_bytes *second)
+{
+	struct proof_offer o = { first, second, { 0 } };
+	struct halle_error err;
+
+	node_mutate(&b->node, proof_op, &o, &err);
+	return o.rep;
+}
+
+/*
+ * A proof from a peer, of a fork at a seq B has not reached yet: B keeps
+ * it, takes A's feed in up to the record before the fork, then freezes it.
+ * A proof that is not one (the same record twice, records of two seqs) is
+ * refused and changes nothing.
+ */
+static void
+test_fork_proof_from_a_peer(void **state)
+{
+	struct scratch_node a, b;
+	struct ingest_bytes *run, forged;
+	struct ingest_report rep;
+	struct record r3;
+	unsigned char hash[RECORD_HASH_LEN];
+	uint8_t *buf;
+	size_t len;
+	char why[128];
+
+	open_node(&a, "commune-a");
+	open_node(&b, "commune-b");
+	write_producers(&a, 5);
+	run = copy_run(&a, 1, 5);
+	assert_int_equal(offer(&b, &a, run, 2).result, INGEST_OK);
+	/* Another record 4 that A signed. */
+	assert_int_equal(record_parse(&r3, run[2].data, run[2].len, why,
+	    sizeof(why)), 0);
+	assert_int_equal(record_build(&buf, &len, hash, &a.node.key, 4,
+	    r3.hash, 12345, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
+	    (const uint8_t *)"", 0), 0);
+	record_free(&r3);
+	forged.data = buf;
+	forged.len = len;
+
+	rep = offer_proof(&b, &run[0], &run[0]);
+	assert_int_equal(rep.result, INGEST_BAD);
+	rep = offer_proof(&b, &run[0], &forged);
+	assert_int_equal(rep.result, INGEST_BAD);
+	rep = offer_proof(&b, &run[3], &forged);
+	assert_int_equal(rep.result, INGEST_FORK);
+	assert_false(head_of(&b, &a).flags & FEED_FROZEN);
+	rep = offer_proof(&b, &forged, &run[3]);
+	assert_int_equal(rep.result, INGEST_FROZEN);	/* known already */
+
+	/* Records 3..5 come: 3 is taken, then the feed is frozen. */
+	rep = offer(&b, &a, &run[2], 3);
+	assert_int_equal(rep.result, INGEST_OK);
+	assert_int_equal(rep.accepted, 1);
+	assert_int_equal(head_of(&b, &a).seq, 3);
+	assert_true(head_of(&b, &a).flags & FEED_FROZEN);
+	assert_int_equal(offer(&b, &a, &run[3], 2).result, INGEST_FROZEN);
+	free(buf);
+	free_run(run, 5);
+	scratch_node_close(&a);
+	scratch_node_close(&b);
+}
+
 /* A record of the right shape signed by another key is refused. */
 static void
 test_wrong_signer(void **state)
@@ -381,6 +461,7 @@ main(void)
 		cmocka_unit_test(test_gap),
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_fork),
+		cmocka_unit_test(test_fork_proof_from_a_peer),
 		cmocka_unit_test(test_wrong_signer),
 		cmocka_unit_test(test_id_claimed_by_another_node),
 	};

@@ -17,6 +17,8 @@
 #include "testutil.h"
 
 #include "feed.h"
+#include "ingest.h"
+#include "record.h"
 #include "peer.pb-c.h"
 #include "service.h"
 #include "sync.h"
@@ -161,8 +163,8 @@ write_producers(int i, int n)
 	sync_local_appended(nodes[i].sync);
 }
 
-static uint64_t
-head(int holder, int origin)
+static struct feed_head
+head_at(int holder, int origin)
 {
 	struct store_txn t;
 	struct feed_head h;
@@ -171,7 +173,19 @@ head(int holder, int origin)
 	assert_int_equal(feed_head(&t, nodes[origin].node.key.public_key,
 	    &h), 0);
 	store_read_end(&t);
-	return h.seq;
+	return h;
+}
+
+static uint64_t
+head(int holder, int origin)
+{
+	return head_at(holder, origin).seq;
+}
+
+static int
+frozen(int holder, int origin)
+{
+	return (head_at(holder, origin).flags & FEED_FROZEN) != 0;
 }
 
 static struct sync_peer_stats
@@ -292,13 +306,212 @@ test_grouping_filter(void **state)
 	assert_int_equal(stats(B, C).records_out, 0);
 }
 
+/* A node made with its key writes at once, its peers down or not. */
+static void
+test_new_node_writes_at_once(void **state)
+{
+	int i;
+
+	tick(5000);
+	for (i = 0; i < NNODES; i++)
+		assert_true(node_may_write(&nodes[i].node));
+}
+
+/*
+ * A started from a backup older than its feed: it takes no write while B
+ * is down, then pulls its own later records from B, and writes on from
+ * there without forking its feed.
+ */
+static void
+test_restored_waits_for_a_peer(void **state)
+{
+	static const int a_peers[] = { B };
+	struct halle_error err;
+	char copy[600], reason[512];
+	json_t *req, *ans;
+	uint64_t before;
+
+	snprintf(copy, sizeof(copy), "%s/backup", nodes[A].dir);
+	req = json_pack("{s:s}", "path", copy);
+	ans = svc_backup(&nodes[A].node, req, &err);
+	assert_non_null(ans);
+	json_decref(ans);
+	json_decref(req);
+	write_producers(A, 5);
+	exchange();
+	before = head(B, A);
+	assert_int_equal(head(A, A), before);
+
+	/* A restarts from the copy, B being down. */
+	sync_destroy(&nodes[A].sync);
+	sync_on_disconnect(nodes[B].sync, peer_index(B, A));
+	node_close(&nodes[A].node);
+	free(nodes[A].cfg.data_dir);
+	nodes[A].cfg.data_dir = strdup(copy);
+	nodes[A].cfg.peers = calloc(1, sizeof(*nodes[A].cfg.peers));
+	nodes[A].cfg.peers[0].name = strdup("b");
+	nodes[A].cfg.npeers = 1;
+	assert_int_equal(node_open(&nodes[A].node, &nodes[A].cfg, reason,
+	    sizeof(reason)), 0);
+	start(A, a_peers, 1);
+	tick(3000);
+	assert_int_equal(node_write_state(&nodes[A].node), NODE_RESTORED);
+	assert_int_equal(head(A, A), before - 5);
+	assert_true(sync_own_feed_awaits(nodes[A].sync, 0));
+	assert_int_equal(node_write_refusal(&nodes[A].node, &err), -1);
+	assert_int_equal(err.code, HALLE_E_RECOVERING);
+	assert_non_null(strstr(err.message, "one of b"));
+
+	/* B answers: A takes its own records back first, then writes. */
+	sync_on_connect(nodes[A].sync, 0);
+	sync_on_connect(nodes[B].sync, peer_index(B, A));
+	exchange();
+	tick(1000);
+	assert_int_equal(head(A, A), before);
+	assert_true(node_may_write(&nodes[A].node));
+	assert_false(sync_own_feed_awaits(nodes[A].sync, 0));
+	write_producers(A, 1);
+	exchange();
+	assert_int_equal(head(B, A), before + 1);
+	assert_int_equal(stats(B, A).forks, 0);
+	assert_int_equal(stats(A, B).forks, 0);
+}
+
+/*
+ * A takes in another record B signed for a seq it holds: a fork of B's
+ * feed. Its proof goes to B when their link comes up again, and from B to
+ * C: the three freeze B's feed, and B takes no more writes.
+ */
+static void
+test_fork_proof_travels(void **state)
+{
+	struct store_txn t;
+	struct halle_error err;
+	struct record r;
+	const void *buf;
+	size_t len, forged_len;
+	uint8_t *forged;
+	unsigned char hash[RECORD_HASH_LEN];
+	char why[128];
+	uint64_t seq, rejected = stats(B, A).rejected;
+
+	sync_on_connect(nodes[B].sync, peer_index(B, C));
+	sync_on_connect(nodes[C].sync, 0);
+	write_producers(B, 3);
+	exchange();
+	seq = head(B, B);
+	assert_int_equal(head(A, B), seq);
+	assert_int_equal(head(C, B), seq);
+	assert_true(node_may_write(&nodes[B].node));
+
+	/* Another record at B's head, signed with B's key, reaches A. */
+	assert_int_equal(store_read_begin(nodes[B].node.store, &t), 0);
+	assert_int_equal(feed_get(&t, nodes[B].node.key.public_key, seq,
+	    &buf, &len), 0);
+	assert_int_equal(record_parse(&r, buf, len, why, sizeof(why)), 0);
+	assert_int_equal(record_build_to(&forged, &forged_len, hash,
+	    &nodes[B].node.key, seq, seq > 1 ? r.prev : NULL, r.time_ms + 1,
+	    r.kind, (const uint8_t *)"x", 1, NULL), 0);
+	record_free(&r);
+	store_read_end(&t);
+	assert_int_equal(test_offer_one(&nodes[A].node,
+	    nodes[B].node.key.public_key, forged, forged_len), INGEST_FORK);
+	free(forged);
+	assert_true(frozen(A, B));
+
+	/* A's link to B comes up again: A sends its proof on. */
+	sync_on_disconnect(nodes[A].sync, 0);
+	sync_on_disconnect(nodes[B].sync, peer_index(B, A));
+	sync_on_connect(nodes[A].sync, 0);
+	sync_on_connect(nodes[B].sync, peer_index(B, A));
+	exchange();
+	assert_true(frozen(B, B));
+	assert_true(frozen(C, B));
+	assert_int_equal(node_write_state(&nodes[B].node),
+	    NODE_OWN_FEED_FORKED);
+	assert_int_equal(stats(B, A).forks, 1);
+	assert_int_equal(stats(C, B).forks, 1);
+	assert_int_equal(stats(B, A).rejected, rejected);
+	/* Nothing more travels once every node holds a proof. */
+	tick(1000);
+	assert_int_equal(stats(B, A).forks, 1);
+	assert_int_equal(stats(C, B).forks, 1);
+	assert_int_equal(node_write_refusal(&nodes[B].node, &err), -1);
+	assert_int_equal(err.code, HALLE_E_OWN_FEED_FORKED);
+}
+
+/* A "proof" of one record twice proves nothing: refused, counted. */
+static void
+test_fork_proof_checked(void **state)
+{
+	Halle__PeerMessage m = HALLE__PEER_MESSAGE__INIT;
+	Halle__ForkProof proof = HALLE__FORK_PROOF__INIT;
+	struct store_txn t;
+	const void *buf;
+	uint8_t *msg;
+	size_t len, mlen;
+	uint64_t rejected = stats(B, C).rejected;
+
+	write_producers(C, 1);
+	exchange();
+	assert_int_equal(store_read_begin(nodes[C].node.store, &t), 0);
+	assert_int_equal(feed_get(&t, nodes[C].node.key.public_key, 1, &buf,
+	    &len), 0);
+	proof.first.data = proof.second.data = (uint8_t *)buf;
+	proof.first.len = proof.second.len = len;
+	m.session = 100 + C;
+	m.peer_session = 100 + B;
+	m.body_case = HALLE__PEER_MESSAGE__BODY_FORK_PROOF;
+	m.fork_proof = &proof;
+	mlen = halle__peer_message__get_packed_size(&m);
+	msg = malloc(mlen);
+	halle__peer_message__pack(&m, msg);
+	store_read_end(&t);
+	sync_on_message(nodes[B].sync, peer_index(B, C), msg, mlen);
+	free(msg);
+	assert_int_equal(stats(B, C).rejected, rejected + 1);
+	assert_non_null(strstr(stats(B, C).last_error, "the same record"));
+	assert_false(frozen(B, C));
+	assert_true(node_may_write(&nodes[C].node));
+}
+
+/*
+ * C loses its store and comes back with A as its only peer, which shares
+ * no grouping with it: no peer may hold C's feed, so nobody has more of
+ * it, and C writes at once.
+ */
+static void
+test_no_holder_no_wait(void **state)
+{
+	static const int c_peers[] = { A };
+	char data[600], err[256];
+
+	sync_destroy(&nodes[C].sync);
+	node_close(&nodes[C].node);
+	snprintf(data, sizeof(data), "%s/data", nodes[C].dir);
+	remove_tree(data);
+	nodes[C].cfg.peers = calloc(1, sizeof(*nodes[C].cfg.peers));
+	nodes[C].cfg.peers[0].name = strdup("a");
+	nodes[C].cfg.npeers = 1;
+	assert_int_equal(node_open(&nodes[C].node, &nodes[C].cfg, err,
+	    sizeof(err)), 0);
+	assert_int_equal(node_write_state(&nodes[C].node), NODE_RECOVERING);
+	start(C, c_peers, 1);
+	assert_true(node_may_write(&nodes[C].node));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_node_writes_at_once),
 		cmocka_unit_test(test_catch_up_and_push),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_grouping_filter),
+		cmocka_unit_test(test_restored_waits_for_a_peer),
+		cmocka_unit_test(test_fork_proof_travels),
+		cmocka_unit_test(test_fork_proof_checked),
+		cmocka_unit_test(test_no_holder_no_wait),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

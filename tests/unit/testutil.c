@@ -182,3 +182,29 @@ scratch_node_carry(struct scratch_node *from, struct scratch_node *to)
 	free(c.run);
 	return rc;
 }
+
+struct offer_one {
+	const unsigned char	*origin;
+	struct ingest_bytes	 env;
+	struct ingest_report	 rep;
+};
+
+static int
+offer_one_op(struct node_txn *nt, void *arg)
+{
+	struct offer_one *o = arg;
+
+	return ingest_run(nt, o->origin, &o->env, 1, &o->rep);
+}
+
+int
+test_offer_one(struct node *n, const unsigned char *origin,
+    const uint8_t *env, size_t len)
+{
+	struct offer_one o = { origin, { env, len }, { 0 } };
+	struct halle_error err;
+
+	if (node_mutate(n, offer_one_op, &o, &err) == -1)
+		return -1;
+	return (int)o.rep.result;
+}

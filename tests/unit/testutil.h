@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "ingest.h"
 #include "node.h"
 
 /* Removes path and everything under it; missing paths are fine. */
@@ -47,5 +48,12 @@ void	scratch_node_close(struct scratch_node *tn);
  * The number of records carried, or -1 with a message on stderr.
  */
 long	scratch_node_carry(struct scratch_node *from, struct scratch_node *to);
+
+/*
+ * Offers n, in one node_mutate, the one envelope env of origin's feed
+ * (ingest_run); returns the outcome, or -1 when node_mutate failed.
+ */
+int	test_offer_one(struct node *n, const unsigned char *origin,
+	    const uint8_t *env, size_t len);
 
 #endif
