@@ -245,8 +245,20 @@ write_parts(struct node_txn *nt, const Halle__Order *order,
 		for (i = 0; from[f] != NULL && i < from[f]->n_lines; i++) {
 			p = views_producer(nt->t, from[f]->lines[i]->producer,
 			    home);
-			if (p == NULL)
-				continue;
+			/*
+			 * A producer not held here (its home's feed has not
+			 * come back since this node lost its store): its home
+			 * would never hear of this version. Refuse it.
+			 */
+			if (p == NULL) {
+				free(homes);
+				free(lines);
+				return herr(nt->err, HALLE_E_UNKNOWN_PRODUCER,
+				    "order %s: producer %s is not known at "
+				    "this node yet (its home's feed has not "
+				    "come back): try again once it has",
+				    order->id, from[f]->lines[i]->producer);
+			}
 			view_free(p);
 			for (j = 0; j < nhomes; j++)
 				if (memcmp(homes[j], home, KEY_PUBLIC_LEN) == 0)
