@@ -87,29 +87,29 @@ field(json_t *o, const char *key)
 }
 
 static void
-node_metrics(FILE *f, json_t *status)
+node_metrics(FILE *f, const struct svc_status *st)
 {
-	json_t *node = json_object_get(status, "node");
-	json_t *store = json_object_get(status, "store");
 	family(f, "halle_info", "gauge", "The node: its name, key and "
 	    "version (always 1).");
-	sample(f, "halle_info", 1, 3,
-	    "name", json_string_value(json_object_get(node, "name")),
-	    "id", json_string_value(json_object_get(node, "id")),
-	    "version", HALLE_VERSION);
+	sample(f, "halle_info", 1, 3, "name", st->name, "id", st->id,
+	    "version", st->version);
 	family(f, "halle_uptime_seconds", "gauge",
 	    "Seconds since the daemon started.");
-	sample(f, "halle_uptime_seconds", field(node, "uptime_s"), 0);
+	sample(f, "halle_uptime_seconds", (long long)st->uptime_s, 0);
 	family(f, "halle_records", "gauge", "Records held, in all feeds.");
-	sample(f, "halle_records", field(store, "records"), 0);
+	sample(f, "halle_records", (long long)st->records, 0);
 	family(f, "halle_feeds", "gauge", "Feeds held.");
-	sample(f, "halle_feeds", field(store, "feeds"), 0);
+	sample(f, "halle_feeds", (long long)st->feeds, 0);
 	family(f, "halle_store_bytes", "gauge",
 	    "Bytes the LMDB data file uses.");
-	sample(f, "halle_store_bytes", field(store, "bytes"), 0);
+	sample(f, "halle_store_bytes", (long long)st->bytes, 0);
 	family(f, "halle_store_map_bytes", "gauge",
 	    "The LMDB map size in bytes (it grows when full).");
-	sample(f, "halle_store_map_bytes", field(store, "map_bytes"), 0);
+	sample(f, "halle_store_map_bytes", (long long)st->map_bytes, 0);
+	family(f, "halle_writable", "gauge", "1 when the node takes writes; 0 "
+	    "while it waits for its peers' word on its own feed, or when "
+	    "that feed is forked.");
+	sample(f, "halle_writable", st->writable, 0);
 }
 
 /* Per feed: its node's name when known, else its key; each label once. */
@@ -229,11 +229,6 @@ peer_metrics(FILE *f, json_t *status)
 	    "CURVE handshakes refused to keys of no configured peer.");
 	sample(f, "halle_handshakes_refused_total",
 	    field(status, "handshakes_refused"), 0);
-	family(f, "halle_writable", "gauge", "1 when the node takes writes; 0 "
-	    "while it waits for its peers' word on its own feed, or when "
-	    "that feed is forked.");
-	sample(f, "halle_writable",
-	    json_is_true(json_object_get(status, "writable")), 0);
 }
 
 /* The bounds of the HTTP servers and what they met (httpd.h). */
@@ -277,26 +272,26 @@ server_metrics(FILE *f, struct control *c)
 char *
 metrics_text(struct halled *d, struct halle_error *err)
 {
-	struct svc_order_counts counts;
-	json_t *status = NULL, *feeds = NULL;
+	struct svc_status st;
+	json_t *links = json_object(), *feeds = NULL;
 	char *text = NULL;
 	size_t len;
 	FILE *f;
 
-	if ((status = svc_status(&d->node, err)) == NULL ||
-	    (feeds = svc_feeds(&d->node, err)) == NULL ||
-	    svc_order_counts(&d->node, &counts, err) == -1)
+	/* The node's part from lib's struct; the links' from peers.c. */
+	if (svc_status_get(&d->node, &st, err) == -1 ||
+	    (feeds = svc_feeds(&d->node, err)) == NULL)
 		goto out;
-	peers_status(d->peers, status);
+	peers_status(d->peers, links);
 	peers_describe_feeds(d->peers, feeds);
 	if ((f = open_memstream(&text, &len)) == NULL) {
 		herr(err, HALLE_E_INTERNAL, "out of memory");
 		goto out;
 	}
-	node_metrics(f, status);
+	node_metrics(f, &st);
 	feed_metrics(f, feeds);
-	order_metrics(f, &counts);
-	peer_metrics(f, status);
+	order_metrics(f, &st.orders);
+	peer_metrics(f, links);
 	server_metrics(f, d->control);
 	if (fclose(f) != 0) {
 		free(text);
@@ -304,7 +299,7 @@ metrics_text(struct halled *d, struct halle_error *err)
 		herr(err, HALLE_E_INTERNAL, "out of memory");
 	}
 out:
-	json_decref(status);
+	json_decref(links);
 	json_decref(feeds);
 	return text;
 }

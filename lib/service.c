@@ -41,43 +41,78 @@ count_feed(const unsigned char *origin, const struct feed_head *h, void *arg)
 	return 0;
 }
 
-json_t *
-svc_status(struct node *n, struct halle_error *err)
+static int	order_counts(struct node *, struct store_txn *,
+		    struct svc_order_counts *);
+
+int
+svc_status_get(struct node *n, struct svc_status *st, struct halle_error *err)
 {
 	struct count_ctx ctx = { 0, 0 };
-	struct svc_order_counts oc;
 	struct halle_error refusal;
 	struct store_txn t;
-	size_t used, map;
+	int rc;
 
-	if (svc_order_counts(n, &oc, err) == -1 ||
-	    read_begin(n, &t, err) == -1)
-		return NULL;
+	memset(st, 0, sizeof(*st));
+	st->id = n->id_hex;
+	st->name = n->cfg->name;
+	st->version = HALLE_VERSION;
+	st->timezone = n->cfg->timezone;
+	st->uptime_s = (int64_t)(time(NULL) - n->started);
+	if (read_begin(n, &t, err) == -1)
+		return -1;
 	feed_each(&t, count_feed, &ctx);
+	rc = order_counts(n, &t, &st->orders);
 	store_read_end(&t);
-	store_usage(n->store, &used, &map);
+	if (rc == -1)
+		return herr(err, HALLE_E_STORE, "cannot read the orders");
+	st->records = (uint64_t)ctx.records;
+	st->feeds = (uint64_t)ctx.feeds;
+	store_usage(n->store, &st->bytes, &st->map_bytes);
+	st->writable = node_may_write(n);
+	st->write_state = node_write_state(n);
 	refusal.message[0] = '\0';
-	node_write_refusal(n, &refusal);
+	if (!st->writable) {
+		node_write_refusal(n, &refusal);
+		snprintf(st->write_reason, sizeof(st->write_reason), "%s",
+		    refusal.message);
+	}
+	return 0;
+}
+
+json_t *
+svc_status_json(const struct svc_status *st)
+{
+	const struct svc_order_counts *oc = &st->orders;
+
 	return json_pack("{s:{s:s, s:s, s:s, s:I, s:s}, "
 	    "s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:I, "
 	    "s:[], s:[], s:b, s:s, s:s?, s:[]}",
-	    "node", "id", n->id_hex, "name", n->cfg->name,
-	    "version", HALLE_VERSION,
-	    "uptime_s", (json_int_t)(time(NULL) - n->started),
-	    "timezone", n->cfg->timezone,
-	    "store", "records", ctx.records, "feeds", ctx.feeds,
-	    "bytes", (json_int_t)used, "map_bytes", (json_int_t)map,
+	    "node", "id", st->id, "name", st->name, "version", st->version,
+	    "uptime_s", (json_int_t)st->uptime_s, "timezone", st->timezone,
+	    "store", "records", (json_int_t)st->records,
+	    "feeds", (json_int_t)st->feeds, "bytes", (json_int_t)st->bytes,
+	    "map_bytes", (json_int_t)st->map_bytes,
 	    "stock", "lines_confirmed_locally",
-	    (json_int_t)oc.lines_confirmed_locally,
-	    "lines_pending", (json_int_t)oc.lines_pending,
-	    "rights_held", (json_int_t)oc.rights_held,
-	    "rights_free", (json_int_t)oc.rights_free,
-	    "overusers", (json_int_t)oc.overusers,
-	    "ids_claimed", (json_int_t)oc.ids_claimed,
-	    "groupings", "peers", "writable", node_may_write(n),
-	    "write_state", node_write_state_name(node_write_state(n)),
-	    "write_reason", node_may_write(n) ? NULL : refusal.message,
+	    (json_int_t)oc->lines_confirmed_locally,
+	    "lines_pending", (json_int_t)oc->lines_pending,
+	    "rights_held", (json_int_t)oc->rights_held,
+	    "rights_free", (json_int_t)oc->rights_free,
+	    "overusers", (json_int_t)oc->overusers,
+	    "ids_claimed", (json_int_t)oc->ids_claimed,
+	    "groupings", "peers", "writable", st->writable,
+	    "write_state", node_write_state_name(st->write_state),
+	    "write_reason", st->writable ? NULL : st->write_reason,
 	    "waiting_for");
+}
+
+json_t *
+svc_status(struct node *n, struct halle_error *err)
+{
+	struct svc_status st;
+
+	if (svc_status_get(n, &st, err) == -1)
+		return NULL;
+	return svc_status_json(&st);
 }
 
 struct feeds_ctx {
@@ -902,35 +937,27 @@ count_order(const void *key, size_t klen, const void *val, size_t vlen,
 	return 0;
 }
 
-int
-svc_order_counts(struct node *n, struct svc_order_counts *c,
-    struct halle_error *err)
+/* The counts of struct svc_order_counts, in the snapshot t. 0 or -1. */
+static int
+order_counts(struct node *n, struct store_txn *t, struct svc_order_counts *c)
 {
-	struct order_count_ctx ctx = { NULL, c, NULL };
+	struct order_count_ctx ctx = { t, c, n->key.public_key };
 	char key[DBKEY_MAX];
-	struct store_txn t;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if (read_begin(n, &t, err) == -1)
-		return -1;
-	ctx.t = &t;
-	ctx.me = n->key.public_key;
-	rc = store_scan(&t, STORE_VIEWS, key, dbkey_all(key, 'O'), count_order,
+	rc = store_scan(t, STORE_VIEWS, key, dbkey_all(key, 'O'), count_order,
 	    &ctx);
 	if (rc == 0)
-		rc = store_scan(&t, STORE_INDEX, key, dbkey_all(key, 'r'),
+		rc = store_scan(t, STORE_INDEX, key, dbkey_all(key, 'r'),
 		    count_rights, &ctx);
 	if (rc == 0)
-		rc = store_scan(&t, STORE_INDEX, key, dbkey_all(key, 'x'),
+		rc = store_scan(t, STORE_INDEX, key, dbkey_all(key, 'x'),
 		    count_overuser, &ctx);
 	if (rc == 0)
-		rc = store_scan(&t, STORE_INDEX, key, dbkey_all(key, 'z'),
+		rc = store_scan(t, STORE_INDEX, key, dbkey_all(key, 'z'),
 		    count_claimed, &ctx);
-	store_read_end(&t);
-	if (rc == -1)
-		return herr(err, HALLE_E_STORE, "cannot read the orders");
-	return 0;
+	return rc;
 }
 
 /* Backup */

@@ -165,9 +165,10 @@ json_t	*svc_stock(struct node *n, const char *producer, const char *date,
 	    struct halle_error *err);
 
 /*
- * The orders held, for the metrics: orders not cancelled and their lines
- * by the state the order route shows (pending, confirmed, refused), and
- * the cancelled orders. Scans every order. 0, or -1 with err filled.
+ * The orders held: orders not cancelled and their lines by the state the
+ * order route shows (pending, confirmed, refused), and the cancelled
+ * orders; the stock rights of this node's markets; findings about other
+ * nodes. Part of struct svc_status.
  */
 struct svc_order_counts {
 	uint64_t	 orders, cancelled;
@@ -179,8 +180,26 @@ struct svc_order_counts {
 	/* Records refused for claiming an id another node owns. */
 	uint64_t	 ids_claimed;
 };
-int	svc_order_counts(struct node *n, struct svc_order_counts *counts,
+
+/*
+ * The node's status, as one read snapshot gives it: what GET /v1/status
+ * answers (svc_status_json renders it) and /metrics counts, each
+ * rendered from this struct. The peers' part is the daemon's (peers.h).
+ */
+struct svc_status {
+	const char		*id;		/* 64 hex */
+	const char		*name, *version, *timezone;
+	int64_t			 uptime_s;
+	uint64_t		 records, feeds;	/* held, all feeds */
+	size_t			 bytes, map_bytes;	/* the LMDB file */
+	struct svc_order_counts	 orders;	/* scans every order */
+	int			 writable;
+	enum node_write_state	 write_state;
+	char			 write_reason[512];	/* "" when writable */
+};
+int	svc_status_get(struct node *n, struct svc_status *st,
 	    struct halle_error *err);
+json_t	*svc_status_json(const struct svc_status *st);
 
 /*
  * Writes a compacted, consistent copy of the store into req's "path": an
