@@ -445,7 +445,7 @@ svc_close_due(struct node *n, struct halle_error *err)
 static int
 rule_pending_op(struct node_txn *nt, void *arg)
 {
-	return views_rule_queued(nt);
+	return stock_rule_queued(nt);
 }
 
 int

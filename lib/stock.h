@@ -169,6 +169,19 @@ typedef void (*stock_held_fn)(const char *date, const char *sku,
 int	stock_held_from(struct store_txn *t, const char *producer,
 	    const char *today, stock_held_fn fn, void *arg);
 
+/*
+ * At the producer's home, when a part of order o (of distribution d,
+ * written by market_node) is applied: rules on the lines of its producers
+ * that the market's node did not confirm itself, and appends the ruling.
+ * force rules again a version already ruled on (a cancelled day). While
+ * the node may not write, the ruling is queued instead. 0 or -1.
+ */
+int	stock_rule_order(struct node_txn *nt, const Halle__Order *o,
+	    const Halle__Distribution *d, const unsigned char *market_node,
+	    int force);
+/* Rules on the orders whose ruling was queued. 0 or -1. */
+int	stock_rule_queued(struct node_txn *nt);
+
 /* Shares of a stock among markets (stock.c explains the policy). */
 struct stock_share {
 	uint64_t	 history;	/* confirmed on the same weekday, 4 weeks */

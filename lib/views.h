@@ -106,11 +106,6 @@ int	views_producer_home(struct store_txn *t, const char *producer,
 int	views_market_owner(struct store_txn *t, const char *market,
 	    unsigned char *owner);
 
-/*
- * Rules on the orders whose ruling was queued while the node held its
- * rulings (node.h). Runs in the caller's write transaction; 0 or -1.
- */
-int	views_rule_queued(struct node_txn *nt);
 
 /* Calls fn for each key (with its value) of the index under prefix. */
 int	views_index_scan(struct store_txn *t, const char *prefix,
