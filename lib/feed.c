@@ -97,7 +97,7 @@ feed_append(struct store_txn *t, const struct record *r, const uint8_t *buf,
 	if (feed_head(t, r->origin, &head) == -1)
 		return -1;
 	if ((head.flags & FEED_FROZEN) ||
-	    record_follows(r, head.seq, head.seq ? head.hash : NULL) == -1)
+	    !record_follows(r, head.seq, head.seq ? head.hash : NULL))
 		return -1;
 	if (feed_put_record(t, r, buf, len) == -1 || feed_set_head(t, r) == -1)
 		return -1;
@@ -192,7 +192,7 @@ feed_verify(struct store_txn *t, const unsigned char *origin, char *err,
 			return -1;
 		}
 		if (memcmp(r.origin, origin, KEY_PUBLIC_LEN) != 0 ||
-		    record_follows(&r, seq - 1, seq > 1 ? prev : NULL) == -1 ||
+		    !record_follows(&r, seq - 1, seq > 1 ? prev : NULL) ||
 		    record_verify_signature(&r) == -1) {
 			snprintf(err, errlen, "record %llu: %s",
 			    (unsigned long long)seq,

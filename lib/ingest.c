@@ -224,7 +224,7 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 			if (head.seq > 0)
 				memcpy(prev, head.hash, RECORD_HASH_LEN);
 		}
-		if (record_follows(r, r->seq - 1, r->seq > 1 ? prev : NULL)) {
+		if (!record_follows(r, r->seq - 1, r->seq > 1 ? prev : NULL)) {
 			report(rep, INGEST_BAD, "record %llu: previous hash does "
 			    "not match the chain", (unsigned long long)r->seq);
 			goto done;

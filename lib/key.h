@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "hex.h"
+
 #define KEY_PUBLIC_LEN	32
 #define KEY_SECRET_LEN	64
 #define KEY_HEX_LEN	64
@@ -28,10 +30,5 @@ struct node_key {
  */
 int	key_load_or_create(struct node_key *key, const char *path,
 	    int *created, char *err, size_t errlen);
-
-/* Writes 2*len hex digits and a NUL into out. */
-void	hex_encode(char *out, const unsigned char *in, size_t len);
-/* Decodes exactly 2*len hex digits from in; returns 0 or -1. */
-int	hex_decode(unsigned char *out, size_t len, const char *in);
 
 #endif

@@ -161,11 +161,9 @@ record_follows(const struct record *r, uint64_t seq,
     const unsigned char *prev_hash)
 {
 	if (r->seq != seq + 1)
-		return -1;
-	if (seq == 0)
 		return 0;
-	if (prev_hash == NULL ||
-	    sodium_memcmp(r->prev, prev_hash, RECORD_HASH_LEN) != 0)
-		return -1;
-	return 0;
+	if (seq == 0)
+		return 1;
+	return prev_hash != NULL &&
+	    sodium_memcmp(r->prev, prev_hash, RECORD_HASH_LEN) == 0;
 }

@@ -73,8 +73,9 @@ void	record_free(struct record *r);
 int	record_verify_signature(const struct record *r);
 
 /*
- * 0 when r directly follows a record of the same feed with sequence seq and
- * hash prev_hash (seq 0 and prev_hash NULL: r must be the first record).
+ * 1 when r directly follows a record of the same feed with sequence seq and
+ * hash prev_hash (seq 0 and prev_hash NULL: r must be the first record),
+ * else 0.
  */
 int	record_follows(const struct record *r, uint64_t seq,
 	    const unsigned char *prev_hash);

@@ -65,7 +65,7 @@ check_parse(const uint8_t *data, size_t size)
 	(void)record_verify_signature(&r);
 	(void)record_follows(&r, 0, NULL);
 	/* The seq always follows: only the hash decides. */
-	if (record_follows(&r, r.seq - 1, fixed_hash) == 0 && r.seq > 1 &&
+	if (record_follows(&r, r.seq - 1, fixed_hash) && r.seq > 1 &&
 	    memcmp(r.prev, fixed_hash, RECORD_HASH_LEN) != 0)
 		bug("record_follows accepted another prev", "");
 	record_free(&r);

@@ -190,18 +190,18 @@ test_chain(void **state)
 	assert_memory_equal(r[1].prev, r[0].hash, RECORD_HASH_LEN);
 	assert_memory_equal(r[2].prev, r[1].hash, RECORD_HASH_LEN);
 
-	assert_int_equal(record_follows(&r[0], 0, NULL), 0);
-	assert_int_equal(record_follows(&r[1], 1, r[0].hash), 0);
-	assert_int_equal(record_follows(&r[2], 2, r[1].hash), 0);
+	assert_true(record_follows(&r[0], 0, NULL));
+	assert_true(record_follows(&r[1], 1, r[0].hash));
+	assert_true(record_follows(&r[2], 2, r[1].hash));
 
 	/* Wrong sequence numbers, wrong or missing previous hashes. */
-	assert_int_equal(record_follows(&r[0], 1, r[0].hash), -1);
-	assert_int_equal(record_follows(&r[1], 0, NULL), -1);
-	assert_int_equal(record_follows(&r[1], 1, NULL), -1);
-	assert_int_equal(record_follows(&r[1], 1, r[1].hash), -1);
-	assert_int_equal(record_follows(&r[2], 2, r[0].hash), -1);
-	assert_int_equal(record_follows(&r[2], 1, r[0].hash), -1);
-	assert_int_equal(record_follows(&r[2], 3, r[1].hash), -1);
+	assert_false(record_follows(&r[0], 1, r[0].hash));
+	assert_false(record_follows(&r[1], 0, NULL));
+	assert_false(record_follows(&r[1], 1, NULL));
+	assert_false(record_follows(&r[1], 1, r[1].hash));
+	assert_false(record_follows(&r[2], 2, r[0].hash));
+	assert_false(record_follows(&r[2], 1, r[0].hash));
+	assert_false(record_follows(&r[2], 3, r[1].hash));
 
 	for (i = 0; i < 3; i++) {
 		record_free(&r[i]);
@@ -240,8 +240,8 @@ test_bit_flips(void **state)
 			}
 			if (record_verify_signature(&flipped) != 0)
 				by_signature++;
-			else if (record_follows(&r3, flipped.seq,
-			    flipped.hash) != 0)
+			else if (!record_follows(&r3, flipped.seq,
+			    flipped.hash))
 				by_chain++;
 			else
 				fail_msg("flipping bit %d of byte %zu of %zu "
