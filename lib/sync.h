@@ -38,6 +38,14 @@
 #define SYNC_PROTOCOL_VERSION	1
 #define SYNC_MAX_MESSAGE	(8 * 1024 * 1024)  /* one encoded message */
 #define SYNC_MAX_RUN		4096	/* envelopes in one RECORDS */
+/*
+ * Bytes of RECORDS a sender has in flight to one peer (sent, not yet
+ * acknowledged), all feeds together, and batches per feed: the credit
+ * counts records, these bound the memory a catch-up of large records may
+ * hold in the sockets of both ends.
+ */
+#define SYNC_INFLIGHT_BYTES	(4 * 1024 * 1024)
+#define SYNC_INFLIGHT_BATCHES	8
 #define SYNC_WINDOW		8192	/* records a peer may send unacknowledged */
 #define SYNC_NAME_MAX		64
 

@@ -46,6 +46,13 @@ struct stream_out {
 	uint64_t	 next_seq;	/* next record to send */
 	uint64_t	 limit_seq;	/* last record the credit allows */
 	uint64_t	 acked_seq;	/* the peer holds up to here */
+	/* Batches sent and not acknowledged: last seq, size, when sent. */
+	struct {
+		uint64_t	 last_seq;
+		size_t		 bytes;
+		int64_t		 sent_ms;
+	}		 inflight[SYNC_INFLIGHT_BATCHES];
+	unsigned	 ninflight;
 };
 
 struct sync_peer {
@@ -60,6 +67,7 @@ struct sync_peer {
 	int			 flapping;	/* changes logged at debug */
 	struct stream_in	*in;		/* one per origin slot */
 	struct stream_out	*out;
+	size_t			 inflight_bytes;	/* sum over out[] */
 };
 
 struct sync_out {

@@ -40,6 +40,35 @@ sync_stream_reset(struct sync *s, int p)
 
 	memset(peer->in, 0, s->norigins * sizeof(*peer->in));
 	memset(peer->out, 0, s->norigins * sizeof(*peer->out));
+	peer->inflight_bytes = 0;
+}
+
+/*
+ * Forgets the batches the peer now holds (up to acked), and those sent
+ * before `before` (a time in ms; 0: none): a batch unacknowledged for a
+ * heartbeat was lost, and the receiver pulls it again.
+ */
+static void
+inflight_drop(struct sync_peer *peer, struct stream_out *out, int64_t before)
+{
+	unsigned i, kept = 0;
+
+	for (i = 0; i < out->ninflight; i++) {
+		if (out->inflight[i].last_seq <= out->acked_seq ||
+		    out->inflight[i].sent_ms < before)
+			peer->inflight_bytes -= out->inflight[i].bytes;
+		else
+			out->inflight[kept++] = out->inflight[i];
+	}
+	out->ninflight = kept;
+}
+
+/* 1 when the byte bounds let one more batch go to the peer. */
+static int
+inflight_room(const struct sync_peer *peer, const struct stream_out *out)
+{
+	return out->ninflight < SYNC_INFLIGHT_BATCHES &&
+	    peer->inflight_bytes < SYNC_INFLIGHT_BYTES;
 }
 
 /* The first 8 bytes of a key in hex: enough to name a feed in a log. */
@@ -240,6 +269,11 @@ sync_stream_on_pull(struct sync *s, int p, const Halle__Pull *m)
 	credit = m->max_records < SYNC_MAX_WINDOW ? m->max_records :
 	    SYNC_MAX_WINDOW;
 	out = &s->peers[p].out[o];
+	/*
+	 * A stream opened again: batches sent in the last heartbeat may
+	 * still be on their way and count; older ones were lost.
+	 */
+	inflight_drop(&s->peers[p], out, s->now - s->heartbeat_ms);
 	out->open = 1;
 	out->confirm = 1;
 	out->next_seq = m->from_seq > 0 ? m->from_seq : 1;
@@ -267,6 +301,7 @@ sync_stream_on_ack(struct sync *s, int p, const Halle__Ack *m)
 	}
 	if (m->seq > out->acked_seq)
 		out->acked_seq = m->seq;
+	inflight_drop(peer, out, s->now - 2 * s->heartbeat_ms);
 	if (m->seq + credit > out->limit_seq)
 		out->limit_seq = m->seq + credit;
 	if (out->next_seq <= out->acked_seq)
@@ -292,6 +327,7 @@ peer_holds(struct sync *s, int p, int o, uint64_t seq)
 	if (!out->open || seq <= out->acked_seq)
 		return;
 	out->acked_seq = seq;
+	inflight_drop(peer, out, s->now - 2 * s->heartbeat_ms);
 	if (out->next_seq <= seq)
 		out->next_seq = seq + 1;
 	if (out->limit_seq < seq + SYNC_WINDOW)
@@ -495,6 +531,12 @@ send_batch(struct sync *s, struct store_txn *t, int p, int o,
 	out->next_seq += n;
 	out->confirm = 0;
 	s->peers[p].st.records_out += n;
+	if (n > 0) {
+		out->inflight[out->ninflight].last_seq = out->next_seq - 1;
+		out->inflight[out->ninflight].sent_ms = s->now;
+		out->inflight[out->ninflight++].bytes = bytes;
+		s->peers[p].inflight_bytes += bytes;
+	}
 	return 0;
 }
 
@@ -512,6 +554,9 @@ sync_stream_pump(struct sync *s)
 		for (o = 0; o < s->norigins; o++) {
 			struct stream_out *out = &s->peers[p].out[o];
 
+			/* Batches unacknowledged for two heartbeats were lost. */
+			inflight_drop(&s->peers[p], out,
+			    s->now - 2 * s->heartbeat_ms);
 			if (!out->open || !sync_in_scope(s, (int)p, (int)o) ||
 			    (out->next_seq > out->limit_seq && !out->confirm))
 				continue;
@@ -522,7 +567,8 @@ sync_stream_pump(struct sync *s)
 			if (feed_head(&t, s->origins[o].key, &h) == -1)
 				continue;
 			while (out->open && out->next_seq <= h.seq &&
-			    out->next_seq <= out->limit_seq)
+			    out->next_seq <= out->limit_seq &&
+			    inflight_room(&s->peers[p], out))
 				if (send_batch(s, &t, (int)p, (int)o, &h,
 				    0) == -1)
 					break;

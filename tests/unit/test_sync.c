@@ -17,6 +17,7 @@
 #include "testutil.h"
 
 #include "feed.h"
+#include "ids.h"
 #include "ingest.h"
 #include "record.h"
 #include "peer.pb-c.h"
@@ -254,6 +255,111 @@ test_catch_up_and_push(void **state)
 	assert_true(st.rtt_ms >= 0);
 	assert_int_equal(st.rejected, 0);
 	assert_int_equal(st.version, SYNC_PROTOCOL_VERSION);
+}
+
+/* A writes n catalogue versions of about 200 KB each. */
+static void
+write_big_catalogues(int i, int n)
+{
+	struct halle_error err;
+	json_t *req, *ans, *products;
+	char producer[ID_MAX], sku[32], name[128];
+	int k, j;
+
+	req = json_pack("{s:s}", "name", "Grande Ferme");
+	ans = svc_producer_add(&nodes[i].node, req, &err);
+	assert_non_null(ans);
+	snprintf(producer, sizeof(producer), "%s",
+	    json_string_value(json_object_get(ans, "id")));
+	json_decref(ans);
+	json_decref(req);
+	for (k = 0; k < n; k++) {
+		products = json_array();
+		for (j = 0; j < 1800; j++) {
+			snprintf(sku, sizeof(sku), "SKU-%d-%d", k, j);
+			snprintf(name, sizeof(name), "Produit %d de la "
+			    "version %d, un nom assez long pour peser", j, k);
+			json_array_append_new(products, json_pack("{s:s, s:s, "
+			    "s:i}", "sku", sku, "name", name, "price_cents",
+			    100 + j));
+		}
+		req = json_pack("{s:o}", "products", products);
+		ans = svc_catalogue_publish(&nodes[i].node, producer, req,
+		    &err);
+		assert_non_null(ans);
+		json_decref(ans);
+		json_decref(req);
+	}
+}
+
+/*
+ * Like exchange(), but RECORDS from `from` to `to` are held back rather
+ * than delivered; returns the bytes held. What a sender has in flight is
+ * bounded in bytes, not only in records.
+ */
+static size_t
+exchange_holding(int from, int to, uint8_t **held, size_t *held_len,
+    int *nheld, int max)
+{
+	Halle__PeerMessage *pm;
+	uint8_t *msg;
+	size_t len, bytes = 0;
+	int i, peer, busy = 1, j, records;
+
+	while (busy) {
+		busy = 0;
+		for (i = 0; i < NNODES; i++)
+			while (nodes[i].sync != NULL &&
+			    sync_next_output(nodes[i].sync, &peer, &msg,
+			    &len) == 1) {
+				j = nodes[i].peer_node[peer];
+				pm = halle__peer_message__unpack(NULL, len, msg);
+				records = pm != NULL && pm->body_case ==
+				    HALLE__PEER_MESSAGE__BODY_RECORDS &&
+				    pm->records->n_envelopes > 0;
+				if (pm != NULL)
+					halle__peer_message__free_unpacked(pm,
+					    NULL);
+				busy = 1;
+				if (i == from && j == to && records &&
+				    *nheld < max) {
+					held[*nheld] = msg;
+					held_len[(*nheld)++] = len;
+					bytes += len;
+					continue;
+				}
+				sync_on_message(nodes[j].sync, peer_index(j, i),
+				    msg, len);
+				free(msg);
+			}
+	}
+	return bytes;
+}
+
+static void
+test_catch_up_bounded_in_bytes(void **state)
+{
+	uint8_t *held[64];
+	size_t held_len[64], bytes;
+	uint64_t before = head(B, A);
+	int nheld = 0, k;
+
+	write_big_catalogues(A, 40);		/* about 8 MB */
+	sync_on_connect(nodes[A].sync, 0);
+	sync_on_connect(nodes[B].sync, peer_index(B, A));
+	bytes = exchange_holding(A, B, held, held_len, &nheld, 64);
+	/* B has taken nothing, so acknowledged nothing: A stopped. */
+	assert_int_equal(head(B, A), before);
+	assert_true(nheld > 0);
+	assert_true(bytes <= SYNC_INFLIGHT_BYTES + 2 * 1024 * 1024);
+	/* Delivered, they are acknowledged, and the rest comes. */
+	for (k = 0; k < nheld; k++) {
+		sync_on_message(nodes[B].sync, peer_index(B, A), held[k],
+		    held_len[k]);
+		free(held[k]);
+	}
+	exchange();
+	assert_int_equal(head(B, A), head(A, A));
 }
 
 /* Bad input is counted and said, never fatal. */
@@ -506,6 +612,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_node_writes_at_once),
 		cmocka_unit_test(test_catch_up_and_push),
+		cmocka_unit_test(test_catch_up_bounded_in_bytes),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_grouping_filter),
 		cmocka_unit_test(test_restored_waits_for_a_peer),
