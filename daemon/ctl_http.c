@@ -4,8 +4,12 @@
  * one deadline (CURLOPT_TIMEOUT_MS). What is left here is what libcurl does
  * not decide for us:
  *
- *   - the headers: Accept and Content-Type as asked, no "Expect:
- *     100-continue" (halled answers at once), Connection: close;
+ *   - the headers: Accept and Content-Type as asked, Connection: close,
+ *     and "Expect: 100-continue" only before a body over EXPECT_MIN: a
+ *     node that refuses a large body (413) answers and closes at once, and
+ *     a body sent into the closed socket would fail with EPIPE before
+ *     curl read the answer; a small body goes out with the head in one
+ *     write, before the node can close;
  *   - the answer's size: the write callback keeps at most ANSWER_MAX bytes
  *     and fails the transfer past it ("answer over N bytes");
  *   - the reason phrase, taken from the last status line the header
@@ -29,6 +33,7 @@
 #include "ctl_http.h"
 
 #define ANSWER_MAX	(64 * 1024 * 1024)	/* bytes: more is not halled */
+#define EXPECT_MIN	(64 * 1024)	/* bytes of body: ask before sending */
 
 /* The answer as it arrives. */
 struct answer {
@@ -136,7 +141,8 @@ http_headers(const char *body, const char *content_type, const char *accept)
 	if (http_header_add(&list, "Accept", accept) == -1 ||
 	    (body != NULL &&
 	    http_header_add(&list, "Content-Type", content_type) == -1) ||
-	    http_header_add(&list, "Expect", "") == -1 ||
+	    http_header_add(&list, "Expect", body != NULL &&
+	    strlen(body) > EXPECT_MIN ? "100-continue" : "") == -1 ||
 	    http_header_add(&list, "Connection", "close") == -1)
 		return (NULL);
 	return (list);

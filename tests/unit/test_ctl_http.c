@@ -26,6 +26,8 @@
 
 #define ANSWER_MAX	(64 * 1024 * 1024)
 
+static int	 answer_early;	/* the server answers after the head */
+
 struct server {
 	char	 dir[80];
 	char	 path[96];
@@ -47,7 +49,7 @@ request_read(int fd, char *buf, size_t cap)
 			cl = strstr(buf, "Content-Length:");
 			want = (size_t)(end + 4 - buf) + (cl != NULL && cl <
 			    end ? strtoul(cl + 15, NULL, 10) : 0);
-			if (len >= want)
+			if (len >= want || answer_early)
 				return (len);
 		}
 		if (len + 1 >= cap || (n = read(fd, buf + len,
@@ -204,6 +206,31 @@ test_request_sent(void **state)
 	ctl_http_reply_free(&reply);
 }
 
+/*
+ * A node that refuses a large body answers 413 after the head and closes
+ * without reading the body: the client reads that answer, never EPIPE.
+ */
+static void
+test_refused_before_body(void **state)
+{
+	struct ctl_http_reply	 reply;
+	char			 err[256], *body;
+	size_t			 len = 1100 * 1000;
+
+	assert_non_null(body = malloc(len + 1));
+	memset(body, 'a', len);
+	body[len] = '\0';
+	answer_early = 1;
+	assert_int_equal(exchange("HTTP/1.1 413 Payload Too Large\r\n"
+	    "Content-Length: 2\r\nConnection: close\r\n\r\n{}", 0, "POST",
+	    body, NULL, 5000, &reply, err, sizeof(err)), 0);
+	answer_early = 0;
+	assert_int_equal(reply.status, 413);
+	assert_string_equal(reply.body, "{}");
+	ctl_http_reply_free(&reply);
+	free(body);
+}
+
 static void
 test_bounded_answer(void **state)
 {
@@ -270,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_reason_after_interim),
 		cmocka_unit_test(test_chunked_and_to_close),
 		cmocka_unit_test(test_request_sent),
+		cmocka_unit_test(test_refused_before_body),
 		cmocka_unit_test(test_bounded_answer),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_escape),
