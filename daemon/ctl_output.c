@@ -1,8 +1,9 @@
 /*
  * ctl_output: how hallectl writes (see ctl.h). Messages go to stderr after
- * stdout is flushed, so that the two read in order; every line on stdout
- * goes through out_line() or a table, which replace control characters: a
- * name comes from the network and must not drive the terminal.
+ * stdout is flushed, so that the two read in order. Every line a renderer
+ * prints goes through out_line() or a table, which replace control
+ * characters: a name comes from the network and must not drive the
+ * terminal (JSON goes out as jansson writes it, escaped).
  *
  * A table holds its cells until it is flushed, so that each column is as
  * wide as its widest cell (in code points, not bytes); numbers align
