@@ -1,5 +1,5 @@
 /*
- * ctl_http: the small HTTP/1.1 client hallectl speaks to halled with.
+ * ctl_http: the HTTP client hallectl speaks to halled with, over libcurl.
  *
  * One request per connection, on the node's Unix control socket:
  *
@@ -7,15 +7,15 @@
  *      |  connect(control.sock)              |
  *      |  PUT /v1/producers/.. HTTP/1.1 ---->|
  *      |    Host: halle, Connection: close,  |
- *      |    Content-Type, Content-Length     |
+ *      |    Accept, Content-Type             |
  *      |<---------- HTTP/1.1 201 Created ----|
- *      |    Content-Length, or chunked, or   |
- *      |    neither: the body runs to close  |
  *      |<------------------------- close ----|
  *
- * The whole exchange runs under one deadline. The answer is taken as soon as
- * its framing says it is whole, or when the node closes the connection.
- * Interim 1xx answers are skipped. Nothing here knows about JSON.
+ * The whole exchange runs under one deadline, and the answer's body is
+ * bounded at 64 MiB: past it the exchange fails as CTL_HTTP_BAD_ANSWER
+ * ("answer over 67108864 bytes"). Interim 1xx answers are skipped. libcurl
+ * stays behind this interface: its codes come out as enum ctl_http_error.
+ * Nothing here knows about JSON.
  */
 #ifndef HALLE_CTL_HTTP_H
 #define HALLE_CTL_HTTP_H
