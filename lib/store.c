@@ -93,15 +93,17 @@ store_lock(const char *dir, int *fdp, char *err, size_t errlen)
 }
 
 static int
-store_open_dbs(struct store *s)
+store_open_dbs(struct store *s, int readonly)
 {
 	MDB_txn *txn;
 	int i, rc;
 
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+	if ((rc = mdb_txn_begin(s->env, NULL, readonly ? MDB_RDONLY : 0,
+	    &txn)) != 0)
 		return rc;
 	for (i = 0; i < STORE_NDB; i++) {
-		rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
+		rc = mdb_dbi_open(txn, db_names[i], readonly ? 0 : MDB_CREATE,
+		    &s->dbi[i]);
 		if (rc != 0) {
 			mdb_txn_abort(txn);
 			return rc;
@@ -135,7 +137,7 @@ store_open(struct store **sp, const char *dir, size_t map_size, char *err,
 	    (rc = mdb_env_set_maxdbs(s->env, STORE_NDB)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
 	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0 ||
-	    (rc = store_open_dbs(s)) != 0) {
+	    (rc = store_open_dbs(s, 0)) != 0) {
 		snprintf(err, errlen, "%s: cannot open store: %s", dir,
 		    mdb_strerror(rc));
 		if (s->env != NULL)
@@ -150,6 +152,33 @@ store_open(struct store **sp, const char *dir, size_t map_size, char *err,
 	return 0;
 }
 
+int
+store_open_reader(struct store **sp, const char *dir, char *err,
+    size_t errlen)
+{
+	struct store *s;
+	int rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->lock_fd = -1;
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, STORE_NDB)) != 0 ||
+	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_RDONLY,
+	    0600)) != 0 || (rc = store_open_dbs(s, 1)) != 0) {
+		snprintf(err, errlen, "%s: cannot read store: %s", dir,
+		    mdb_strerror(rc));
+		if (s->env != NULL)
+			mdb_env_close(s->env);
+		free(s);
+		return -1;
+	}
+	*sp = s;
+	return 0;
+}
+
 void
 store_close(struct store **sp)
 {
@@ -158,7 +187,8 @@ store_close(struct store **sp)
 	if (s == NULL)
 		return;
 	mdb_env_close(s->env);
-	close(s->lock_fd);	/* releases the lock */
+	if (s->lock_fd != -1)
+		close(s->lock_fd);	/* releases the lock */
 	free(s);
 	*sp = NULL;
 }

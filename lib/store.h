@@ -50,6 +50,13 @@ struct store_txn {
  */
 int	store_open(struct store **sp, const char *dir, size_t map_size,
 	    char *err, size_t errlen);
+/*
+ * Opens the store in dir to read it while the node that owns it runs (a
+ * benchmark, a tool): read-only, and without the directory's lock. 0, or
+ * -1 with the reason in err. Only store_read_begin() may be used on it.
+ */
+int	store_open_reader(struct store **sp, const char *dir, char *err,
+	    size_t errlen);
 void	store_close(struct store **sp);
 
 /*

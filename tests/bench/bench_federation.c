@@ -60,23 +60,26 @@ die(const char *what)
 	exit(1);
 }
 
-/* Makes the node's key (and its directory) through libhalle. */
+/*
+ * Makes the node's key, store and directory through libhalle, as
+ * `halled --show-id` does: a new node, writable at once.
+ */
 static void
 proc_init(struct proc *p, const char *name, int port)
 {
 	struct halle_config cfg;
-	struct node_key key;
+	struct node node;
 	char listen[64], err[256];
 
 	p->name = name;
 	p->port = port;
 	snprintf(listen, sizeof(listen), "tcp://127.0.0.1:%d", port);
 	bench_node_config(&cfg, workdir, name, listen);
-	if (key_load_or_create(&key, cfg.key_file, NULL, err,
-	    sizeof(err)) == -1)
+	if (node_open(&node, &cfg, err, sizeof(err)) == -1)
 		die(err);
-	memcpy(p->key, key.public_key, KEY_PUBLIC_LEN);
-	hex_encode(p->key_hex, key.public_key, KEY_PUBLIC_LEN);
+	memcpy(p->key, node.key.public_key, KEY_PUBLIC_LEN);
+	hex_encode(p->key_hex, node.key.public_key, KEY_PUBLIC_LEN);
+	node_close(&node);
 	snprintf(p->conf, sizeof(p->conf), "%s/%s.conf", workdir, name);
 	snprintf(p->sock, sizeof(p->sock), "%s", cfg.control);
 	snprintf(p->data, sizeof(p->data), "%s", cfg.data_dir);
@@ -182,7 +185,7 @@ held_seq(struct store **sp, struct proc *p, const unsigned char *origin)
 	struct store_txn t;
 	char err[256];
 
-	if (*sp == NULL && store_open(sp, p->data, 512 << 20, err,
+	if (*sp == NULL && store_open_reader(sp, p->data, err,
 	    sizeof(err)) == -1)
 		return 0;
 	if (store_read_begin(*sp, &t) == -1)
