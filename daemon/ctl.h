@@ -262,6 +262,7 @@ void	show_schedule(const struct invocation *inv, json_t *answer);
 void	show_order(const struct invocation *inv, json_t *order);
 void	show_orders(const struct invocation *inv, json_t *answer);
 void	show_sheet(const struct invocation *inv, json_t *sheet);
+void	show_baskets(const struct invocation *inv, json_t *list);
 void	show_stock(const struct invocation *inv, json_t *stock);
 
 #endif

@@ -392,3 +392,43 @@ show_stock(const struct invocation *inv, json_t *stock)
 	json_array_foreach(products, i, p)
 		stock_product_print(p);
 }
+
+/* The pick-up list */
+
+void
+show_baskets(const struct invocation *inv, json_t *list)
+{
+	static const struct column columns[] = { { "BASKET", 0 },
+	    { "PRODUCER", 0 }, { "SKU", 0 }, { "NAME", 0 },
+	    { "QUANTITY", 1 }, { "GIVEN", 0 } };
+	json_t		*baskets = json_object_get(list, "baskets"), *b, *it;
+	struct table	 t;
+	size_t		 i, j;
+	char		 quantity[32];
+
+	out_line("pick-up list of %s, %s (%s)", field_string(list,
+	    "market_name"), field_string(list, "date"),
+	    field_string(list, "distribution"));
+	if (field_integer(list, "lines_pending") > 0)
+		out_line("%lld lines still await a producer's home",
+		    field_integer(list, "lines_pending"));
+	if (json_array_size(baskets) == 0) {
+		out_line("no basket");
+		return;
+	}
+	putchar('\n');
+	table_init(&t, columns, nitems(columns));
+	json_array_foreach(baskets, i, b)
+		json_array_foreach(json_object_get(b, "items"), j, it) {
+			const char *row[] = { j == 0 ?
+			    field_string(b, "label") : "",
+			    field_string(it, "producer_name"),
+			    field_string(it, "sku"), field_string(it, "name"),
+			    number_format(quantity, sizeof(quantity),
+			    json_object_get(it, "quantity")),
+			    json_is_true(json_object_get(it, "pending")) ?
+			    "[ ] (pending)" : "[ ]" };
+			table_add(&t, row);
+		}
+	table_flush(&t, "");
+}

@@ -204,6 +204,12 @@ const struct command commands[] = {
 	  .min_args = 1, .max_args = 1,
 	  .method = "GET", .target = "/v1/distributions/%s",
 	  .show = show_distribution },
+	{ .group = "distribution", .verb = "baskets", .synopsis = "ID",
+	  .summary = "Prints the pick-up list: per basket, what to hand over,\n"
+	    "producer by producer, with a column to tick.",
+	  .min_args = 1, .max_args = 1,
+	  .method = "GET", .target = "/v1/distributions/%s/baskets",
+	  .show = show_baskets },
 	{ .group = "distribution", .verb = "cancel", .synopsis = "ID",
 	  .summary = "Cancels a distribution and releases the stock it held.",
 	  .min_args = 1, .max_args = 1,

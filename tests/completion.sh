@@ -77,7 +77,7 @@ expect "backup catalogue distribution feeds market order producer reload sheet s
 	hallectl ""
 expect "add list show" hallectl --json producer ""
 expect "add list show" hallectl -s node.sock producer ""
-expect "cancel list open schedule show" hallectl distribution ""
+expect "baskets cancel list open schedule show" hallectl distribution ""
 expect "accept add invite list show uninvite withdraw" hallectl market ""
 expect "--socket" hallectl --so
 expect "--json" hallectl producer list --js

@@ -150,6 +150,12 @@ all=$(jq -cn --argjson b "$(ctl $B --json order list "${DS[$B]}")" \
 want=$(sheet_from_orders "$P" "$all")
 ctlj $A sheet "$P" "$DSAT"
 assert_eq "$want" "$(normal_sheet "$J")" "a's sheet and the orders at b and c"
+# b's pick-up list hands over what b's orders confirmed, basket by basket.
+ctlj $B distribution baskets "${DS[$B]}"
+assert_json "$J" '[.baskets[].label] | join(",")' "Panier B-1,Panier B-2" "b's pick-up list: its baskets"
+assert_json "$J" '[.baskets[].items[].quantity] | add' 4 "b's pick-up list: bread to hand over (3 + 1)"
+out=$(ctl $B distribution baskets "${DS[$B]}")
+assert_contains "Panier B-1" "$out" "hallectl distribution baskets prints the baskets"
 for n in $A $B $C; do
 	stop_node $n
 	run "$HALLED" -c "$(conf_of $n)" --verify
