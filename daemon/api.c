@@ -45,7 +45,7 @@ struct route {
 static json_t *
 status(ARGS)
 {
-	json_t *o = svc_status(a->node, a->err);
+	json_t *o = service_status(a->node, a->err);
 
 	if (o != NULL)
 		peers_status(a->daemon->peers, o);
@@ -55,7 +55,7 @@ status(ARGS)
 static json_t *
 feeds(ARGS)
 {
-	json_t *o = svc_feeds(a->node, a->err);
+	json_t *o = service_feeds(a->node, a->err);
 
 	if (o != NULL)
 		peers_describe_feeds(a->daemon->peers, o);
@@ -79,7 +79,7 @@ query_number(const char *name, const char *text, long long dflt,
 	if (text[0] < '0' || text[0] > '9' ||
 	    (*out = strtoll(text, &end, 10), errno != 0) || *end != '\0' ||
 	    *out < 1 || *out > max)
-		return herr(err, HALLE_E_INVALID_FIELD, "'%s' must be a whole "
+		return error_set(err, HALLE_E_INVALID_FIELD, "'%s' must be a whole "
 		    "number from 1 to %lld", name, max);
 	return 0;
 }
@@ -93,7 +93,7 @@ feed_records(ARGS)
 	    &from, a->err) == -1 || query_number("count", a->req->query_count,
 	    1000, 1000, &count, a->err) == -1)
 		return NULL;
-	return svc_feed_records(a->node, a->param[0], from, count, a->err);
+	return service_feed_records(a->node, a->param[0], from, count, a->err);
 }
 
 static json_t *
@@ -102,7 +102,7 @@ reload(ARGS)
 	char why[512];
 
 	if (halled_reload(a->daemon, why, sizeof(why)) == -1) {
-		herr(a->err, HALLE_E_BAD_CONFIG, "%s", why);
+		error_set(a->err, HALLE_E_BAD_CONFIG, "%s", why);
 		return NULL;
 	}
 	return status(a);
@@ -118,20 +118,20 @@ metrics(ARGS)
 	if (text == NULL)
 		return NULL;
 	if ((o = json_string(text)) == NULL)
-		herr(a->err, HALLE_E_INTERNAL, "the metrics are not UTF-8");
+		error_set(a->err, HALLE_E_INTERNAL, "the metrics are not UTF-8");
 	free(text);
 	return o;
 }
 
 static json_t *backup(ARGS)
-{ return svc_backup(a->node, a->req->body, a->err); }
+{ return service_backup(a->node, a->req->body, a->err); }
 
 static json_t *producer_add(ARGS)
-{ return svc_producer_add(a->node, a->req->body, a->err); }
+{ return service_producer_add(a->node, a->req->body, a->err); }
 static json_t *producer_list(ARGS)
-{ return svc_producer_list(a->node, a->err); }
+{ return service_producer_list(a->node, a->err); }
 static json_t *producer_show(ARGS)
-{ return svc_producer_show(a->node, a->param[0], a->err); }
+{ return service_producer_show(a->node, a->param[0], a->err); }
 /* "1", "true" or "yes" */
 static int
 query_flag(const char *value)
@@ -148,16 +148,16 @@ catalogue_publish(ARGS)
 
 	if (!a->req->body_ld && (dry_run || a->req->query_skip_invalid)) {
 		/* Publishing when asked for a dry run would be a surprise. */
-		herr(a->err, HALLE_E_INVALID_FIELD, "dry_run and skip_invalid "
+		error_set(a->err, HALLE_E_INVALID_FIELD, "dry_run and skip_invalid "
 		    "are for DFC imports (Content-Type: application/ld+json)");
 		return NULL;
 	}
 	if (!a->req->body_ld)
-		return svc_catalogue_publish(a->node, a->param[0],
+		return service_catalogue_publish(a->node, a->param[0],
 		    a->req->body, a->err);
 	if (dry_run)
 		a->status = 200;
-	return svc_catalogue_import(a->node, a->param[0], a->req->body,
+	return service_catalogue_import(a->node, a->param[0], a->req->body,
 	    query_flag(a->req->query_skip_invalid), dry_run, a->err);
 }
 
@@ -166,9 +166,9 @@ static json_t *
 catalogue_show(ARGS)
 {
 	if (!a->req->accept_ld)
-		return svc_catalogue_show(a->node, a->param[0], a->err);
+		return service_catalogue_show(a->node, a->param[0], a->err);
 	a->type = DFC_MEDIA_TYPE;
-	return svc_catalogue_export(a->node, a->param[0], a->err);
+	return service_catalogue_export(a->node, a->param[0], a->err);
 }
 
 /* Always a DFC document, whatever the Accept header. */
@@ -176,15 +176,15 @@ static json_t *
 orders_export(ARGS)
 {
 	a->type = DFC_MEDIA_TYPE;
-	return svc_orders_export(a->node, a->param[0], a->param[1], a->err);
+	return service_orders_export(a->node, a->param[0], a->param[1], a->err);
 }
 
 static json_t *market_add(ARGS)
-{ return svc_market_add(a->node, a->req->body, a->err); }
+{ return service_market_add(a->node, a->req->body, a->err); }
 static json_t *market_list(ARGS)
-{ return svc_market_list(a->node, a->err); }
+{ return service_market_list(a->node, a->err); }
 static json_t *market_show(ARGS)
-{ return svc_market_show(a->node, a->param[0], a->err); }
+{ return service_market_show(a->node, a->param[0], a->err); }
 
 static json_t *
 membership(ARGS, char which, int active)
@@ -195,12 +195,12 @@ membership(ARGS, char which, int active)
 		json_t *v = json_object_get(a->req->body, "producer");
 
 		if (!json_is_string(v)) {
-			herr(a->err, HALLE_E_INVALID_FIELD, "missing 'producer'");
+			error_set(a->err, HALLE_E_INVALID_FIELD, "missing 'producer'");
 			return NULL;
 		}
 		producer = json_string_value(v);
 	}
-	return svc_market_membership(a->node, a->param[0], which, producer,
+	return service_market_membership(a->node, a->param[0], which, producer,
 	    active, a->err);
 }
 
@@ -210,42 +210,42 @@ static json_t *market_accept(ARGS) { return membership(a, 'A', 1); }
 static json_t *market_withdraw(ARGS) { return membership(a, 'A', 0); }
 
 static json_t *schedule(ARGS)
-{ return svc_distribution_schedule(a->node, a->param[0], a->req->body, a->err); }
+{ return service_distribution_schedule(a->node, a->param[0], a->req->body, a->err); }
 static json_t *distribution_open(ARGS)
-{ return svc_distribution_open(a->node, a->req->body, a->err); }
+{ return service_distribution_open(a->node, a->req->body, a->err); }
 static json_t *distribution_list(ARGS)
-{ return svc_distribution_list(a->node, a->req->query_market, a->err); }
+{ return service_distribution_list(a->node, a->req->query_market, a->err); }
 static json_t *distribution_show(ARGS)
-{ return svc_distribution_show(a->node, a->param[0], a->err); }
+{ return service_distribution_show(a->node, a->param[0], a->err); }
 static json_t *distribution_cancel(ARGS)
-{ return svc_distribution_cancel(a->node, a->param[0], a->err); }
+{ return service_distribution_cancel(a->node, a->param[0], a->err); }
 static json_t *distribution_baskets(ARGS)
-{ return svc_distribution_baskets(a->node, a->param[0], a->err); }
+{ return service_distribution_baskets(a->node, a->param[0], a->err); }
 
 static json_t *order_place(ARGS)
-{ return svc_order_place(a->node, a->req->body, a->err); }
+{ return service_order_place(a->node, a->req->body, a->err); }
 static json_t *order_change(ARGS)
-{ return svc_order_change(a->node, a->param[0], a->req->body, a->err); }
+{ return service_order_change(a->node, a->param[0], a->req->body, a->err); }
 static json_t *order_cancel(ARGS)
-{ return svc_order_cancel(a->node, a->param[0], a->err); }
+{ return service_order_cancel(a->node, a->param[0], a->err); }
 static json_t *order_show(ARGS)
-{ return svc_order_show(a->node, a->param[0], a->err); }
+{ return service_order_show(a->node, a->param[0], a->err); }
 
 static json_t *
 order_list(ARGS)
 {
 	if (a->req->query_distribution == NULL) {
-		herr(a->err, HALLE_E_INVALID_FIELD,
+		error_set(a->err, HALLE_E_INVALID_FIELD,
 		    "give ?distribution=ID to list orders");
 		return NULL;
 	}
-	return svc_order_list(a->node, a->req->query_distribution, a->err);
+	return service_order_list(a->node, a->req->query_distribution, a->err);
 }
 
 static json_t *sheet(ARGS)
-{ return svc_sheet(a->node, a->param[0], a->param[1], a->err); }
+{ return service_sheet(a->node, a->param[0], a->param[1], a->err); }
 static json_t *stock(ARGS)
-{ return svc_stock(a->node, a->param[0], a->param[1], a->err); }
+{ return service_stock(a->node, a->param[0], a->param[1], a->err); }
 
 #define GET	EVHTTP_REQ_GET
 #define POST	EVHTTP_REQ_POST
@@ -326,7 +326,7 @@ api_dispatch(struct halled *d, const struct api_request *req, int *status,
 		if (routes[i].method != req->method)
 			continue;
 		if (!json_is_object(req->body) && !(routes[i].flags & ROUTE_TAKES_LD)) {
-			herr(err, HALLE_E_MALFORMED_JSON,
+			error_set(err, HALLE_E_MALFORMED_JSON,
 			    "the body must be a JSON object");
 			return NULL;
 		}
@@ -341,9 +341,9 @@ api_dispatch(struct halled *d, const struct api_request *req, int *status,
 		return answer;
 	}
 	if (path_known)
-		herr(err, HALLE_E_METHOD_NOT_ALLOWED,
+		error_set(err, HALLE_E_METHOD_NOT_ALLOWED,
 		    "this route does not take that method");
 	else
-		herr(err, HALLE_E_NOT_FOUND, "no such route");
+		error_set(err, HALLE_E_NOT_FOUND, "no such route");
 	return NULL;
 }

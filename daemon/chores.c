@@ -18,13 +18,13 @@ chores_run(evutil_socket_t fd, short what, void *arg)
 
 	if (!node_may_write(&d->node))
 		return;		/* lib says why in the status */
-	if (svc_rule_pending(&d->node, &err) == -1)
+	if (service_rule_pending(&d->node, &err) == -1)
 		log_warnx("chores: cannot rule on queued orders: %s",
 		    err.message);
-	if (svc_stock_work(&d->node, &err) == -1)
+	if (service_stock_work(&d->node, &err) == -1)
 		log_warnx("chores: cannot grant or give back stock rights: %s",
 		    err.message);
-	if ((marked = svc_close_due(&d->node, &err)) == -1)
+	if ((marked = service_close_due(&d->node, &err)) == -1)
 		log_warnx("chores: cannot mark closed distributions: %s",
 		    err.message);
 	else if (marked > 0)

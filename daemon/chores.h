@@ -1,9 +1,9 @@
 /*
  * chores: what the node does by itself on a timer: ruling on orders that
- * waited while it recovered its feed (svc_rule_pending); granting stock
- * rights, topping them up and giving them back (svc_stock_work, stock.h);
+ * waited while it recovered its feed (service_rule_pending); granting stock
+ * rights, topping them up and giving them back (service_stock_work, stock.h);
  * and marking closed the distributions of its markets whose order window
- * has closed (svc_close_due), so that the producers' home nodes know they
+ * has closed (service_close_due), so that the producers' home nodes know they
  * have heard every order.
  */
 #ifndef HALLE_CHORES_H

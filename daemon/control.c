@@ -197,7 +197,7 @@ read_body(struct evhttp_request *req, struct api_request *ar,
 	unsigned char *data;
 
 	if (len > CONTROL_MAX_BODY)
-		return herr(err, HALLE_E_BODY_TOO_LARGE, "the request body is "
+		return error_set(err, HALLE_E_BODY_TOO_LARGE, "the request body is "
 		    "%zu bytes, over the limit of %d", len, CONTROL_MAX_BODY);
 	if (len == 0) {
 		ar->body = json_object();
@@ -207,12 +207,12 @@ read_body(struct evhttp_request *req, struct api_request *ar,
 	ar->body = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
 	    &jerr);
 	if (ar->body == NULL)
-		return herr(err, HALLE_E_MALFORMED_JSON, "the body is not valid "
+		return error_set(err, HALLE_E_MALFORMED_JSON, "the body is not valid "
 		    "JSON: %s at line %d, column %d", jerr.text, jerr.line,
 		    jerr.column);
 	if (!json_is_object(ar->body) && !(ar->body_ld &&
 	    json_is_array(ar->body)))
-		return herr(err, HALLE_E_MALFORMED_JSON,
+		return error_set(err, HALLE_E_MALFORMED_JSON,
 		    "the body must be a JSON object");
 	return 0;
 }
@@ -236,7 +236,7 @@ control_request(struct evhttp_request *req, void *arg)
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || split_path(path, &ar) == -1) {
-		herr(&err, HALLE_E_NOT_FOUND, "no such route");
+		error_set(&err, HALLE_E_NOT_FOUND, "no such route");
 		goto out;
 	}
 	if ((q = evhttp_uri_get_query(uri)) != NULL &&

@@ -87,7 +87,7 @@ field(json_t *o, const char *key)
 }
 
 static void
-node_metrics(FILE *f, const struct svc_status *st)
+node_metrics(FILE *f, const struct service_status *st)
 {
 	family(f, "halle_info", "gauge", "The node: its name, key and "
 	    "version (always 1).");
@@ -139,7 +139,7 @@ feed_metrics(FILE *f, json_t *feeds)
 }
 
 static void
-order_metrics(FILE *f, const struct svc_order_counts *c)
+order_metrics(FILE *f, const struct service_order_counts *c)
 {
 	family(f, "halle_orders", "gauge",
 	    "Orders held, not cancelled (all distributions).");
@@ -272,20 +272,20 @@ server_metrics(FILE *f, struct control *c)
 char *
 metrics_text(struct halled *d, struct halle_error *err)
 {
-	struct svc_status st;
+	struct service_status st;
 	json_t *links = json_object(), *feeds = NULL;
 	char *text = NULL;
 	size_t len;
 	FILE *f;
 
 	/* The node's part from lib's struct; the links' from peers.c. */
-	if (svc_status_get(&d->node, &st, err) == -1 ||
-	    (feeds = svc_feeds(&d->node, err)) == NULL)
+	if (service_status_get(&d->node, &st, err) == -1 ||
+	    (feeds = service_feeds(&d->node, err)) == NULL)
 		goto out;
 	peers_status(d->peers, links);
 	peers_describe_feeds(d->peers, feeds);
 	if ((f = open_memstream(&text, &len)) == NULL) {
-		herr(err, HALLE_E_INTERNAL, "out of memory");
+		error_set(err, HALLE_E_INTERNAL, "out of memory");
 		goto out;
 	}
 	node_metrics(f, &st);
@@ -296,7 +296,7 @@ metrics_text(struct halled *d, struct halle_error *err)
 	if (fclose(f) != 0) {
 		free(text);
 		text = NULL;
-		herr(err, HALLE_E_INTERNAL, "out of memory");
+		error_set(err, HALLE_E_INTERNAL, "out of memory");
 	}
 out:
 	json_decref(links);
@@ -318,12 +318,12 @@ metrics_request(struct evhttp_request *req, void *arg)
 	char *text;
 
 	if (path == NULL || strcmp(path, "/metrics") != 0)
-		herr(&err, HALLE_E_NOT_FOUND, "not found: this listener serves "
+		error_set(&err, HALLE_E_NOT_FOUND, "not found: this listener serves "
 		    "GET /metrics only");
 	else if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Allow", "GET, HEAD");
-		herr(&err, HALLE_E_METHOD_NOT_ALLOWED, "GET only");
+		error_set(&err, HALLE_E_METHOD_NOT_ALLOWED, "GET only");
 	} else if ((text = metrics_text(m->daemon, &err)) != NULL) {
 		if ((out = evbuffer_new()) == NULL) {
 			free(text);

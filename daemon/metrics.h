@@ -6,7 +6,7 @@
  *
  * The text is built from what the control API already knows (the status,
  * the feeds and the peers' counters) and a count over the orders held
- * (svc_order_counts). Labels stay few: per peer, per feed origin (named
+ * (service_order_counts). Labels stay few: per peer, per feed origin (named
  * after its node when known) and per order line state.
  */
 #ifndef HALLE_METRICS_H

@@ -54,7 +54,7 @@ catalogue_draft_add(struct catalogue_draft *d, const Halle__Product *p,
 	Halle__Product *copy;
 
 	if (draft_grow(d) == -1)
-		return herr(err, HALLE_E_INTERNAL, "out of memory");
+		return error_set(err, HALLE_E_INTERNAL, "out of memory");
 	copy = &d->products[d->n];
 	*copy = *p;
 	copy->sku = strdup(p->sku);
@@ -63,7 +63,7 @@ catalogue_draft_add(struct catalogue_draft *d, const Halle__Product *p,
 	d->n++;
 	if (copy->sku == NULL || copy->name == NULL || d->labels[d->n - 1] ==
 	    NULL) {
-		herr(err, HALLE_E_INTERNAL, "out of memory");
+		error_set(err, HALLE_E_INTERNAL, "out of memory");
 		goto drop;
 	}
 	if (catalogue_check_product(d, d->n - 1, err) == 0)
@@ -98,22 +98,22 @@ static int
 check_text(const Halle__Product *p, const char *label, struct halle_error *err)
 {
 	if (p->sku[0] == '\0')
-		return herr(err, HALLE_E_INVALID_FIELD, "%s: missing 'sku'",
+		return error_set(err, HALLE_E_INVALID_FIELD, "%s: missing 'sku'",
 		    label);
 	if (strlen(p->sku) > SERVICE_MAX_LABEL)
-		return herr(err, HALLE_E_INVALID_FIELD, "%s: sku '%.32s...' is "
+		return error_set(err, HALLE_E_INVALID_FIELD, "%s: sku '%.32s...' is "
 		    "longer than %d bytes", label, p->sku, SERVICE_MAX_LABEL);
 	if (!valid_sku(p->sku))
-		return herr(err, HALLE_E_INVALID_FIELD, "%s: sku '%s' may hold "
+		return error_set(err, HALLE_E_INVALID_FIELD, "%s: sku '%s' may hold "
 		    "only letters, digits and . _ - /", label, p->sku);
 	if (p->name[0] == '\0')
-		return herr(err, HALLE_E_INVALID_FIELD, "%s: missing 'name'",
+		return error_set(err, HALLE_E_INVALID_FIELD, "%s: missing 'name'",
 		    label);
 	if (strlen(p->name) > SERVICE_MAX_NAME)
-		return herr(err, HALLE_E_INVALID_FIELD, "%s: name is longer "
+		return error_set(err, HALLE_E_INVALID_FIELD, "%s: name is longer "
 		    "than %d bytes", label, SERVICE_MAX_NAME);
 	if (has_control(p->name))
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "%s: name holds a control character", label);
 	return 0;
 }
@@ -123,20 +123,20 @@ check_amounts(const Halle__Product *p, const char *label,
     struct halle_error *err)
 {
 	if ((unsigned)p->unit > HALLE__UNIT__UNIT_ML)
-		return herr(err, HALLE_E_INVALID_FIELD, "%s: unit is not one of "
+		return error_set(err, HALLE_E_INVALID_FIELD, "%s: unit is not one of "
 		    "piece, kg, g, l, ml", label);
 	if (!(p->quantity > 0) || !isfinite(p->quantity) || p->quantity > 1e6)
-		return herr(err, HALLE_E_INVALID_FIELD, "%s: quantity must be a "
+		return error_set(err, HALLE_E_INVALID_FIELD, "%s: quantity must be a "
 		    "number above 0", label);
 	if (p->price_cents > SERVICE_MAX_PRICE)
-		return herr(err, HALLE_E_OVERFLOW, "%s: price_cents %llu is "
+		return error_set(err, HALLE_E_OVERFLOW, "%s: price_cents %llu is "
 		    "over %lld", label, (unsigned long long)p->price_cents,
 		    SERVICE_MAX_PRICE);
 	if (p->vat_bp > 10000)
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "%s: vat_bp must be from 0 to 10000", label);
 	if (p->limited && p->stock_per_day > SERVICE_MAX_STOCK)
-		return herr(err, HALLE_E_OVERFLOW, "%s: stock_per_day %llu is "
+		return error_set(err, HALLE_E_OVERFLOW, "%s: stock_per_day %llu is "
 		    "over %lld", label, (unsigned long long)p->stock_per_day,
 		    SERVICE_MAX_STOCK);
 	return 0;
@@ -151,14 +151,14 @@ catalogue_check_product(const struct catalogue_draft *d, size_t i,
 	size_t j;
 
 	if (i >= SERVICE_MAX_PRODUCTS)
-		return herr(err, HALLE_E_INVALID_FIELD, "more than %d products",
+		return error_set(err, HALLE_E_INVALID_FIELD, "more than %d products",
 		    SERVICE_MAX_PRODUCTS);
 	if (check_text(p, label, err) == -1 ||
 	    check_amounts(p, label, err) == -1)
 		return -1;
 	for (j = 0; j < i; j++)
 		if (strcmp(d->products[j].sku, p->sku) == 0)
-			return herr(err, HALLE_E_INVALID_FIELD, "%s: sku '%s' "
+			return error_set(err, HALLE_E_INVALID_FIELD, "%s: sku '%s' "
 			    "appears twice", label, p->sku);
 	return 0;
 }
@@ -175,7 +175,7 @@ catalogue_check_currency(const char *code, struct halle_error *err)
 	if (code[0] == '\0' || (strlen(code) == 3 && capital(code[0]) &&
 	    capital(code[1]) && capital(code[2])))
 		return 0;
-	return herr(err, HALLE_E_INVALID_FIELD, "currency '%s' is not an ISO "
+	return error_set(err, HALLE_E_INVALID_FIELD, "currency '%s' is not an ISO "
 	    "4217 code such as EUR", code);
 }
 

@@ -6,12 +6,12 @@
  * reads the request) and the DFC importer (dfc_import.c maps a JSON-LD
  * graph). Both fill the same typed draft, and every product enters it
  * through catalogue_draft_add(), which checks it against the rules below;
- * both then publish through svc_catalogue_publish_draft() (service.h),
+ * both then publish through service_catalogue_publish_draft() (service.h),
  * where the rules that need the store live (the producer is this node's,
  * the version is newer). No rule is written twice:
  *
  *   JSON request --service.c----\
- *                                +--> catalogue_draft --> svc_catalogue_
+ *                                +--> catalogue_draft --> service_catalogue_
  *   DFC document --dfc_import.c-/     (each product        publish_draft
  *                                      checked on add)     --> record
  *

@@ -58,7 +58,7 @@ money_measure(const char *currency, struct halle_error *err)
 	for (i = 0; i < sizeof(money_measures) / sizeof(money_measures[0]); i++)
 		if (strcmp(iso, money_measures[i].iso) == 0)
 			return money_measures[i].measure;
-	herr(err, HALLE_E_DFC_INVALID, "currency %s has no unit in the DFC "
+	error_set(err, HALLE_E_DFC_INVALID, "currency %s has no unit in the DFC "
 	    "measures (EUR, GBP, USD, CAD, AUD)", iso);
 	return NULL;
 }
@@ -190,7 +190,7 @@ instant(int64_t t)
 {
 	char buf[40];
 
-	tu_format_instant((time_t)t, buf, sizeof(buf));
+	timeutil_format_instant((time_t)t, buf, sizeof(buf));
 	return json_string(buf);
 }
 

@@ -160,7 +160,7 @@ value_load(struct dfc_graph *g, json_t *v, int depth, struct halle_error *err)
 	size_t i;
 
 	if (depth > DFC_MAX_DEPTH)
-		return herr(err, HALLE_E_DFC_INVALID, "the document nests "
+		return error_set(err, HALLE_E_DFC_INVALID, "the document nests "
 		    "nodes deeper than %d levels", DFC_MAX_DEPTH);
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, inner)
@@ -183,9 +183,9 @@ dfc_graph_load(struct dfc_graph *g, json_t *doc, struct halle_error *err)
 	g->nodes = json_array();
 	g->terms = json_object();
 	if (g->index == NULL || g->nodes == NULL || g->terms == NULL)
-		return herr(err, HALLE_E_INTERNAL, "out of memory");
+		return error_set(err, HALLE_E_INTERNAL, "out of memory");
 	if (!json_is_object(doc) && !json_is_array(doc))
-		return herr(err, HALLE_E_DFC_INVALID, "a JSON-LD document is an "
+		return error_set(err, HALLE_E_DFC_INVALID, "a JSON-LD document is an "
 		    "object or an array");
 	return value_load(g, doc, 0, err);
 }

@@ -91,7 +91,7 @@ problem_add(struct import *im, const char *id, const char *field,
 
 	error_utf8_trim(message);
 	if (json_array_size(im->problems) == 0 && !im->currencies_differ)
-		herr(im->err, code, "%s", message);	/* the first */
+		error_set(im->err, code, "%s", message);	/* the first */
 	o = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "field", field,
 	    "code", halle_strerror(code), "message", message);
 	if (o == NULL)
@@ -253,7 +253,7 @@ map_currency(struct import *im, const char *id, json_t *price)
 	} else if (strcmp(im->draft->currency, currencies[i].iso) != 0 &&
 	    !im->currencies_differ) {
 		im->currencies_differ = 1;
-		herr(im->err, HALLE_E_DFC_INVALID, "product %s is priced in %s "
+		error_set(im->err, HALLE_E_DFC_INVALID, "product %s is priced in %s "
 		    "and product %s in %s: a catalogue has one currency",
 		    im->currency_from, im->draft->currency, id,
 		    currencies[i].iso);
@@ -467,7 +467,7 @@ dfc_catalogue_import(json_t *doc, struct catalogue_draft *draft,
 			goto done;
 	}
 	if (seen == 0) {
-		herr(err, HALLE_E_DFC_INVALID,
+		error_set(err, HALLE_E_DFC_INVALID,
 		    "the document holds no dfc-b:SuppliedProduct");
 		goto done;
 	}

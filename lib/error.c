@@ -68,7 +68,7 @@ error_utf8_trim(char *s)
 }
 
 int
-herr(struct halle_error *err, enum halle_errcode code, const char *fmt, ...)
+error_set(struct halle_error *err, enum halle_errcode code, const char *fmt, ...)
 {
 	va_list ap;
 

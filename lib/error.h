@@ -70,7 +70,7 @@ const char	*halle_strerror(enum halle_errcode code);
  * Fills err (if not NULL) and returns -1, so a call site can return it.
  * A message longer than err->message is cut before a whole character.
  */
-int	herr(struct halle_error *err, enum halle_errcode code,
+int	error_set(struct halle_error *err, enum halle_errcode code,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Cuts s before a UTF-8 sequence that its end (snprintf's cut) breaks. */

@@ -162,14 +162,14 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 	memset(rep, 0, sizeof(*rep));
 	if (feed_head(nt->t, origin, &head) == -1 ||
 	    fork_seq(nt->t, origin, &fork_at) == -1)
-		return herr(nt->err, HALLE_E_STORE, "cannot read feed head");
+		return error_set(nt->err, HALLE_E_STORE, "cannot read feed head");
 	rep->head_seq = head.seq;
 	if (head.flags & FEED_FROZEN)
 		return report(rep, INGEST_FROZEN, "feed frozen by a fork");
 	if (n == 0)
 		return report(rep, INGEST_OK, "empty run");
 	if ((recs = calloc(n, sizeof(*recs))) == NULL)
-		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
+		return error_set(nt->err, HALLE_E_INTERNAL, "out of memory");
 
 	/* Pass 1: check everything, write nothing (but a fork proof). */
 	for (i = 0; i < n; i++) {
@@ -208,7 +208,7 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 		if (r->seq <= head.seq) {
 			if ((rc = check_held(nt, origin, r, &run[i], rep,
 			    &fork)) == -1) {
-				herr(nt->err, HALLE_E_STORE,
+				error_set(nt->err, HALLE_E_STORE,
 				    "cannot keep fork proof");
 				goto done;
 			}
@@ -252,7 +252,7 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 		    run[i].data, run[i].len) == -1)
 			break;
 	if (i < n || feed_set_head(nt->t, &recs[n - 1]) == -1) {
-		rc = herr(nt->err, HALLE_E_STORE, "cannot append to feed");
+		rc = error_set(nt->err, HALLE_E_STORE, "cannot append to feed");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -266,7 +266,7 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 	rep->result = INGEST_OK;
 	if (fork_at > 0 && rep->head_seq + 1 >= fork_at &&
 	    freeze(nt, origin) == -1)
-		rc = herr(nt->err, HALLE_E_STORE, "cannot freeze the feed");
+		rc = error_set(nt->err, HALLE_E_STORE, "cannot freeze the feed");
 done:
 	for (i = 0; i < n; i++)
 		record_free(&recs[i]);	/* harmless on unparsed entries */
@@ -316,16 +316,16 @@ ingest_fork_proof(struct node_txn *nt, const struct ingest_bytes *first,
 	else if (memcmp(a.hash, b.hash, RECORD_HASH_LEN) == 0)
 		report(rep, INGEST_BAD, "fork proof: the same record twice");
 	else if (feed_head(nt->t, a.origin, &head) == -1)
-		rc = herr(nt->err, HALLE_E_STORE, "cannot read feed head");
+		rc = error_set(nt->err, HALLE_E_STORE, "cannot read feed head");
 	else if (fork_seq(nt->t, a.origin, &fork_at) == -1)
-		rc = herr(nt->err, HALLE_E_STORE, "cannot read fork proofs");
+		rc = error_set(nt->err, HALLE_E_STORE, "cannot read fork proofs");
 	else if ((head.flags & FEED_FROZEN) || (fork_at > 0 &&
 	    fork_at <= a.seq))
 		report(rep, INGEST_FROZEN, "a fork of the feed is known");
 	else if (keep_proof(nt->t, a.origin, a.seq, first->data, first->len,
 	    second) == -1 || (head.seq + 1 >= a.seq &&
 	    freeze(nt, a.origin) == -1))
-		rc = herr(nt->err, HALLE_E_STORE, "cannot keep fork proof");
+		rc = error_set(nt->err, HALLE_E_STORE, "cannot keep fork proof");
 	else if (head.seq + 1 >= a.seq)
 		report(rep, INGEST_FORK, "record %llu: two different signed "
 		    "records for one sequence number; feed frozen",

@@ -149,8 +149,8 @@ node_open(struct node *n, const struct halle_config *cfg, char *err,
 {
 	memset(n, 0, sizeof(*n));
 	n->cfg = cfg;
-	n->clock_ms = tu_now_ms;
-	if (tu_set_timezone(cfg->timezone) == -1) {
+	n->clock_ms = timeutil_now_ms;
+	if (timeutil_set_timezone(cfg->timezone) == -1) {
 		snprintf(err, errlen, "unknown time zone '%s'", cfg->timezone);
 		return -1;
 	}
@@ -222,7 +222,7 @@ node_mutate(struct node *n, node_op_fn fn, void *arg, struct halle_error *err)
 	n->appended = n->own_fork = 0;
 	rc = store_write(n->store, mutate_run, &ctx, why, sizeof(why));
 	if (rc == -2)
-		return herr(err, HALLE_E_STORE, "%s", why);
+		return error_set(err, HALLE_E_STORE, "%s", why);
 	if (rc == 0 && n->own_fork && n->write_state != NODE_OWN_FEED_FORKED) {
 		n->write_state = NODE_OWN_FEED_FORKED;
 		log_warnx("node: a fork of this node's own feed is proven: the "
@@ -268,19 +268,19 @@ node_write_refusal(const struct node *n, struct halle_error *err)
 	case NODE_WRITABLE:
 		return 0;
 	case NODE_RECOVERING:
-		return herr(err, HALLE_E_RECOVERING, "this node lost its store "
+		return error_set(err, HALLE_E_RECOVERING, "this node lost its store "
 		    "and is recovering its own feed: it takes no writes until "
 		    "its peers have told it how far that feed goes (waiting "
 		    "for %s)", who);
 	case NODE_RESTORED:
-		return herr(err, HALLE_E_RECOVERING, "this node was started "
+		return error_set(err, HALLE_E_RECOVERING, "this node was started "
 		    "from a backup: it takes no writes until a peer has told "
 		    "it how far its own feed went, and it holds that much "
 		    "(waiting for %s)", who);
 	case NODE_OWN_FEED_FORKED:
 		break;
 	}
-	return herr(err, HALLE_E_OWN_FEED_FORKED, "this node's own feed is "
+	return error_set(err, HALLE_E_OWN_FEED_FORKED, "this node's own feed is "
 	    "forked: two different records were signed for one of its "
 	    "sequence numbers, and the feed is frozen; it takes no more "
 	    "writes (see the fork proof in the log and docs/security.md)");
@@ -363,7 +363,7 @@ node_append_sealed(struct node_txn *nt, uint32_t kind,
 	if (node_write_refusal(n, nt->err) == -1)
 		return -1;
 	if (feed_head(nt->t, n->key.public_key, &head) == -1)
-		return herr(nt->err, HALLE_E_STORE, "cannot read feed head");
+		return error_set(nt->err, HALLE_E_STORE, "cannot read feed head");
 	if (head.flags & FEED_FROZEN) {
 		/* Frozen by a fork proven since the state was read. */
 		n->write_state = NODE_OWN_FEED_FORKED;
@@ -371,7 +371,7 @@ node_append_sealed(struct node_txn *nt, uint32_t kind,
 	}
 	body_len = protobuf_c_message_get_packed_size(msg);
 	if ((body = malloc(body_len ? body_len : 1)) == NULL)
-		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
+		return error_set(nt->err, HALLE_E_INTERNAL, "out of memory");
 	protobuf_c_message_pack(msg, body);
 	if (recipient != NULL) {
 		uint8_t *sealed;
@@ -381,7 +381,7 @@ node_append_sealed(struct node_txn *nt, uint32_t kind,
 		    &n->key);
 		free(body);
 		if (rc == -1)
-			return herr(nt->err, HALLE_E_INTERNAL, "cannot seal a "
+			return error_set(nt->err, HALLE_E_INTERNAL, "cannot seal a "
 			    "record for that node's key");
 		body = sealed;
 		body_len = sealed_len;
@@ -391,21 +391,21 @@ node_append_sealed(struct node_txn *nt, uint32_t kind,
 	    recipient);
 	free(body);
 	if (rc == -1)
-		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
+		return error_set(nt->err, HALLE_E_INTERNAL, "out of memory");
 	if (len > RECORD_MAX_BYTES) {
 		free(buf);
-		return herr(nt->err, HALLE_E_BODY_TOO_LARGE,
+		return error_set(nt->err, HALLE_E_BODY_TOO_LARGE,
 		    "the record would be larger than 256 KiB");
 	}
 	if (record_parse(&r, buf, len, why, sizeof(why)) == -1) {
 		free(buf);
-		return herr(nt->err, HALLE_E_INTERNAL, "own record: %s", why);
+		return error_set(nt->err, HALLE_E_INTERNAL, "own record: %s", why);
 	}
 	rc = feed_append(nt->t, &r, buf, len);
 	free(buf);
 	if (rc == -1) {
 		record_free(&r);
-		return herr(nt->err, HALLE_E_STORE, "cannot append to feed");
+		return error_set(nt->err, HALLE_E_STORE, "cannot append to feed");
 	}
 	n->appended = 1;
 	rc = views_apply(nt, &r);

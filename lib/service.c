@@ -42,10 +42,10 @@ count_feed(const unsigned char *origin, const struct feed_head *h, void *arg)
 }
 
 static int	order_counts(struct node *, struct store_txn *,
-		    struct svc_order_counts *);
+		    struct service_order_counts *);
 
 int
-svc_status_get(struct node *n, struct svc_status *st, struct halle_error *err)
+service_status_get(struct node *n, struct service_status *st, struct halle_error *err)
 {
 	struct count_ctx ctx = { 0, 0 };
 	struct halle_error refusal;
@@ -64,7 +64,7 @@ svc_status_get(struct node *n, struct svc_status *st, struct halle_error *err)
 	rc = order_counts(n, &t, &st->orders);
 	store_read_end(&t);
 	if (rc == -1)
-		return herr(err, HALLE_E_STORE, "cannot read the orders");
+		return error_set(err, HALLE_E_STORE, "cannot read the orders");
 	st->records = (uint64_t)ctx.records;
 	st->feeds = (uint64_t)ctx.feeds;
 	store_usage(n->store, &st->bytes, &st->map_bytes);
@@ -80,9 +80,9 @@ svc_status_get(struct node *n, struct svc_status *st, struct halle_error *err)
 }
 
 json_t *
-svc_status_json(const struct svc_status *st)
+service_status_json(const struct service_status *st)
 {
-	const struct svc_order_counts *oc = &st->orders;
+	const struct service_order_counts *oc = &st->orders;
 
 	return json_pack("{s:{s:s, s:s, s:s, s:I, s:s}, "
 	    "s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:I, "
@@ -106,13 +106,13 @@ svc_status_json(const struct svc_status *st)
 }
 
 json_t *
-svc_status(struct node *n, struct halle_error *err)
+service_status(struct node *n, struct halle_error *err)
 {
-	struct svc_status st;
+	struct service_status st;
 
-	if (svc_status_get(n, &st, err) == -1)
+	if (service_status_get(n, &st, err) == -1)
 		return NULL;
-	return svc_status_json(&st);
+	return service_status_json(&st);
 }
 
 struct feeds_ctx {
@@ -129,7 +129,7 @@ list_feed(const unsigned char *origin, const struct feed_head *h, void *arg)
 
 	hex_encode(hex, origin, KEY_PUBLIC_LEN);
 	own = memcmp(origin, ctx->node->key.public_key, KEY_PUBLIC_LEN) == 0;
-	tu_format_instant((time_t)(h->time_ms / 1000), when, sizeof(when));
+	timeutil_format_instant((time_t)(h->time_ms / 1000), when, sizeof(when));
 	json_array_append_new(ctx->list, json_pack(
 	    "{s:s, s:s, s:I, s:s, s:b}", "origin", hex,
 	    "name", own ? ctx->node->cfg->name : "",
@@ -139,7 +139,7 @@ list_feed(const unsigned char *origin, const struct feed_head *h, void *arg)
 }
 
 json_t *
-svc_feeds(struct node *n, struct halle_error *err)
+service_feeds(struct node *n, struct halle_error *err)
 {
 	struct feeds_ctx ctx = { n, json_array() };
 	struct store_txn t;
@@ -154,7 +154,7 @@ svc_feeds(struct node *n, struct halle_error *err)
 }
 
 json_t *
-svc_feed_records(struct node *n, const char *origin_hex, long long from,
+service_feed_records(struct node *n, const char *origin_hex, long long from,
     long long count, struct halle_error *err)
 {
 	unsigned char origin[KEY_PUBLIC_LEN];
@@ -170,7 +170,7 @@ svc_feed_records(struct node *n, const char *origin_hex, long long from,
 
 	if (strlen(origin_hex) != KEY_HEX_LEN ||
 	    hex_decode(origin, KEY_PUBLIC_LEN, origin_hex) == -1) {
-		herr(err, HALLE_E_INVALID_FIELD, "'%s' is not a node key (64 hex "
+		error_set(err, HALLE_E_INVALID_FIELD, "'%s' is not a node key (64 hex "
 		    "digits)", origin_hex);
 		return NULL;
 	}
@@ -184,7 +184,7 @@ svc_feed_records(struct node *n, const char *origin_hex, long long from,
 		return NULL;
 	if (feed_head(&t, origin, &head) == -1 || head.seq == 0) {
 		store_read_end(&t);
-		herr(err, HALLE_E_UNKNOWN_FEED, "no feed of origin %s is held",
+		error_set(err, HALLE_E_UNKNOWN_FEED, "no feed of origin %s is held",
 		    origin_hex);
 		return NULL;
 	}
@@ -225,7 +225,7 @@ name_taken(struct store_txn *t, char kind, const char *name,
 
 	if (views_resolve(t, kind, name, id) == 1)
 		return 0;
-	return herr(err, HALLE_E_NAME_TAKEN, "a %s named '%s' exists already",
+	return error_set(err, HALLE_E_NAME_TAKEN, "a %s named '%s' exists already",
 	    kind == 'P' ? "producer" : "market", name);
 }
 
@@ -256,13 +256,13 @@ producer_add_op(struct node_txn *nt, void *arg)
 }
 
 json_t *
-svc_producer_add(struct node *n, json_t *req, struct halle_error *err)
+service_producer_add(struct node *n, json_t *req, struct halle_error *err)
 {
 	struct producer_add op = { req, "" };
 
 	if (node_mutate(n, producer_add_op, &op, err) == -1)
 		return NULL;
-	return svc_producer_show(n, op.id, err);
+	return service_producer_show(n, op.id, err);
 }
 
 static int
@@ -291,7 +291,7 @@ ids_by_name(struct store_txn *t, char kind)
 }
 
 json_t *
-svc_producer_list(struct node *n, struct halle_error *err)
+service_producer_list(struct node *n, struct halle_error *err)
 {
 	struct store_txn t;
 	Halle__Producer *p;
@@ -313,7 +313,7 @@ svc_producer_list(struct node *n, struct halle_error *err)
 }
 
 json_t *
-svc_producer_show(struct node *n, const char *ref, struct halle_error *err)
+service_producer_show(struct node *n, const char *ref, struct halle_error *err)
 {
 	struct store_txn t;
 	Halle__Producer *p;
@@ -359,7 +359,7 @@ parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
 	int present;
 
 	if (!json_is_object(j))
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu] must be an object", i);
 	if (req_string(j, "sku", 1, SERVICE_MAX_LABEL, (const char **)&p->sku,
 	    err) == -1 || req_name(j, "name", 1, SERVICE_MAX_NAME,
@@ -367,41 +367,41 @@ parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
 	    req_string(j, "unit", 0, 8, &unit, err) == -1)
 		goto field;
 	if (unit[0] != '\0' && parse_unit(unit) == -1)
-		return herr(err, HALLE_E_INVALID_FIELD, "products[%zu]: unit "
+		return error_set(err, HALLE_E_INVALID_FIELD, "products[%zu]: unit "
 		    "'%s' is not one of piece, kg, g, l, ml", i, unit);
 	p->unit = unit[0] ? parse_unit(unit) : HALLE__UNIT__UNIT_PIECE;
 	p->quantity = 1;
 	if ((q = json_object_get(j, "quantity")) != NULL && !json_is_null(q)) {
 		if (!json_is_number(q))
-			return herr(err, HALLE_E_INVALID_FIELD, "products[%zu]: "
+			return error_set(err, HALLE_E_INVALID_FIELD, "products[%zu]: "
 			    "quantity must be a number above 0", i);
 		p->quantity = json_number_value(q);
 	}
 	if (req_integer(j, "price_cents", &present, &v, err) == -1)
 		goto field;
 	if (!present)
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: missing 'price_cents'", i);
 	if (v < 0)
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: price_cents must not be negative", i);
 	p->price_cents = (uint64_t)v;
 	if (req_integer(j, "vat_bp", &present, &v, err) == -1)
 		goto field;
 	if (v < 0)
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: vat_bp must be from 0 to 10000", i);
 	p->vat_bp = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 	if ((q = json_object_get(j, "organic")) != NULL && !json_is_null(q)) {
 		if (!json_is_boolean(q))
-			return herr(err, HALLE_E_INVALID_FIELD,
+			return error_set(err, HALLE_E_INVALID_FIELD,
 			    "products[%zu]: organic must be true or false", i);
 		p->organic = json_is_true(q);
 	}
 	if (req_integer(j, "stock_per_day", &present, &v, err) == -1)
 		goto field;
 	if (present && v < 0)
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: stock_per_day must not be negative", i);
 	p->limited = present;
 	p->stock_per_day = present ? (uint64_t)v : 0;
@@ -411,7 +411,7 @@ field:
 		char inner[sizeof(err->message)];
 
 		snprintf(inner, sizeof(inner), "%s", err->message);
-		return herr(err, err->code, "products[%zu]: %s",
+		return error_set(err, err->code, "products[%zu]: %s",
 		    i, inner);
 	}
 }
@@ -437,10 +437,10 @@ catalogue_read(json_t *req, struct catalogue_draft *d, struct halle_error *err)
 	memcpy(d->currency, currency, strlen(currency) + 1);
 	list = json_object_get(req, "products");
 	if (!json_is_array(list))
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "'products' must be an array");
 	if (json_array_size(list) > SERVICE_MAX_PRODUCTS)
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "more than %d products", SERVICE_MAX_PRODUCTS);
 	for (i = 0; i < json_array_size(list); i++) {
 		halle__product__init(&p);
@@ -485,7 +485,7 @@ catalogue_validate(struct node_txn *nt, struct catalogue_publish *op)
 		if (catalogue_check_product(d, i, nt->err) == -1)
 			return -1;
 	if (d->version_given && d->version > SERVICE_MAX_VERSION)
-		return herr(nt->err, HALLE_E_INVALID_FIELD, "'version' %llu is "
+		return error_set(nt->err, HALLE_E_INVALID_FIELD, "'version' %llu is "
 		    "over the last version there is (%lld)",
 		    (unsigned long long)d->version, SERVICE_MAX_VERSION);
 	held = views_catalogue(nt->t, op->producer);
@@ -496,7 +496,7 @@ catalogue_validate(struct node_txn *nt, struct catalogue_publish *op)
 	}
 	if (d->version_given && (d->version < 1 || d->version <=
 	    (held ? held->version : 0))) {
-		herr(nt->err, HALLE_E_STALE_VERSION, "catalogue version %llu is "
+		error_set(nt->err, HALLE_E_STALE_VERSION, "catalogue version %llu is "
 		    "not newer than version %llu held",
 		    (unsigned long long)d->version,
 		    (unsigned long long)(held ? held->version : 0));
@@ -517,7 +517,7 @@ catalogue_from_draft(const struct catalogue_publish *op,
 	size_t i;
 
 	if ((*ptrs = calloc(d->n + 1, sizeof(**ptrs))) == NULL)
-		return herr(err, HALLE_E_INTERNAL, "out of memory");
+		return error_set(err, HALLE_E_INTERNAL, "out of memory");
 	for (i = 0; i < d->n; i++)
 		(*ptrs)[i] = &d->products[i];
 	halle__catalogue__init(c);
@@ -576,7 +576,7 @@ catalogue_preview(struct node *n, struct catalogue_publish *op,
 }
 
 json_t *
-svc_catalogue_publish_draft(struct node *n, const char *ref,
+service_catalogue_publish_draft(struct node *n, const char *ref,
     const struct catalogue_draft *draft, int dry_run,
     struct halle_error *err)
 {
@@ -589,15 +589,15 @@ svc_catalogue_publish_draft(struct node *n, const char *ref,
 	if (dry_run)
 		return catalogue_preview(n, &op, err);
 	if (node_mutate(n, catalogue_op, &op, err) == -1 ||
-	    (answer = svc_catalogue_show(n, op.producer, err)) == NULL)
+	    (answer = service_catalogue_show(n, op.producer, err)) == NULL)
 		return NULL;
 	/*
 	 * A lowered stock applies to what is not granted yet: say what the
 	 * markets still hold, from today on.
 	 */
 	held = json_array();
-	tu_local_date((time_t)(node_now_ms(n) / 1000), &cd);
-	tu_format_date(&cd, today);
+	timeutil_local_date((time_t)(node_now_ms(n) / 1000), &cd);
+	timeutil_format_date(&cd, today);
 	if (read_begin(n, &t, err) == 0) {
 		stock_held_from(&t, op.producer, today, held_item, held);
 		store_read_end(&t);
@@ -607,7 +607,7 @@ svc_catalogue_publish_draft(struct node *n, const char *ref,
 }
 
 json_t *
-svc_catalogue_publish(struct node *n, const char *ref, json_t *req,
+service_catalogue_publish(struct node *n, const char *ref, json_t *req,
     struct halle_error *err)
 {
 	struct catalogue_draft d;
@@ -615,13 +615,13 @@ svc_catalogue_publish(struct node *n, const char *ref, json_t *req,
 
 	catalogue_draft_init(&d);
 	if (catalogue_read(req, &d, err) == 0)
-		o = svc_catalogue_publish_draft(n, ref, &d, 0, err);
+		o = service_catalogue_publish_draft(n, ref, &d, 0, err);
 	catalogue_draft_free(&d);
 	return o;
 }
 
 json_t *
-svc_catalogue_show(struct node *n, const char *ref, struct halle_error *err)
+service_catalogue_show(struct node *n, const char *ref, struct halle_error *err)
 {
 	Halle__Catalogue *c;
 	struct store_txn t;
@@ -632,7 +632,7 @@ svc_catalogue_show(struct node *n, const char *ref, struct halle_error *err)
 		return NULL;
 	if (resolve_producer(&t, ref, id, err) == 0) {
 		if ((c = views_catalogue(&t, id)) == NULL)
-			herr(err, HALLE_E_NO_CATALOGUE,
+			error_set(err, HALLE_E_NO_CATALOGUE,
 			    "producer '%s' has published no catalogue", ref);
 		else
 			o = render_catalogue(&t, c);
@@ -662,17 +662,17 @@ market_schedule(json_t *req, Halle__Market *m, struct halle_error *err)
 	if (!weekday[0] && !from[0] && !to[0])
 		return 0;
 	if (!weekday[0] || !from[0] || !to[0])
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "'weekday', 'from' and 'to' go together");
-	if ((wd = tu_parse_weekday(weekday)) == -1)
-		return herr(err, HALLE_E_INVALID_FIELD, "weekday '%s' is not one "
+	if ((wd = timeutil_parse_weekday(weekday)) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD, "weekday '%s' is not one "
 		    "of sun mon tue wed thu fri sat", weekday);
-	if (tu_parse_hhmm(from, &m->from_min) == -1 ||
-	    tu_parse_hhmm(to, &m->to_min) == -1)
-		return herr(err, HALLE_E_INVALID_FIELD,
+	if (timeutil_parse_hhmm(from, &m->from_min) == -1 ||
+	    timeutil_parse_hhmm(to, &m->to_min) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "'from' and 'to' must be times as HH:MM");
 	if (m->from_min >= m->to_min)
-		return herr(err, HALLE_E_BAD_DATES, "the market starts at %s, "
+		return error_set(err, HALLE_E_BAD_DATES, "the market starts at %s, "
 		    "not before it ends at %s", from, to);
 	m->scheduled = 1;
 	m->weekday = (uint32_t)wd;
@@ -691,7 +691,7 @@ bounded(json_t *req, const char *field, long long def, long long min,
 	if (!present)
 		v = def;
 	if (v < min || v > max)
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "'%s' must be from %lld to %lld", field, min, max);
 	*out = (uint32_t)v;
 	return 0;
@@ -724,17 +724,17 @@ market_add_op(struct node_txn *nt, void *arg)
 }
 
 json_t *
-svc_market_add(struct node *n, json_t *req, struct halle_error *err)
+service_market_add(struct node *n, json_t *req, struct halle_error *err)
 {
 	struct market_add op = { req, "" };
 
 	if (node_mutate(n, market_add_op, &op, err) == -1)
 		return NULL;
-	return svc_market_show(n, op.id, err);
+	return service_market_show(n, op.id, err);
 }
 
 json_t *
-svc_market_list(struct node *n, struct halle_error *err)
+service_market_list(struct node *n, struct halle_error *err)
 {
 	struct store_txn t;
 	Halle__Market *m;
@@ -756,7 +756,7 @@ svc_market_list(struct node *n, struct halle_error *err)
 }
 
 json_t *
-svc_market_show(struct node *n, const char *ref, struct halle_error *err)
+service_market_show(struct node *n, const char *ref, struct halle_error *err)
 {
 	struct store_txn t;
 	Halle__Market *m;
@@ -799,14 +799,14 @@ decided_here(struct node_txn *nt, char which, const char *market,
 	} else
 		m = views_producer(nt->t, producer, owner);
 	if (m == NULL)
-		return herr(nt->err, HALLE_E_STORE, "cannot read the store");
+		return error_set(nt->err, HALLE_E_STORE, "cannot read the store");
 	view_free(m);
 	if (memcmp(owner, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
 		return 0;
 	if (which == 'I')
-		return herr(nt->err, HALLE_E_NOT_OWNER, "market %s belongs to "
+		return error_set(nt->err, HALLE_E_NOT_OWNER, "market %s belongs to "
 		    "another commune: only its node invites producers", market);
-	return herr(nt->err, HALLE_E_NOT_OWNER, "producer %s's home is another "
+	return error_set(nt->err, HALLE_E_NOT_OWNER, "producer %s's home is another "
 	    "commune: only its node accepts markets for it", producer);
 }
 
@@ -843,21 +843,21 @@ membership_op(struct node_txn *nt, void *arg)
 }
 
 json_t *
-svc_market_membership(struct node *n, const char *market, char which,
+service_market_membership(struct node *n, const char *market, char which,
     const char *producer, int active, struct halle_error *err)
 {
 	struct membership_op op = { market, producer, which, active, "" };
 
 	if (node_mutate(n, membership_op, &op, err) == -1)
 		return NULL;
-	return svc_market_show(n, op.market, err);
+	return service_market_show(n, op.market, err);
 }
 
 /* Counting orders, for the metrics */
 
 struct order_count_ctx {
 	struct store_txn	*t;
-	struct svc_order_counts	*c;
+	struct service_order_counts	*c;
 	const unsigned char	*me;
 };
 
@@ -937,9 +937,9 @@ count_order(const void *key, size_t klen, const void *val, size_t vlen,
 	return 0;
 }
 
-/* The counts of struct svc_order_counts, in the snapshot t. 0 or -1. */
+/* The counts of struct service_order_counts, in the snapshot t. 0 or -1. */
 static int
-order_counts(struct node *n, struct store_txn *t, struct svc_order_counts *c)
+order_counts(struct node *n, struct store_txn *t, struct service_order_counts *c)
 {
 	struct order_count_ctx ctx = { t, c, n->key.public_key };
 	char key[DBKEY_MAX];
@@ -974,28 +974,28 @@ backup_target_free(const char *dir, struct halle_error *err)
 	if (lstat(dir, &st) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		return herr(err, HALLE_E_INVALID_FIELD, "'path': %s: %s", dir,
+		return error_set(err, HALLE_E_INVALID_FIELD, "'path': %s: %s", dir,
 		    strerror(errno));
 	}
 	if (!S_ISDIR(st.st_mode))
-		return herr(err, HALLE_E_BACKUP_TARGET_EXISTS, "'path': %s "
+		return error_set(err, HALLE_E_BACKUP_TARGET_EXISTS, "'path': %s "
 		    "exists and is not a directory", dir);
 	if ((d = opendir(dir)) == NULL)
-		return herr(err, HALLE_E_INVALID_FIELD, "'path': %s: %s", dir,
+		return error_set(err, HALLE_E_INVALID_FIELD, "'path': %s: %s", dir,
 		    strerror(errno));
 	while (empty && (de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			empty = 0;
 	closedir(d);
 	if (!empty)
-		return herr(err, HALLE_E_BACKUP_TARGET_EXISTS, "'path': %s is "
+		return error_set(err, HALLE_E_BACKUP_TARGET_EXISTS, "'path': %s is "
 		    "not empty: a backup goes into a new or empty directory",
 		    dir);
 	return 0;
 }
 
 json_t *
-svc_backup(struct node *n, json_t *req, struct halle_error *err)
+service_backup(struct node *n, json_t *req, struct halle_error *err)
 {
 	const char *dir;
 	char file[4096], why[512];
@@ -1004,19 +1004,19 @@ svc_backup(struct node *n, json_t *req, struct halle_error *err)
 	if (req_string(req, "path", 1, sizeof(file) - 16, &dir, err) == -1)
 		return NULL;
 	if (dir[0] != '/') {
-		herr(err, HALLE_E_INVALID_FIELD, "'path' must be an absolute "
+		error_set(err, HALLE_E_INVALID_FIELD, "'path' must be an absolute "
 		    "path, got '%s'", dir);
 		return NULL;
 	}
 	if (backup_target_free(dir, err) == -1)
 		return NULL;
 	if (node_backup(n, dir, why, sizeof(why)) == -1) {
-		herr(err, HALLE_E_STORE, "%s", why);
+		error_set(err, HALLE_E_STORE, "%s", why);
 		return NULL;
 	}
 	snprintf(file, sizeof(file), "%s/data.mdb", dir);
 	if (stat(file, &st) == -1) {
-		herr(err, HALLE_E_STORE, "%s: %s", file, strerror(errno));
+		error_set(err, HALLE_E_STORE, "%s: %s", file, strerror(errno));
 		return NULL;
 	}
 	return json_pack("{s:s, s:I}", "path", dir, "bytes",

@@ -33,87 +33,87 @@
  */
 #define SERVICE_MAX_VERSION	9007199254740991LL
 
-json_t	*svc_status(struct node *n, struct halle_error *err);
-json_t	*svc_feeds(struct node *n, struct halle_error *err);
+json_t	*service_status(struct node *n, struct halle_error *err);
+json_t	*service_feeds(struct node *n, struct halle_error *err);
 /*
  * Up to count (at most 1000) records of the feed of origin (64 hex) from
  * sequence from on: [{"seq", "hash", "envelope"}], the envelope being the
  * exact stored bytes in base64, so copies on two nodes can be compared.
  */
-json_t	*svc_feed_records(struct node *n, const char *origin, long long from,
+json_t	*service_feed_records(struct node *n, const char *origin, long long from,
 	    long long count, struct halle_error *err);
 
-json_t	*svc_producer_add(struct node *n, json_t *req, struct halle_error *err);
-json_t	*svc_producer_list(struct node *n, struct halle_error *err);
-json_t	*svc_producer_show(struct node *n, const char *producer,
+json_t	*service_producer_add(struct node *n, json_t *req, struct halle_error *err);
+json_t	*service_producer_list(struct node *n, struct halle_error *err);
+json_t	*service_producer_show(struct node *n, const char *producer,
 	    struct halle_error *err);
-json_t	*svc_catalogue_publish(struct node *n, const char *producer,
+json_t	*service_catalogue_publish(struct node *n, const char *producer,
 	    json_t *req, struct halle_error *err);
-json_t	*svc_catalogue_show(struct node *n, const char *producer,
+json_t	*service_catalogue_show(struct node *n, const char *producer,
 	    struct halle_error *err);
 /*
  * Publishes draft (catalogue.h) as the producer's new catalogue version,
- * by the same rules as svc_catalogue_publish: the producer is this node's
+ * by the same rules as service_catalogue_publish: the producer is this node's
  * own, the version newer than the one held, each product checked. With
  * dry_run, checks the same and writes nothing: the answer is then the
  * catalogue that would be published (200). Answers the catalogue.
  */
 struct catalogue_draft;
-json_t	*svc_catalogue_publish_draft(struct node *n, const char *producer,
+json_t	*service_catalogue_publish_draft(struct node *n, const char *producer,
 	    const struct catalogue_draft *draft, int dry_run,
 	    struct halle_error *err);
 
 /*
- * DFC (docs/dfc.md). svc_catalogue_import publishes the catalogue of the
+ * DFC (docs/dfc.md). service_catalogue_import publishes the catalogue of the
  * JSON-LD document doc as the producer's new version, by the rules of
- * svc_catalogue_publish_draft. A product the mapping refuses stops the
+ * service_catalogue_publish_draft. A product the mapping refuses stops the
  * import (its error names the product's @id and the field) unless
  * skip_invalid; dry_run publishes nothing. Answers {"dry_run",
  * "published", "catalogue", "problems": [{"id", "field", "code",
  * "message"}]}: the problems are the products left out.
  */
-json_t	*svc_catalogue_import(struct node *n, const char *producer,
+json_t	*service_catalogue_import(struct node *n, const char *producer,
 	    json_t *doc, int skip_invalid, int dry_run,
 	    struct halle_error *err);
 /* The producer's current catalogue as a DFC document. */
-json_t	*svc_catalogue_export(struct node *n, const char *producer,
+json_t	*service_catalogue_export(struct node *n, const char *producer,
 	    struct halle_error *err);
 /*
  * The producer's orders at a distribution as a DFC document: each order
  * with lines of the producer, its confirmed lines (Held while the sheet
  * is not final, Complete once it is), and cancelled ones (Cancelled).
  */
-json_t	*svc_orders_export(struct node *n, const char *distribution,
+json_t	*service_orders_export(struct node *n, const char *distribution,
 	    const char *producer, struct halle_error *err);
 
-json_t	*svc_market_add(struct node *n, json_t *req, struct halle_error *err);
-json_t	*svc_market_list(struct node *n, struct halle_error *err);
-json_t	*svc_market_show(struct node *n, const char *market,
+json_t	*service_market_add(struct node *n, json_t *req, struct halle_error *err);
+json_t	*service_market_list(struct node *n, struct halle_error *err);
+json_t	*service_market_show(struct node *n, const char *market,
 	    struct halle_error *err);
 /* which: 'I' invitation (the market's word), 'A' acceptance (the producer's). */
-json_t	*svc_market_membership(struct node *n, const char *market,
+json_t	*service_market_membership(struct node *n, const char *market,
 	    char which, const char *producer, int active,
 	    struct halle_error *err);
 
-json_t	*svc_distribution_open(struct node *n, json_t *req,
+json_t	*service_distribution_open(struct node *n, json_t *req,
 	    struct halle_error *err);
-json_t	*svc_distribution_schedule(struct node *n, const char *market,
+json_t	*service_distribution_schedule(struct node *n, const char *market,
 	    json_t *req, struct halle_error *err);
-json_t	*svc_distribution_list(struct node *n, const char *market,
+json_t	*service_distribution_list(struct node *n, const char *market,
 	    struct halle_error *err);
-json_t	*svc_distribution_show(struct node *n, const char *id,
+json_t	*service_distribution_show(struct node *n, const char *id,
 	    struct halle_error *err);
-json_t	*svc_distribution_cancel(struct node *n, const char *id,
+json_t	*service_distribution_cancel(struct node *n, const char *id,
 	    struct halle_error *err);
 
-json_t	*svc_order_place(struct node *n, json_t *req, struct halle_error *err);
-json_t	*svc_order_change(struct node *n, const char *id, json_t *req,
+json_t	*service_order_place(struct node *n, json_t *req, struct halle_error *err);
+json_t	*service_order_change(struct node *n, const char *id, json_t *req,
 	    struct halle_error *err);
-json_t	*svc_order_cancel(struct node *n, const char *id,
+json_t	*service_order_cancel(struct node *n, const char *id,
 	    struct halle_error *err);
-json_t	*svc_order_show(struct node *n, const char *id,
+json_t	*service_order_show(struct node *n, const char *id,
 	    struct halle_error *err);
-json_t	*svc_order_list(struct node *n, const char *distribution,
+json_t	*service_order_list(struct node *n, const char *distribution,
 	    struct halle_error *err);
 
 /*
@@ -125,10 +125,10 @@ json_t	*svc_order_list(struct node *n, const char *distribution,
  * "pending"}]}]}. "pending" marks a line partly confirmed and still
  * awaiting its home; lines_pending counts lines awaiting one.
  */
-json_t	*svc_distribution_baskets(struct node *n, const char *id,
+json_t	*service_distribution_baskets(struct node *n, const char *id,
 	    struct halle_error *err);
 
-json_t	*svc_sheet(struct node *n, const char *producer, const char *date,
+json_t	*service_sheet(struct node *n, const char *producer, const char *date,
 	    struct halle_error *err);
 
 /*
@@ -137,21 +137,21 @@ json_t	*svc_sheet(struct node *n, const char *producer, const char *date,
  * have heard every order of it (their sheets become final). The daemon
  * calls it every few seconds. Returns how many it marked, or -1 (err).
  */
-int	svc_close_due(struct node *n, struct halle_error *err);
+int	service_close_due(struct node *n, struct halle_error *err);
 
 /*
  * Rules on the orders whose ruling waited while the node could not write
  * its own feed (node.h, node_may_write). 0, or -1 (err); nothing while it
  * still may not write. The daemon calls it on its timer.
  */
-int	svc_rule_pending(struct node *n, struct halle_error *err);
+int	service_rule_pending(struct node *n, struct halle_error *err);
 
 /*
  * The stock work of stock.h (grants, top-ups, recalls, give-backs), when
  * there is any: the number of records written, or -1 (err). The daemon
  * calls it on its timer.
  */
-int	svc_stock_work(struct node *n, struct halle_error *err);
+int	service_stock_work(struct node *n, struct halle_error *err);
 
 /*
  * A producer's stock on a date, as this node knows it:
@@ -161,16 +161,16 @@ int	svc_stock_work(struct node *n, struct halle_error *err);
  * grants and its own markets' confirmations ("confirmed" is null where
  * it cannot read them).
  */
-json_t	*svc_stock(struct node *n, const char *producer, const char *date,
+json_t	*service_stock(struct node *n, const char *producer, const char *date,
 	    struct halle_error *err);
 
 /*
  * The orders held: orders not cancelled and their lines by the state the
  * order route shows (pending, confirmed, refused), and the cancelled
  * orders; the stock rights of this node's markets; findings about other
- * nodes. Part of struct svc_status.
+ * nodes. Part of struct service_status.
  */
-struct svc_order_counts {
+struct service_order_counts {
 	uint64_t	 orders, cancelled;
 	uint64_t	 lines_pending, lines_confirmed, lines_refused;
 	uint64_t	 lines_confirmed_locally;	/* of lines_confirmed */
@@ -183,23 +183,23 @@ struct svc_order_counts {
 
 /*
  * The node's status, as one read snapshot gives it: what GET /v1/status
- * answers (svc_status_json renders it) and /metrics counts, each
+ * answers (service_status_json renders it) and /metrics counts, each
  * rendered from this struct. The peers' part is the daemon's (peers.h).
  */
-struct svc_status {
+struct service_status {
 	const char		*id;		/* 64 hex */
 	const char		*name, *version, *timezone;
 	int64_t			 uptime_s;
 	uint64_t		 records, feeds;	/* held, all feeds */
 	size_t			 bytes, map_bytes;	/* the LMDB file */
-	struct svc_order_counts	 orders;	/* scans every order */
+	struct service_order_counts	 orders;	/* scans every order */
 	int			 writable;
 	enum node_write_state	 write_state;
 	char			 write_reason[512];	/* "" when writable */
 };
-int	svc_status_get(struct node *n, struct svc_status *st,
+int	service_status_get(struct node *n, struct service_status *st,
 	    struct halle_error *err);
-json_t	*svc_status_json(const struct svc_status *st);
+json_t	*service_status_json(const struct service_status *st);
 
 /*
  * Writes a compacted, consistent copy of the store into req's "path": an
@@ -209,6 +209,6 @@ json_t	*svc_status_json(const struct svc_status *st);
  * it takes no writes until a peer has told it how far its own feed went.
  * Answers {"path", "bytes"}.
  */
-json_t	*svc_backup(struct node *n, json_t *req, struct halle_error *err);
+json_t	*service_backup(struct node *n, json_t *req, struct halle_error *err);
 
 #endif

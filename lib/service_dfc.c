@@ -3,7 +3,7 @@
  * the pure mapping (dfc.h) and the store.
  *
  * An import is the JSON route's publish with another reader: the
- * document becomes a catalogue draft, and svc_catalogue_publish_draft()
+ * document becomes a catalogue draft, and service_catalogue_publish_draft()
  * applies the very rules the JSON route applies. What the mapping refused
  * is reported, product by product; it stops the import unless the caller
  * asked to skip it. Exports read one snapshot.
@@ -27,16 +27,16 @@ refusal(size_t problems, int none_left, struct halle_error *err)
 
 	snprintf(first, sizeof(first), "%s", err->message);
 	if (none_left)
-		herr(err, err->code, "no product to publish: %s%s", first,
+		error_set(err, err->code, "no product to publish: %s%s", first,
 		    problems > 1 ? " (and every other product: a dry run "
 		    "lists them)" : "");
 	else if (problems > 1)
-		herr(err, err->code, "%s (%zu products refused: a dry run lists "
+		error_set(err, err->code, "%s (%zu products refused: a dry run lists "
 		    "them all, skip_invalid imports the rest)", first, problems);
 }
 
 json_t *
-svc_catalogue_import(struct node *n, const char *producer, json_t *doc,
+service_catalogue_import(struct node *n, const char *producer, json_t *doc,
     int skip_invalid, int dry_run, struct halle_error *err)
 {
 	struct catalogue_draft d;
@@ -50,7 +50,7 @@ svc_catalogue_import(struct node *n, const char *producer, json_t *doc,
 		refusal(json_array_size(problems), d.n == 0, err);
 		goto done;
 	}
-	if ((catalogue = svc_catalogue_publish_draft(n, producer, &d, dry_run,
+	if ((catalogue = service_catalogue_publish_draft(n, producer, &d, dry_run,
 	    err)) == NULL)
 		goto done;
 	answer = json_pack("{s:b, s:b, s:o, s:O}", "dry_run", dry_run,
@@ -63,7 +63,7 @@ done:
 }
 
 json_t *
-svc_catalogue_export(struct node *n, const char *ref, struct halle_error *err)
+service_catalogue_export(struct node *n, const char *ref, struct halle_error *err)
 {
 	Halle__Catalogue *c = NULL;
 	Halle__Producer *p = NULL;
@@ -77,7 +77,7 @@ svc_catalogue_export(struct node *n, const char *ref, struct halle_error *err)
 		goto done;
 	if ((p = views_producer(&t, id, NULL)) == NULL ||
 	    (c = views_catalogue(&t, id)) == NULL)
-		herr(err, HALLE_E_NO_CATALOGUE,
+		error_set(err, HALLE_E_NO_CATALOGUE,
 		    "producer '%s' has published no catalogue", ref);
 	else
 		doc = dfc_catalogue_export(n->cfg->dfc_base, p, c, err);
@@ -208,7 +208,7 @@ export_order(const void *key, size_t klen, const void *val, size_t vlen,
 }
 
 json_t *
-svc_orders_export(struct node *n, const char *distribution,
+service_orders_export(struct node *n, const char *distribution,
     const char *producer_ref, struct halle_error *err)
 {
 	struct order_export x;
@@ -226,7 +226,7 @@ svc_orders_export(struct node *n, const char *distribution,
 	if (read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, distribution)) == NULL) {
-		herr(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",
+		error_set(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",
 		    distribution);
 		goto done;
 	}
@@ -241,7 +241,7 @@ svc_orders_export(struct node *n, const char *distribution,
 	snprintf(prefix, sizeof(prefix), "o:%s:", d->id);
 	views_index_scan(&t, prefix, export_order, &x);
 	if (x.failed) {
-		herr(err, HALLE_E_INTERNAL, "out of memory");
+		error_set(err, HALLE_E_INTERNAL, "out of memory");
 		goto done;
 	}
 	sale.base = n->cfg->dfc_base;

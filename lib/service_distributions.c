@@ -3,7 +3,7 @@
  *
  * A distribution belongs to its market's node, which opens it (one at a
  * time or from the market's weekly schedule), cancels it, and marks it
- * closed once its order window is over (svc_close_due): the producers'
+ * closed once its order window is over (service_close_due): the producers'
  * homes then know they have heard every order of it. Cancelling or
  * closing gives the day's stock rights back (stock.h).
  */
@@ -57,33 +57,33 @@ distribution_fill(struct node_txn *nt, const Halle__Market *m,
 	d->from_min = m->from_min;
 	d->to_min = m->to_min;
 	if (!m->scheduled && (!spec->from[0] || !spec->to[0]))
-		return herr(nt->err, HALLE_E_INVALID_FIELD, "market '%s' has no "
+		return error_set(nt->err, HALLE_E_INVALID_FIELD, "market '%s' has no "
 		    "weekly schedule: give 'from' and 'to'", m->name);
-	if ((spec->from[0] && tu_parse_hhmm(spec->from, &d->from_min) == -1) ||
-	    (spec->to[0] && tu_parse_hhmm(spec->to, &d->to_min) == -1))
-		return herr(nt->err, HALLE_E_INVALID_FIELD,
+	if ((spec->from[0] && timeutil_parse_hhmm(spec->from, &d->from_min) == -1) ||
+	    (spec->to[0] && timeutil_parse_hhmm(spec->to, &d->to_min) == -1))
+		return error_set(nt->err, HALLE_E_INVALID_FIELD,
 		    "'from' and 'to' must be times as HH:MM");
 	if (d->from_min >= d->to_min)
-		return herr(nt->err, HALLE_E_BAD_DATES,
+		return error_set(nt->err, HALLE_E_BAD_DATES,
 		    "the distribution must start before it ends");
-	if (tu_local_instant(&spec->date, d->from_min, &starts) == -1)
-		return herr(nt->err, HALLE_E_BAD_DATES, "no such local time");
+	if (timeutil_local_instant(&spec->date, d->from_min, &starts) == -1)
+		return error_set(nt->err, HALLE_E_BAD_DATES, "no such local time");
 	opens = from_schedule ? starts - (time_t)m->opens_days * 86400 : now;
 	closes = starts - (time_t)m->closes_hours * 3600;
-	if (spec->opens[0] && tu_parse_instant(spec->opens, &opens) == -1)
-		return herr(nt->err, HALLE_E_INVALID_FIELD, "'opens' must be an "
+	if (spec->opens[0] && timeutil_parse_instant(spec->opens, &opens) == -1)
+		return error_set(nt->err, HALLE_E_INVALID_FIELD, "'opens' must be an "
 		    "ISO 8601 instant such as 2026-12-03T20:00:00+01:00");
-	if (spec->closes[0] && tu_parse_instant(spec->closes, &closes) == -1)
-		return herr(nt->err, HALLE_E_INVALID_FIELD, "'closes' must be an "
+	if (spec->closes[0] && timeutil_parse_instant(spec->closes, &closes) == -1)
+		return error_set(nt->err, HALLE_E_INVALID_FIELD, "'closes' must be an "
 		    "ISO 8601 instant such as 2026-12-03T20:00:00+01:00");
 	if (closes > starts)
-		return herr(nt->err, HALLE_E_BAD_DATES,
+		return error_set(nt->err, HALLE_E_BAD_DATES,
 		    "orders must close before the distribution starts");
 	if (closes <= opens)
-		return herr(nt->err, HALLE_E_BAD_DATES,
+		return error_set(nt->err, HALLE_E_BAD_DATES,
 		    "orders must close after they open");
 	if (closes <= now)
-		return herr(nt->err, HALLE_E_BAD_DATES,
+		return error_set(nt->err, HALLE_E_BAD_DATES,
 		    "orders would close in the past");
 	d->market = m->id;
 	d->date = (char *)spec->date_text;
@@ -118,14 +118,14 @@ distribution_open_op(struct node_txn *nt, void *arg)
 	    req_string(op->req, "opens", 0, 40, &spec.opens, nt->err) == -1 ||
 	    req_string(op->req, "closes", 0, 40, &spec.closes, nt->err) == -1)
 		return -1;
-	if (tu_parse_date(spec.date_text, &spec.date) == -1)
-		return herr(nt->err, HALLE_E_BAD_DATES, "'%s' is not a date as "
+	if (timeutil_parse_date(spec.date_text, &spec.date) == -1)
+		return error_set(nt->err, HALLE_E_BAD_DATES, "'%s' is not a date as "
 		    "YYYY-MM-DD", spec.date_text);
 	if (resolve_market(nt->t, spec.market_ref, market, nt->err) == -1 ||
 	    market_owned_here(nt, market) == -1)
 		return -1;
 	if ((m = views_market(nt->t, market)) == NULL)
-		return herr(nt->err, HALLE_E_STORE, "market unreadable");
+		return error_set(nt->err, HALLE_E_STORE, "market unreadable");
 	rc = distribution_fill(nt, m, &spec, 0, &d);
 	if (rc == 0)
 		rc = id_for_next_record(nt, op->id, "ds");
@@ -139,13 +139,13 @@ distribution_open_op(struct node_txn *nt, void *arg)
 }
 
 json_t *
-svc_distribution_open(struct node *n, json_t *req, struct halle_error *err)
+service_distribution_open(struct node *n, json_t *req, struct halle_error *err)
 {
 	struct distribution_open op = { req, "" };
 
 	if (node_mutate(n, distribution_open_op, &op, err) == -1)
 		return NULL;
-	return svc_distribution_show(n, op.id, err);
+	return service_distribution_show(n, op.id, err);
 }
 
 struct distribution_schedule {
@@ -179,25 +179,25 @@ schedule_op(struct node_txn *nt, void *arg)
 	if (!present)
 		weeks = 4;
 	if (weeks < 1 || weeks > 52)
-		return herr(nt->err, HALLE_E_INVALID_FIELD,
+		return error_set(nt->err, HALLE_E_INVALID_FIELD,
 		    "'weeks' must be from 1 to 52");
 	if ((m = views_market(nt->t, market)) == NULL)
-		return herr(nt->err, HALLE_E_STORE, "market unreadable");
+		return error_set(nt->err, HALLE_E_STORE, "market unreadable");
 	if (!m->scheduled) {
-		herr(nt->err, HALLE_E_INVALID_FIELD,
+		error_set(nt->err, HALLE_E_INVALID_FIELD,
 		    "market '%s' has no weekly schedule", m->name);
 		view_free(m);
 		return -1;
 	}
 	memset(&spec, 0, sizeof(spec));
 	spec.from = spec.to = spec.opens = spec.closes = "";
-	tu_local_date((time_t)(nt->now_ms / 1000), &spec.date);
-	while (tu_weekday(&spec.date) != (int)m->weekday)
-		tu_add_days(&spec.date, 1);
-	for (i = 0; i < weeks && rc == 0; i++, tu_add_days(&spec.date, 7)) {
+	timeutil_local_date((time_t)(nt->now_ms / 1000), &spec.date);
+	while (timeutil_weekday(&spec.date) != (int)m->weekday)
+		timeutil_add_days(&spec.date, 1);
+	for (i = 0; i < weeks && rc == 0; i++, timeutil_add_days(&spec.date, 7)) {
 		Halle__Distribution d = HALLE__DISTRIBUTION__INIT;
 
-		tu_format_date(&spec.date, date);
+		timeutil_format_date(&spec.date, date);
 		spec.date_text = date;
 		dbkey_market_day(prefix, market, date, NULL);
 		/* Skip a date that has one, or whose order window is over. */
@@ -218,7 +218,7 @@ schedule_op(struct node_txn *nt, void *arg)
 }
 
 json_t *
-svc_distribution_schedule(struct node *n, const char *market, json_t *req,
+service_distribution_schedule(struct node *n, const char *market, json_t *req,
     struct halle_error *err)
 {
 	struct distribution_schedule op = { market, req, json_array() };
@@ -273,7 +273,7 @@ by_date(const void *a, const void *b)
 }
 
 json_t *
-svc_distribution_list(struct node *n, const char *market_ref,
+service_distribution_list(struct node *n, const char *market_ref,
     struct halle_error *err)
 {
 	struct store_txn t;
@@ -313,7 +313,7 @@ fail:
 }
 
 json_t *
-svc_distribution_show(struct node *n, const char *id, struct halle_error *err)
+service_distribution_show(struct node *n, const char *id, struct halle_error *err)
 {
 	Halle__Distribution *d;
 	struct store_txn t;
@@ -322,7 +322,7 @@ svc_distribution_show(struct node *n, const char *id, struct halle_error *err)
 	if (read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, id)) == NULL)
-		herr(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'", id);
+		error_set(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'", id);
 	else
 		o = render_distribution(&t, d, node_now_ms(n));
 	view_free(d);
@@ -353,7 +353,7 @@ distribution_cancel_op(struct node_txn *nt, void *arg)
 	int rc = 0;
 
 	if ((d = views_distribution(nt->t, op->id)) == NULL)
-		return herr(nt->err, HALLE_E_UNKNOWN_DISTRIBUTION,
+		return error_set(nt->err, HALLE_E_UNKNOWN_DISTRIBUTION,
 		    "no distribution '%s'", op->id);
 	if (distribution_owned_here(nt, op->id) == -1) {
 		view_free(d);
@@ -371,14 +371,14 @@ distribution_cancel_op(struct node_txn *nt, void *arg)
 }
 
 json_t *
-svc_distribution_cancel(struct node *n, const char *id,
+service_distribution_cancel(struct node *n, const char *id,
     struct halle_error *err)
 {
 	struct distribution_cancel op = { id };
 
 	if (node_mutate(n, distribution_cancel_op, &op, err) == -1)
 		return NULL;
-	return svc_distribution_show(n, id, err);
+	return service_distribution_show(n, id, err);
 }
 
 
@@ -433,7 +433,7 @@ close_due_op(struct node_txn *nt, void *arg)
 }
 
 int
-svc_close_due(struct node *n, struct halle_error *err)
+service_close_due(struct node *n, struct halle_error *err)
 {
 	struct close_due ctx = { NULL, 0 };
 
@@ -449,7 +449,7 @@ rule_pending_op(struct node_txn *nt, void *arg)
 }
 
 int
-svc_rule_pending(struct node *n, struct halle_error *err)
+service_rule_pending(struct node *n, struct halle_error *err)
 {
 	struct store_txn t;
 	char prefix[DBKEY_MAX];

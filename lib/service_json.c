@@ -65,7 +65,7 @@ req_name(json_t *req, const char *field, int required, size_t maxlen,
 	if (req_string(req, field, required, maxlen, &s, err) == -1)
 		return -1;
 	if ((norm = malloc(strlen(s) + 1)) == NULL)
-		return herr(err, HALLE_E_INTERNAL, "out of memory");
+		return error_set(err, HALLE_E_INTERNAL, "out of memory");
 	for (w = norm, p = s; *p != '\0'; ) {
 		start = p;
 		if (char_space(utf8_next(&p))) {
@@ -81,13 +81,13 @@ req_name(json_t *req, const char *field, int required, size_t maxlen,
 	*w = '\0';
 	if (required && norm[0] == '\0') {
 		free(norm);
-		return herr(err, HALLE_E_INVALID_FIELD, "'%s' holds only spaces",
+		return error_set(err, HALLE_E_INVALID_FIELD, "'%s' holds only spaces",
 		    field);
 	}
 	if (strcmp(norm, s) != 0 && json_object_set_new(req, field,
 	    json_string(norm)) == -1) {
 		free(norm);
-		return herr(err, HALLE_E_INTERNAL, "out of memory");
+		return error_set(err, HALLE_E_INTERNAL, "out of memory");
 	}
 	free(norm);
 	*out = json_string_value(json_object_get(req, field));
@@ -105,23 +105,23 @@ req_string(json_t *req, const char *field, int required, size_t maxlen,
 	*out = "";
 	if (v == NULL || json_is_null(v)) {
 		if (required)
-			return herr(err, HALLE_E_INVALID_FIELD, "missing '%s'",
+			return error_set(err, HALLE_E_INVALID_FIELD, "missing '%s'",
 			    field);
 		return 0;
 	}
 	if (!json_is_string(v))
-		return herr(err, HALLE_E_INVALID_FIELD, "'%s' must be a string",
+		return error_set(err, HALLE_E_INVALID_FIELD, "'%s' must be a string",
 		    field);
 	s = json_string_value(v);
 	if (required && s[0] == '\0')
-		return herr(err, HALLE_E_INVALID_FIELD, "'%s' must not be empty",
+		return error_set(err, HALLE_E_INVALID_FIELD, "'%s' must not be empty",
 		    field);
 	if (strlen(s) > maxlen || strlen(s) != json_string_length(v))
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "'%s' is longer than %zu bytes", field, maxlen);
 	for (p = s; *p != '\0'; )
 		if (char_refused(c = utf8_next(&p)))
-			return herr(err, HALLE_E_INVALID_FIELD, "'%s' holds %s "
+			return error_set(err, HALLE_E_INVALID_FIELD, "'%s' holds %s "
 			    "U+%04X, which no field may hold", field, c > 0x9f ?
 			    "the bidirectional formatting character" :
 			    "the control character", (unsigned)c);
@@ -140,10 +140,10 @@ req_integer(json_t *req, const char *field, int *present, long long *out,
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (json_is_real(v))
-		return herr(err, HALLE_E_INVALID_FIELD,
+		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "'%s' must be a whole number", field);
 	if (!json_is_integer(v))
-		return herr(err, HALLE_E_INVALID_FIELD, "'%s' must be a number",
+		return error_set(err, HALLE_E_INVALID_FIELD, "'%s' must be a number",
 		    field);
 	*present = 1;
 	*out = json_integer_value(v);
@@ -155,7 +155,7 @@ version_next(uint64_t held, uint64_t *next, const char *what,
     struct halle_error *err)
 {
 	if (held >= (uint64_t)SERVICE_MAX_VERSION)
-		return herr(err, HALLE_E_INVALID_FIELD, "%s is at version %llu, "
+		return error_set(err, HALLE_E_INVALID_FIELD, "%s is at version %llu, "
 		    "the last there is (%lld): it cannot change again", what,
 		    (unsigned long long)held, SERVICE_MAX_VERSION);
 	*next = held + 1;
@@ -173,13 +173,13 @@ resolve(struct store_txn *t, char kind, const char *what, const char *ref,
 	case 0:
 		return 0;
 	case 1:
-		return herr(err, code, "no %s with id or name '%s'", what,
+		return error_set(err, code, "no %s with id or name '%s'", what,
 		    ref);
 	case 2:
-		return herr(err, HALLE_E_AMBIGUOUS_NAME,
+		return error_set(err, HALLE_E_AMBIGUOUS_NAME,
 		    "several %ss are named '%s': use the id", what, ref);
 	default:
-		return herr(err, HALLE_E_STORE, "cannot read the store");
+		return error_set(err, HALLE_E_STORE, "cannot read the store");
 	}
 }
 
@@ -208,7 +208,7 @@ owned_here(struct node_txn *nt, char kind, const char *id, const char *what)
 	    &vlen) != 0 || vlen < KEY_PUBLIC_LEN ||
 	    memcmp(v, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
 		return 0;
-	return herr(nt->err, HALLE_E_NOT_OWNER, "%s belongs to another "
+	return error_set(nt->err, HALLE_E_NOT_OWNER, "%s belongs to another "
 	    "commune: only its node can change it", what);
 }
 
@@ -218,7 +218,7 @@ id_for_next_record(struct node_txn *nt, char *out, const char *prefix)
 	struct feed_head head;
 
 	if (feed_head(nt->t, nt->node->key.public_key, &head) == -1)
-		return herr(nt->err, HALLE_E_STORE, "cannot read the feed head");
+		return error_set(nt->err, HALLE_E_STORE, "cannot read the feed head");
 	ids_bound(out, prefix, nt->node->key.public_key, head.seq + 1);
 	return 0;
 }
@@ -227,7 +227,7 @@ int
 read_begin(struct node *n, struct store_txn *t, struct halle_error *err)
 {
 	if (store_read_begin(n->store, t) == -1)
-		return herr(err, HALLE_E_STORE, "cannot read the store");
+		return error_set(err, HALLE_E_STORE, "cannot read the store");
 	return 0;
 }
 
@@ -341,10 +341,10 @@ render_market(struct store_txn *t, const Halle__Market *m)
 
 	schedule = json_null();
 	if (m->scheduled) {
-		tu_format_hhmm(m->from_min, from);
-		tu_format_hhmm(m->to_min, to);
+		timeutil_format_hhmm(m->from_min, from);
+		timeutil_format_hhmm(m->to_min, to);
 		schedule = json_pack("{s:s, s:s, s:s}", "weekday",
-		    tu_weekday_name((int)m->weekday), "from", from, "to", to);
+		    timeutil_weekday_name((int)m->weekday), "from", from, "to", to);
 	}
 	o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:I, s:I, s:o}",
 	    "id", m->id, "version", (json_int_t)m->version, "name", m->name,
@@ -360,7 +360,7 @@ instant(int64_t t)
 {
 	char buf[40];
 
-	tu_format_instant((time_t)t, buf, sizeof(buf));
+	timeutil_format_instant((time_t)t, buf, sizeof(buf));
 	return json_string(buf);
 }
 
@@ -382,8 +382,8 @@ render_distribution(struct store_txn *t, const Halle__Distribution *d,
 		state = "open";
 	else
 		state = "closed";
-	tu_format_hhmm(d->from_min, from);
-	tu_format_hhmm(d->to_min, to);
+	timeutil_format_hhmm(d->from_min, from);
+	timeutil_format_hhmm(d->to_min, to);
 	o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, "
 	    "s:s, s:b}", "id", d->id, "version", (json_int_t)d->version,
 	    "market", d->market, "market_name", m ? m->name : "",

@@ -26,7 +26,7 @@ open_distribution(struct node_txn *nt, const char *id)
 	char when[40];
 
 	if ((d = views_distribution(nt->t, id)) == NULL) {
-		herr(nt->err, HALLE_E_UNKNOWN_DISTRIBUTION,
+		error_set(nt->err, HALLE_E_UNKNOWN_DISTRIBUTION,
 		    "no distribution '%s'", id);
 		return NULL;
 	}
@@ -36,15 +36,15 @@ open_distribution(struct node_txn *nt, const char *id)
 		return NULL;
 	}
 	if (d->cancelled)
-		herr(nt->err, HALLE_E_DISTRIBUTION_CANCELLED,
+		error_set(nt->err, HALLE_E_DISTRIBUTION_CANCELLED,
 		    "distribution %s on %s was cancelled", d->id, d->date);
 	else if (now < d->opens_at) {
-		tu_format_instant((time_t)d->opens_at, when, sizeof(when));
-		herr(nt->err, HALLE_E_ORDER_WINDOW_NOT_OPEN, "orders for %s on "
+		timeutil_format_instant((time_t)d->opens_at, when, sizeof(when));
+		error_set(nt->err, HALLE_E_ORDER_WINDOW_NOT_OPEN, "orders for %s on "
 		    "%s open at %s", d->id, d->date, when);
 	} else if (now >= d->closes_at) {
-		tu_format_instant((time_t)d->closes_at, when, sizeof(when));
-		herr(nt->err, HALLE_E_ORDER_WINDOW_CLOSED, "orders for %s on "
+		timeutil_format_instant((time_t)d->closes_at, when, sizeof(when));
+		error_set(nt->err, HALLE_E_ORDER_WINDOW_CLOSED, "orders for %s on "
 		    "%s closed at %s", d->id, d->date, when);
 	} else
 		return d;
@@ -102,7 +102,7 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 
 	halle__order_line__init(l);
 	if (!json_is_object(j))
-		return herr(nt->err, HALLE_E_INVALID_FIELD,
+		return error_set(nt->err, HALLE_E_INVALID_FIELD,
 		    "lines[%zu] must be an object", i);
 	if (req_string(j, "producer", 1, SERVICE_MAX_NAME, &producer_ref,
 	    nt->err) == -1 || req_string(j, "sku", 1, SERVICE_MAX_LABEL,
@@ -110,13 +110,13 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 	    req_integer(j, "quantity", &present, &qty, nt->err) == -1)
 		return -1;
 	if (!present)
-		return herr(nt->err, HALLE_E_INVALID_FIELD,
+		return error_set(nt->err, HALLE_E_INVALID_FIELD,
 		    "lines[%zu]: missing 'quantity'", i);
 	if (qty <= 0)
-		return herr(nt->err, HALLE_E_BAD_QUANTITY, "lines[%zu]: quantity "
+		return error_set(nt->err, HALLE_E_BAD_QUANTITY, "lines[%zu]: quantity "
 		    "%lld of %s must be at least 1", i, qty, l->sku);
 	if (qty > SERVICE_MAX_QUANTITY)
-		return herr(nt->err, HALLE_E_OVERFLOW, "lines[%zu]: quantity "
+		return error_set(nt->err, HALLE_E_OVERFLOW, "lines[%zu]: quantity "
 		    "%lld of %s is over %lld", i, qty, l->sku,
 		    SERVICE_MAX_QUANTITY);
 	if (resolve_producer(nt->t, producer_ref, ls->producers[i],
@@ -127,7 +127,7 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 	for (k = 0; k < i; k++)
 		if (strcmp(ls->lines[k].producer, l->producer) == 0 &&
 		    strcmp(ls->lines[k].sku, l->sku) == 0)
-			return herr(nt->err, HALLE_E_INVALID_FIELD, "lines[%zu]: "
+			return error_set(nt->err, HALLE_E_INVALID_FIELD, "lines[%zu]: "
 			    "%s of %s is ordered twice", i, l->sku, producer_ref);
 	/*
 	 * A withdrawal counts for new lines; a line already ordered stays
@@ -135,7 +135,7 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 	 */
 	old = previous_line(prev, l->producer, l->sku);
 	if (old == NULL && !views_sells_at(nt->t, d->market, l->producer))
-		return herr(nt->err, HALLE_E_NOT_AT_MARKET, "producer '%s' does "
+		return error_set(nt->err, HALLE_E_NOT_AT_MARKET, "producer '%s' does "
 		    "not sell at this market (it must be invited and accept)",
 		    producer_ref);
 	if (old != NULL) {
@@ -147,10 +147,10 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 	}
 	ls->catalogues[i] = views_catalogue(nt->t, l->producer);
 	if (ls->catalogues[i] == NULL)
-		return herr(nt->err, HALLE_E_NO_CATALOGUE,
+		return error_set(nt->err, HALLE_E_NO_CATALOGUE,
 		    "producer '%s' has published no catalogue", producer_ref);
 	if ((p = catalogue_product(ls->catalogues[i], l->sku)) == NULL)
-		return herr(nt->err, HALLE_E_UNKNOWN_SKU, "producer '%s' has no "
+		return error_set(nt->err, HALLE_E_UNKNOWN_SKU, "producer '%s' has no "
 		    "product '%s' in its catalogue", producer_ref, l->sku);
 	l->price_cents = p->price_cents;
 	l->vat_bp = p->vat_bp;
@@ -192,17 +192,17 @@ parse_lines(struct node_txn *nt, const Halle__Distribution *d,
 	size_t i, n;
 
 	if (!json_is_array(list) || json_array_size(list) == 0)
-		return herr(nt->err, HALLE_E_INVALID_FIELD,
+		return error_set(nt->err, HALLE_E_INVALID_FIELD,
 		    "'lines' must be a non-empty array");
 	if ((n = json_array_size(list)) > SERVICE_MAX_LINES)
-		return herr(nt->err, HALLE_E_INVALID_FIELD,
+		return error_set(nt->err, HALLE_E_INVALID_FIELD,
 		    "more than %d lines", SERVICE_MAX_LINES);
 	ls->lines = calloc(n, sizeof(*ls->lines));
 	ls->ptrs = calloc(n, sizeof(*ls->ptrs));
 	ls->producers = calloc(n, sizeof(*ls->producers));
 	ls->catalogues = calloc(n, sizeof(*ls->catalogues));
 	if (!ls->lines || !ls->ptrs || !ls->producers || !ls->catalogues)
-		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
+		return error_set(nt->err, HALLE_E_INTERNAL, "out of memory");
 	ls->n = n;
 	for (i = 0; i < n; i++) {
 		if (parse_line(nt, d, prev, json_array_get(list, i), i,
@@ -239,7 +239,7 @@ write_parts(struct node_txn *nt, const Halle__Order *order,
 	if (homes == NULL || lines == NULL) {
 		free(homes);
 		free(lines);
-		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
+		return error_set(nt->err, HALLE_E_INTERNAL, "out of memory");
 	}
 	for (f = 0; f < 2; f++)
 		for (i = 0; from[f] != NULL && i < from[f]->n_lines; i++) {
@@ -253,7 +253,7 @@ write_parts(struct node_txn *nt, const Halle__Order *order,
 			if (p == NULL) {
 				free(homes);
 				free(lines);
-				return herr(nt->err, HALLE_E_UNKNOWN_PRODUCER,
+				return error_set(nt->err, HALLE_E_UNKNOWN_PRODUCER,
 				    "order %s: producer %s is not known at "
 				    "this node yet (its home's feed has not "
 				    "come back): try again once it has",
@@ -331,13 +331,13 @@ order_place_op(struct node_txn *nt, void *arg)
 }
 
 json_t *
-svc_order_place(struct node *n, json_t *req, struct halle_error *err)
+service_order_place(struct node *n, json_t *req, struct halle_error *err)
 {
 	struct order_op op = { req, NULL, 0, "" };
 
 	if (node_mutate(n, order_place_op, &op, err) == -1)
 		return NULL;
-	return svc_order_show(n, op.id, err);
+	return service_order_show(n, op.id, err);
 }
 
 static int
@@ -351,10 +351,10 @@ order_change_op(struct node_txn *nt, void *arg)
 
 	memset(&ls, 0, sizeof(ls));
 	if ((o = views_order(nt->t, op->id_in)) == NULL)
-		return herr(nt->err, HALLE_E_UNKNOWN_ORDER, "no order '%s'",
+		return error_set(nt->err, HALLE_E_UNKNOWN_ORDER, "no order '%s'",
 		    op->id_in);
 	if (o->cancelled) {
-		herr(nt->err, HALLE_E_ORDER_CANCELLED, "order %s was cancelled",
+		error_set(nt->err, HALLE_E_ORDER_CANCELLED, "order %s was cancelled",
 		    o->id);
 		goto done;
 	}
@@ -382,28 +382,28 @@ done:
 }
 
 json_t *
-svc_order_change(struct node *n, const char *id, json_t *req,
+service_order_change(struct node *n, const char *id, json_t *req,
     struct halle_error *err)
 {
 	struct order_op op = { req, id, 0, "" };
 
 	if (node_mutate(n, order_change_op, &op, err) == -1)
 		return NULL;
-	return svc_order_show(n, id, err);
+	return service_order_show(n, id, err);
 }
 
 json_t *
-svc_order_cancel(struct node *n, const char *id, struct halle_error *err)
+service_order_cancel(struct node *n, const char *id, struct halle_error *err)
 {
 	struct order_op op = { NULL, id, 1, "" };
 
 	if (node_mutate(n, order_change_op, &op, err) == -1)
 		return NULL;
-	return svc_order_show(n, id, err);
+	return service_order_show(n, id, err);
 }
 
 json_t *
-svc_order_show(struct node *n, const char *id, struct halle_error *err)
+service_order_show(struct node *n, const char *id, struct halle_error *err)
 {
 	struct store_txn t;
 	Halle__Order *o;
@@ -412,7 +412,7 @@ svc_order_show(struct node *n, const char *id, struct halle_error *err)
 	if (read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((o = views_order(&t, id)) == NULL)
-		herr(err, HALLE_E_UNKNOWN_ORDER, "no order '%s'", id);
+		error_set(err, HALLE_E_UNKNOWN_ORDER, "no order '%s'", id);
 	else
 		j = render_order(&t, o);
 	view_free(o);
@@ -437,7 +437,7 @@ list_order(const void *key, size_t klen, const void *val, size_t vlen,
 }
 
 json_t *
-svc_order_list(struct node *n, const char *distribution,
+service_order_list(struct node *n, const char *distribution,
     struct halle_error *err)
 {
 	struct store_txn t;
@@ -448,7 +448,7 @@ svc_order_list(struct node *n, const char *distribution,
 	if (read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, distribution)) == NULL) {
-		herr(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",
+		error_set(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",
 		    distribution);
 		store_read_end(&t);
 		return NULL;

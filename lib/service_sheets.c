@@ -127,7 +127,7 @@ values_sorted(json_t *obj, const char *inner)
 }
 
 json_t *
-svc_sheet(struct node *n, const char *producer_ref, const char *date,
+service_sheet(struct node *n, const char *producer_ref, const char *date,
     struct halle_error *err)
 {
 	struct store_txn t;
@@ -137,8 +137,8 @@ svc_sheet(struct node *n, const char *producer_ref, const char *date,
 	char producer[ID_MAX], prefix[DBKEY_MAX];
 	json_t *sheet;
 
-	if (tu_parse_date(date, &cd) == -1) {
-		herr(err, HALLE_E_BAD_DATES, "'%s' is not a date as YYYY-MM-DD",
+	if (timeutil_parse_date(date, &cd) == -1) {
+		error_set(err, HALLE_E_BAD_DATES, "'%s' is not a date as YYYY-MM-DD",
 		    date);
 		return NULL;
 	}
@@ -226,7 +226,7 @@ basket_order(const void *key, size_t klen, const void *val, size_t vlen,
 }
 
 json_t *
-svc_distribution_baskets(struct node *n, const char *id,
+service_distribution_baskets(struct node *n, const char *id,
     struct halle_error *err)
 {
 	struct store_txn t;
@@ -239,7 +239,7 @@ svc_distribution_baskets(struct node *n, const char *id,
 	if (read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, id)) == NULL) {
-		herr(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",
+		error_set(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",
 		    id);
 		store_read_end(&t);
 		return NULL;

@@ -1,6 +1,6 @@
 /*
  * service_stock: a producer's stock on a day and the rights its markets
- * hold (svc_stock), and the stock work of the chores (svc_stock_work). The
+ * hold (service_stock), and the stock work of the chores (service_stock_work). The
  * rules themselves are in stock.c; this renders what they keep.
  */
 #include <stdlib.h>
@@ -145,7 +145,7 @@ render_product(struct stock_view *sv, const Halle__Product *p)
 }
 
 json_t *
-svc_stock(struct node *n, const char *producer_ref, const char *date,
+service_stock(struct node *n, const char *producer_ref, const char *date,
     struct halle_error *err)
 {
 	struct stock_view sv = { n, NULL, NULL, date, 0, NULL, 0, 0 };
@@ -157,8 +157,8 @@ svc_stock(struct node *n, const char *producer_ref, const char *date,
 	json_t *products, *answer;
 	size_t i, plen;
 
-	if (tu_parse_date(date, &cd) == -1) {
-		herr(err, HALLE_E_BAD_DATES, "'%s' is not a date as YYYY-MM-DD",
+	if (timeutil_parse_date(date, &cd) == -1) {
+		error_set(err, HALLE_E_BAD_DATES, "'%s' is not a date as YYYY-MM-DD",
 		    date);
 		return NULL;
 	}
@@ -201,7 +201,7 @@ stock_work_op(struct node_txn *nt, void *arg)
 }
 
 int
-svc_stock_work(struct node *n, struct halle_error *err)
+service_stock_work(struct node *n, struct halle_error *err)
 {
 	struct store_txn t;
 	int due, written = 0;

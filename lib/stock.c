@@ -238,7 +238,7 @@ rights_header_valid(const Halle__StockRights *sr)
 	struct civil_date cd;
 
 	return ids_valid(sr->producer, "pr") &&
-	    tu_parse_date(sr->date, &cd) == 0;
+	    timeutil_parse_date(sr->date, &cd) == 0;
 }
 
 static int
@@ -487,7 +487,7 @@ stock_want_more(struct node_txn *nt, const Halle__Distribution *d,
 		    home) == -1 || stock_is_me(nt, home))
 			continue;
 		if (rights_out_init(&out, l->producer, d->date, o->n_lines) == -1)
-			return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
+			return error_set(nt->err, HALLE_E_INTERNAL, "out of memory");
 		for (j = i; j < o->n_lines; j++) {
 			const Halle__OrderLine *m = o->lines[j];
 
@@ -580,8 +580,8 @@ stock_catalogue_changed(struct node_txn *nt, const char *producer)
 	char today[11];
 
 	memset(&c, 0, sizeof(c));
-	tu_local_date((time_t)(nt->now_ms / 1000), &cd);
-	tu_format_date(&cd, today);
+	timeutil_local_date((time_t)(nt->now_ms / 1000), &cd);
+	timeutil_format_date(&cd, today);
 	c.t = nt->t;
 	c.producer = producer;
 	c.today = today;

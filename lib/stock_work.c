@@ -121,15 +121,15 @@ release_day(struct node_txn *nt, const char *producer, const char *date,
 	if ((plen = dbkey_rights_day(prefix, producer, date)) == 0)
 		return 0;
 	if (store_scan(nt->t, STORE_INDEX, prefix, plen, count_rows, &n) == -1)
-		return herr(nt->err, HALLE_E_STORE, "cannot read stock rights");
+		return error_set(nt->err, HALLE_E_STORE, "cannot read stock rights");
 	if (n == 0)
 		return 0;
 	if (rights_out_init(&out, producer, date, n) == -1)
-		return herr(nt->err, HALLE_E_INTERNAL, "out of memory");
+		return error_set(nt->err, HALLE_E_INTERNAL, "out of memory");
 	if (store_scan(nt->t, STORE_INDEX, prefix, plen, release_row,
 	    &ctx) == -1) {
 		rights_out_free(&out);
-		return herr(nt->err, HALLE_E_STORE, "cannot read stock rights");
+		return error_set(nt->err, HALLE_E_STORE, "cannot read stock rights");
 	}
 	return rights_out_write(nt, &out, HALLE__RECORD_KIND__RECORD_KIND_RELEASE);
 }
@@ -254,11 +254,11 @@ history(struct store_txn *t, const char *producer, const char *date,
 	char day[11], prefix[DBKEY_MAX];
 	int w;
 
-	if (tu_parse_date(date, &cd) == -1)
+	if (timeutil_parse_date(date, &cd) == -1)
 		return 0;
 	for (w = 0; w < HISTORY_WEEKS; w++) {
-		tu_add_days(&cd, -7);
-		tu_format_date(&cd, day);
+		timeutil_add_days(&cd, -7);
+		timeutil_format_date(&cd, day);
 		store_scan(t, STORE_INDEX, prefix, dbkey_producer_day(prefix,
 		    producer, day, NULL), history_order, &h);
 	}
@@ -343,8 +343,8 @@ collect_weekly(const void *key, size_t klen, const void *val, size_t vlen,
 			return 0;
 	if ((mk = views_market(dm->nt->t, m.id)) == NULL)
 		return 0;
-	weekly = mk->scheduled && tu_parse_date(dm->date, &cd) == 0 &&
-	    tu_weekday(&cd) == (int)mk->weekday;
+	weekly = mk->scheduled && timeutil_parse_date(dm->date, &cd) == 0 &&
+	    timeutil_weekday(&cd) == (int)mk->weekday;
 	view_free(mk);
 	if (!weekly || !views_sells_at(dm->nt->t, m.id, dm->producer) ||
 	    views_market_owner(dm->nt->t, m.id, m.owner) == -1)
@@ -466,7 +466,7 @@ home_day(struct node_txn *nt, const char *producer, const char *date)
 	if (store_scan(nt->t, STORE_INDEX, prefix, dbkey_all(prefix, 'm'),
 	    collect_market, &dm) == -1 || store_scan(nt->t, STORE_VIEWS,
 	    prefix, dbkey_all(prefix, 'A'), collect_weekly, &dm) == -1) {
-		rc = herr(nt->err, HALLE_E_STORE, "cannot read distributions");
+		rc = error_set(nt->err, HALLE_E_STORE, "cannot read distributions");
 		goto done;
 	}
 	lines = 2 * dm.n * c->n_products;
@@ -634,14 +634,14 @@ stock_work(struct node_txn *nt)
 
 	if (work_find(&w) == -1) {
 		free(w.days);
-		return herr(nt->err, HALLE_E_STORE, "cannot read stock work");
+		return error_set(nt->err, HALLE_E_STORE, "cannot read stock work");
 	}
 	for (i = 0; i < w.n && rc != -1; i++) {
 		struct day *d = &w.days[i];
 
 		klen = dbkey_stock_due(key, d->producer, d->date);
 		if (klen > 0 && store_del(nt->t, STORE_INDEX, key, klen) == -1)
-			rc = herr(nt->err, HALLE_E_STORE, "cannot clear work");
+			rc = error_set(nt->err, HALLE_E_STORE, "cannot clear work");
 		else if (views_producer_home(nt->t, d->producer, home) == -1)
 			continue;
 		else if (stock_is_me(nt, home))

@@ -93,7 +93,7 @@ proof_op(struct node_txn *nt, void *arg)
 		return -1;
 	if (c->rep.result == INGEST_FORK)
 		return 0;
-	return herr(nt->err, HALLE_E_NOTHING_TO_COMMIT, "%s", c->rep.reason);
+	return error_set(nt->err, HALLE_E_NOTHING_TO_COMMIT, "%s", c->rep.reason);
 }
 
 /* The origin of a proof's first envelope, or NULL (then it is refused). */

@@ -356,7 +356,7 @@ ingest_op(struct node_txn *nt, void *arg)
 	if (c->rep.result == INGEST_FORK ||
 	    (c->rep.result == INGEST_OK && c->rep.accepted > 0))
 		return 0;
-	return herr(nt->err, HALLE_E_NOTHING_TO_COMMIT, "%s", c->rep.reason);
+	return error_set(nt->err, HALLE_E_NOTHING_TO_COMMIT, "%s", c->rep.reason);
 }
 
 /* Checks what ingest does not: origin, sizes. 0 or -1 (noted). */

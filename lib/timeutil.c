@@ -14,7 +14,7 @@ static const char *const weekday_names[] = {
 };
 
 int
-tu_set_timezone(const char *name)
+timeutil_set_timezone(const char *name)
 {
 	char path[512];
 	FILE *f;
@@ -69,7 +69,7 @@ parse_date_prefix(const char *s, struct civil_date *d)
 }
 
 int
-tu_parse_date(const char *s, struct civil_date *d)
+timeutil_parse_date(const char *s, struct civil_date *d)
 {
 	if (strlen(s) != 10)
 		return -1;
@@ -77,14 +77,14 @@ tu_parse_date(const char *s, struct civil_date *d)
 }
 
 void
-tu_format_date(const struct civil_date *d, char out[11])
+timeutil_format_date(const struct civil_date *d, char out[11])
 {
 	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)d->year % 10000u,
 	    (unsigned)d->month % 100u, (unsigned)d->day % 100u);
 }
 
 int
-tu_parse_hhmm(const char *s, uint32_t *minutes)
+timeutil_parse_hhmm(const char *s, uint32_t *minutes)
 {
 	int h, m;
 
@@ -96,14 +96,14 @@ tu_parse_hhmm(const char *s, uint32_t *minutes)
 }
 
 void
-tu_format_hhmm(uint32_t minutes, char out[6])
+timeutil_format_hhmm(uint32_t minutes, char out[6])
 {
 	snprintf(out, 6, "%02u:%02u", (unsigned)(minutes / 60) % 100u,
 	    (unsigned)minutes % 60u);
 }
 
 int
-tu_parse_weekday(const char *s)
+timeutil_parse_weekday(const char *s)
 {
 	int i;
 
@@ -114,7 +114,7 @@ tu_parse_weekday(const char *s)
 }
 
 const char *
-tu_weekday_name(int weekday)
+timeutil_weekday_name(int weekday)
 {
 	return weekday >= 0 && weekday < 7 ? weekday_names[weekday] : "?";
 }
@@ -136,7 +136,7 @@ local_mktime(int year, int month, int day, int hour, int min, int sec)
 }
 
 int
-tu_local_instant(const struct civil_date *d, uint32_t minutes, time_t *out)
+timeutil_local_instant(const struct civil_date *d, uint32_t minutes, time_t *out)
 {
 	time_t t;
 
@@ -149,7 +149,7 @@ tu_local_instant(const struct civil_date *d, uint32_t minutes, time_t *out)
 }
 
 void
-tu_local_date(time_t t, struct civil_date *d)
+timeutil_local_date(time_t t, struct civil_date *d)
 {
 	struct tm tm;
 
@@ -160,7 +160,7 @@ tu_local_date(time_t t, struct civil_date *d)
 }
 
 int
-tu_weekday(const struct civil_date *d)
+timeutil_weekday(const struct civil_date *d)
 {
 	struct tm tm;
 	time_t t;
@@ -171,16 +171,16 @@ tu_weekday(const struct civil_date *d)
 }
 
 void
-tu_add_days(struct civil_date *d, int days)
+timeutil_add_days(struct civil_date *d, int days)
 {
 	time_t t;
 
 	t = local_mktime(d->year, d->month, d->day + days, 12, 0, 0);
-	tu_local_date(t, d);
+	timeutil_local_date(t, d);
 }
 
 int
-tu_parse_instant(const char *s, time_t *out)
+timeutil_parse_instant(const char *s, time_t *out)
 {
 	struct civil_date d;
 	const char *p;
@@ -231,7 +231,7 @@ tu_parse_instant(const char *s, time_t *out)
 }
 
 void
-tu_format_instant(time_t t, char *out, size_t len)
+timeutil_format_instant(time_t t, char *out, size_t len)
 {
 	struct tm tm;
 	long off;
@@ -245,7 +245,7 @@ tu_format_instant(time_t t, char *out, size_t len)
 }
 
 int64_t
-tu_now_ms(void)
+timeutil_now_ms(void)
 {
 	struct timespec ts;
 

@@ -18,37 +18,37 @@ struct civil_date {
 };
 
 /* Makes name the process time zone; 0, or -1 when unknown. */
-int	tu_set_timezone(const char *name);
+int	timeutil_set_timezone(const char *name);
 
 /* "YYYY-MM-DD", a real calendar date; 0 or -1. */
-int	tu_parse_date(const char *s, struct civil_date *d);
-void	tu_format_date(const struct civil_date *d, char out[11]);
+int	timeutil_parse_date(const char *s, struct civil_date *d);
+void	timeutil_format_date(const struct civil_date *d, char out[11]);
 /* "HH:MM" into minutes after midnight (0..1439); 0 or -1. */
-int	tu_parse_hhmm(const char *s, uint32_t *minutes);
-void	tu_format_hhmm(uint32_t minutes, char out[6]);
+int	timeutil_parse_hhmm(const char *s, uint32_t *minutes);
+void	timeutil_format_hhmm(uint32_t minutes, char out[6]);
 /* "sun".."sat" into 0..6; -1 when none. */
-int	tu_parse_weekday(const char *s);
-const char *tu_weekday_name(int weekday);
+int	timeutil_parse_weekday(const char *s);
+const char *timeutil_weekday_name(int weekday);
 
 /* The instant of a local date and time of day; 0 or -1. */
-int	tu_local_instant(const struct civil_date *d, uint32_t minutes,
+int	timeutil_local_instant(const struct civil_date *d, uint32_t minutes,
 	    time_t *out);
 /* The local date of an instant. */
-void	tu_local_date(time_t t, struct civil_date *d);
+void	timeutil_local_date(time_t t, struct civil_date *d);
 /* 0 = Sunday ... 6 = Saturday. */
-int	tu_weekday(const struct civil_date *d);
+int	timeutil_weekday(const struct civil_date *d);
 /* d + days, across months and years. */
-void	tu_add_days(struct civil_date *d, int days);
+void	timeutil_add_days(struct civil_date *d, int days);
 
 /*
  * ISO 8601 instant: "YYYY-MM-DDTHH:MM[:SS]" followed by "Z", "+HH:MM" or
  * nothing (local time); 0 or -1.
  */
-int	tu_parse_instant(const char *s, time_t *out);
+int	timeutil_parse_instant(const char *s, time_t *out);
 /* "2026-12-05T10:00:00+01:00" in local time; out holds at least 26 bytes. */
-void	tu_format_instant(time_t t, char *out, size_t len);
+void	timeutil_format_instant(time_t t, char *out, size_t len);
 
 /* Milliseconds since the epoch, from the real-time clock. */
-int64_t	tu_now_ms(void);
+int64_t	timeutil_now_ms(void);
 
 #endif

@@ -471,7 +471,7 @@ apply_distribution(struct node_txn *nt, const struct record *r,
 	struct civil_date date;
 	int was_cancelled;
 
-	if (!ids_valid(d->id, "ds") || tu_parse_date(d->date, &date) == -1 ||
+	if (!ids_valid(d->id, "ds") || timeutil_parse_date(d->date, &date) == -1 ||
 	    views_market_owner(nt->t, d->market, owner) == -1 ||
 	    memcmp(owner, r->origin, KEY_PUBLIC_LEN) != 0)
 		return 0;
@@ -792,6 +792,6 @@ views_apply(struct node_txn *nt, const struct record *r)
 		return 0;
 	}
 	if (rc == -1)
-		return herr(nt->err, HALLE_E_STORE, "cannot update views");
+		return error_set(nt->err, HALLE_E_STORE, "cannot update views");
 	return rc;
 }

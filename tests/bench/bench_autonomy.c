@@ -97,7 +97,7 @@ fail(struct world *w, const char *fmt, ...)
 }
 
 static json_t *
-svc_ok(struct world *w, json_t *j, struct halle_error *e, const char *what)
+service_ok(struct world *w, json_t *j, struct halle_error *e, const char *what)
 {
 	if (j == NULL)
 		fail(w, "%s: %s: %s", what, halle_strerror(e->code),
@@ -153,11 +153,11 @@ chores(struct world *w)
 	struct halle_error e;
 	int i;
 
-	if (svc_stock_work(&w->home.node, &e) == -1)
+	if (service_stock_work(&w->home.node, &e) == -1)
 		return fail(w, "home stock work: %s", e.message);
 	for (i = 0; i < w->nmarkets; i++)
-		if (svc_close_due(&w->at[i]->node, &e) == -1 ||
-		    svc_stock_work(&w->at[i]->node, &e) == -1)
+		if (service_close_due(&w->at[i]->node, &e) == -1 ||
+		    service_stock_work(&w->at[i]->node, &e) == -1)
 			return fail(w, "market chores: %s", e.message);
 	return exchange(w);
 }
@@ -167,8 +167,8 @@ date_of(int64_t ms, char *out)
 {
 	struct civil_date cd;
 
-	tu_local_date((time_t)(ms / 1000), &cd);
-	tu_format_date(&cd, out);
+	timeutil_local_date((time_t)(ms / 1000), &cd);
+	timeutil_format_date(&cd, out);
 }
 
 /* Opens each market's distribution on the date of day_ms. */
@@ -181,13 +181,13 @@ open_day(struct world *w, int64_t day_ms)
 	int i;
 
 	date_of(day_ms, date);
-	tu_format_instant((time_t)(day_ms / 1000 - DAY_S), closes,
+	timeutil_format_instant((time_t)(day_ms / 1000 - DAY_S), closes,
 	    sizeof(closes));
 	for (i = 0; i < w->nmarkets; i++) {
 		req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "market",
 		    w->market[i], "date", date, "closes", closes,
 		    "from", "10:00", "to", "12:00");
-		if (copy_id(w, w->dist[i], svc_ok(w, svc_distribution_open(
+		if (copy_id(w, w->dist[i], service_ok(w, service_distribution_open(
 		    &w->at[i]->node, req, &e), &e, "open")) == -1) {
 			json_decref(req);
 			return -1;
@@ -222,7 +222,7 @@ order_at(struct world *w, int m, long qty, int sync_each, long *local)
 		    "distribution", w->dist[m], "basket", "Panier",
 		    "lines", "producer", w->producer, "sku", "PAIN",
 		    "quantity", (int)q);
-		o = svc_ok(w, svc_order_place(&w->at[m]->node, req, &e), &e,
+		o = service_ok(w, service_order_place(&w->at[m]->node, req, &e), &e,
 		    "place");
 		json_decref(req);
 		if (o == NULL)
@@ -266,7 +266,7 @@ sheet_total(struct world *w, const char *date)
 	long total = 0;
 	size_t i, j;
 
-	if ((s = svc_ok(w, svc_sheet(&w->home.node, w->producer, date, &e),
+	if ((s = service_ok(w, service_sheet(&w->home.node, w->producer, date, &e),
 	    &e, "sheet")) == NULL)
 		return -1;
 	json_array_foreach(json_object_get(s, "markets"), i, mk)
@@ -288,7 +288,7 @@ markets_total(struct world *w)
 	int m;
 
 	for (m = 0; m < w->nmarkets; m++) {
-		if ((list = svc_ok(w, svc_order_list(&w->at[m]->node,
+		if ((list = service_ok(w, service_order_list(&w->at[m]->node,
 		    w->dist[m], &e), &e, "list")) == NULL)
 			return -1;
 		json_array_foreach(list, i, o)
@@ -310,7 +310,7 @@ publish(struct world *w, long stock)
 	req = json_pack("{s:[{s:s, s:s, s:i, s:I}]}", "products", "sku",
 	    "PAIN", "name", "Pain", "price_cents", 450, "stock_per_day",
 	    (json_int_t)stock);
-	json_decref(svc_ok(w, svc_catalogue_publish(&w->home.node,
+	json_decref(service_ok(w, service_catalogue_publish(&w->home.node,
 	    w->producer, req, &e), &e, "catalogue"));
 	json_decref(req);
 	return w->failure[0] != '\0' ? -1 : 0;
@@ -338,7 +338,7 @@ setup(struct world *w, int64_t day_ms)
 		sum += w->usual[i];
 	}
 	req = json_pack("{s:s}", "name", "Ferme");
-	if (copy_id(w, w->producer, svc_ok(w, svc_producer_add(&w->home.node,
+	if (copy_id(w, w->producer, service_ok(w, service_producer_add(&w->home.node,
 	    req, &e), &e, "producer")) == -1)
 		return -1;
 	json_decref(req);
@@ -352,7 +352,7 @@ setup(struct world *w, int64_t day_ms)
 		req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", name,
 		    "place", "Place", "town", "Bourg", "weekday", "sat",
 		    "from", "10:00", "to", "12:00");
-		if (copy_id(w, w->market[i], svc_ok(w, svc_market_add(
+		if (copy_id(w, w->market[i], service_ok(w, service_market_add(
 		    &w->at[i]->node, req, &e), &e, "market")) == -1)
 			return -1;
 		json_decref(req);
@@ -360,9 +360,9 @@ setup(struct world *w, int64_t day_ms)
 	if (exchange(w) == -1)
 		return -1;
 	for (i = 0; i < w->nmarkets; i++) {
-		json_decref(svc_ok(w, svc_market_membership(&w->at[i]->node,
+		json_decref(service_ok(w, service_market_membership(&w->at[i]->node,
 		    w->market[i], 'I', w->producer, 1, &e), &e, "invite"));
-		json_decref(svc_ok(w, svc_market_membership(&w->home.node,
+		json_decref(service_ok(w, service_market_membership(&w->home.node,
 		    w->market[i], 'A', w->producer, 1, &e), &e, "accept"));
 	}
 	return w->failure[0] != '\0' ? -1 : exchange(w);
@@ -546,7 +546,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (tu_set_timezone("Europe/Paris") == -1)
+	if (timeutil_set_timezone("Europe/Paris") == -1)
 		return 1;
 	memset(&tot, 0, sizeof(tot));
 	for (s = first; s < first + count; s++) {

@@ -234,7 +234,7 @@ sim_chores(struct sim *sim, int i)
 {
 	struct halle_error err;
 
-	if (svc_stock_work(&sim->nodes[i].node, &err) == -1)
+	if (service_stock_work(&sim->nodes[i].node, &err) == -1)
 		return sim_fail(sim, "%s: stock work: %s", sim->nodes[i].name,
 		    err.message);
 	return 0;
@@ -275,7 +275,7 @@ sim_step(struct sim *sim, int active)
 				 * rules what waited (nothing until it may).
 				 */
 				sync_on_tick(sim->nodes[i].sync, sim_clock());
-				if (svc_rule_pending(&sim->nodes[i].node,
+				if (service_rule_pending(&sim->nodes[i].node,
 				    &err) == -1)
 					return sim_fail(sim, "%s: rule "
 					    "pending: %s", sim->nodes[i].name,

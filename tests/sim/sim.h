@@ -270,7 +270,7 @@ int	sim_live_push(struct sim *sim);
 int	sim_orders_check(struct sim *sim);
 /*
  * Then the nodes' clock passes the order windows' close: each market's
- * node marks its distribution closed (svc_close_due), orders are refused,
+ * node marks its distribution closed (service_close_due), orders are refused,
  * and once settled every home's sheet is final.
  */
 int	sim_orders_close(struct sim *sim);

@@ -283,7 +283,7 @@ sim_live_push(struct sim *sim)
 static int	orders_unchecked(struct sim *);
 
 static int
-svc_failed_check(struct sim *sim, int i, const char *what,
+service_failed_check(struct sim *sim, int i, const char *what,
     struct halle_error *err)
 {
 	return sim_fail(sim, "%s: %s: %s: %s", sim->nodes[i].name, what,
@@ -404,7 +404,7 @@ check_order(struct sim *sim, int m, json_t *oj,
 			continue;
 		}
 		memset(&err, 0, sizeof(err));
-		if ((hj = svc_order_show(&sim->nodes[home].node, id,
+		if ((hj = service_order_show(&sim->nodes[home].node, id,
 		    &err)) == NULL)
 			return sim_fail(sim, "%s, home of %s, cannot show order "
 			    "%s of %s: %s", sim->nodes[home].name, producer, id,
@@ -506,7 +506,7 @@ check_stock(struct sim *sim, uint64_t market_sum[MAX_PRODUCERS][MAX_SKUS])
 
 		memset(&err, 0, sizeof(err));
 		memset(sheet, 0, sizeof(sheet));
-		if ((sj = svc_sheet(&home->node, p->id, ORDER_DATE, &err)) ==
+		if ((sj = service_sheet(&home->node, p->id, ORDER_DATE, &err)) ==
 		    NULL) {
 			/* Lost with the store: no other node held a copy. */
 			if (home->wiped && err.code == HALLE_E_UNKNOWN_PRODUCER)
@@ -591,7 +591,7 @@ sim_orders_check(struct sim *sim)
 		struct sim_node *mn = &sim->nodes[o->markets[m].node];
 
 		memset(&err, 0, sizeof(err));
-		if ((list = svc_order_list(&mn->node, o->markets[m].dist,
+		if ((list = service_order_list(&mn->node, o->markets[m].dist,
 		    &err)) == NULL) {
 			if (mn->wiped && err.code == HALLE_E_UNKNOWN_DISTRIBUTION)
 				continue;	/* lost with the store: no copy */
@@ -643,7 +643,7 @@ sim_orders_check(struct sim *sim)
 			if (o->orders[k].readers & (1u << v))
 				continue;
 			memset(&err, 0, sizeof(err));
-			oj = svc_order_show(&sim->nodes[v].node,
+			oj = service_order_show(&sim->nodes[v].node,
 			    o->orders[k].id, &err);
 			if (oj != NULL || err.code != HALLE_E_UNKNOWN_ORDER) {
 				sim_fail(sim, "%s, neither the market's node nor "
@@ -699,18 +699,18 @@ sim_orders_close(struct sim *sim)
 		struct sim_node *mn = &sim->nodes[mk->node];
 
 		memset(&err, 0, sizeof(err));
-		if ((ans = svc_distribution_show(&mn->node, mk->dist,
+		if ((ans = service_distribution_show(&mn->node, mk->dist,
 		    &err)) == NULL) {
 			if (mn->wiped && err.code == HALLE_E_UNKNOWN_DISTRIBUTION)
 				continue;	/* lost with the store */
-			return svc_failed_check(sim, mk->node,
+			return service_failed_check(sim, mk->node,
 			    "showing the distribution", &err);
 		}
 		json_decref(ans);
 		if (mk->node == sim->fork_origin && !node_may_write(&mn->node))
 			continue;	/* its own feed forked: it writes no more */
-		if ((marked = svc_close_due(&mn->node, &err)) != 1)
-			return marked == -1 ? svc_failed_check(sim, mk->node,
+		if ((marked = service_close_due(&mn->node, &err)) != 1)
+			return marked == -1 ? service_failed_check(sim, mk->node,
 			    "closing due distributions", &err) :
 			    sim_fail(sim, "%s: closing due distributions marked "
 			    "%d, not its 1", mn->name, marked);
@@ -723,7 +723,7 @@ sim_orders_close(struct sim *sim)
 		    "distribution", mk->dist, "basket", "en retard", "lines",
 		    "producer", o->producers[k].id, "sku",
 		    o->producers[k].sku[0], "quantity", 1);
-		ans = svc_order_place(&mn->node, req, &err);
+		ans = service_order_place(&mn->node, req, &err);
 		json_decref(req);
 		if (ans != NULL || err.code != HALLE_E_ORDER_WINDOW_CLOSED) {
 			json_decref(ans);
@@ -738,11 +738,11 @@ sim_orders_close(struct sim *sim)
 		struct sim_producer *p = &o->producers[k];
 		struct sim_node *home = &sim->nodes[p->home];
 
-		if ((sj = svc_sheet(&home->node, p->id, ORDER_DATE, &err)) ==
+		if ((sj = service_sheet(&home->node, p->id, ORDER_DATE, &err)) ==
 		    NULL) {
 			if (home->wiped && err.code == HALLE_E_UNKNOWN_PRODUCER)
 				continue;
-			return svc_failed_check(sim, p->home, "a sheet", &err);
+			return service_failed_check(sim, p->home, "a sheet", &err);
 		}
 		json_array_foreach(json_object_get(sj, "markets"), i, mj) {
 			for (m = 0; m < o->nmarkets; m++)

@@ -527,7 +527,7 @@ sim_settle(struct sim *sim, const char *what)
 
 /* What a service function refused, as one line. */
 static int
-svc_failed(struct sim *sim, int i, const char *what, struct halle_error *err)
+service_failed(struct sim *sim, int i, const char *what, struct halle_error *err)
 {
 	return sim_fail(sim, "%s: %s: %s: %s", sim->nodes[i].name, what,
 	    halle_strerror(err->code), err->message);
@@ -541,7 +541,7 @@ answer_id(struct sim *sim, int i, const char *what, json_t *ans,
 	const char *s;
 
 	if (ans == NULL)
-		return svc_failed(sim, i, what, err);
+		return service_failed(sim, i, what, err);
 	s = json_string_value(json_object_get(ans, "id"));
 	if (s == NULL || strlen(s) >= idlen) {
 		json_decref(ans);
@@ -570,7 +570,7 @@ add_producer(struct sim *sim, int k)
 	snprintf(name, sizeof(name), "Producteur %d", k);
 	req = json_pack("{s:s, s:s, s:s}", "name", name, "farm", name,
 	    "town", "Saint-Sim");
-	ans = svc_producer_add(&sn->node, req, &err);
+	ans = service_producer_add(&sn->node, req, &err);
 	json_decref(req);
 	if (answer_id(sim, p->home, "adding a producer", ans, &err, p->id,
 	    sizeof(p->id)) == -1)
@@ -587,7 +587,7 @@ add_producer(struct sim *sim, int k)
 		    "stock_per_day", (json_int_t)p->stock[s]));
 	}
 	req = json_pack("{s:o}", "products", products);
-	ans = svc_catalogue_publish(&sn->node, p->id, req, &err);
+	ans = service_catalogue_publish(&sn->node, p->id, req, &err);
 	json_decref(req);
 	return answer_id(sim, p->home, "publishing a catalogue", ans, &err,
 	    name, sizeof(name));
@@ -644,7 +644,7 @@ sim_orders_setup(struct sim *sim)
 		snprintf(name, sizeof(name), "Marché %d", m);
 		req = json_pack("{s:s, s:s, s:s}", "name", name, "place",
 		    "Place du marché", "town", "Saint-Sim");
-		ans = svc_market_add(&sim->nodes[mk->node].node, req, &err);
+		ans = service_market_add(&sim->nodes[mk->node].node, req, &err);
 		json_decref(req);
 		if (answer_id(sim, mk->node, "adding a market", ans, &err,
 		    mk->id, sizeof(mk->id)) == -1)
@@ -659,7 +659,7 @@ sim_orders_setup(struct sim *sim)
 		for (k = 0; k < o->nproducers; k++) {
 			if (!mutual[mk->node][k] || !rng_chance(0.9))
 				continue;
-			ans = svc_market_membership(&sim->nodes[mk->node].node,
+			ans = service_market_membership(&sim->nodes[mk->node].node,
 			    mk->id, 'I', o->producers[k].id, 1, &err);
 			if (answer_id(sim, mk->node, "inviting a producer", ans,
 			    &err, name, sizeof(name)) == -1)
@@ -668,7 +668,7 @@ sim_orders_setup(struct sim *sim)
 		}
 		req = json_pack("{s:s, s:s, s:s, s:s}", "market", mk->id,
 		    "date", ORDER_DATE, "from", ORDER_FROM, "to", ORDER_TO);
-		ans = svc_distribution_open(&sim->nodes[mk->node].node, req,
+		ans = service_distribution_open(&sim->nodes[mk->node].node, req,
 		    &err);
 		json_decref(req);
 		if (answer_id(sim, mk->node, "opening a distribution", ans,
@@ -684,7 +684,7 @@ sim_orders_setup(struct sim *sim)
 
 			if (!invited[m][k] || !rng_chance(0.9))
 				continue;
-			ans = svc_market_membership(&sim->nodes[p->home].node,
+			ans = service_market_membership(&sim->nodes[p->home].node,
 			    o->markets[m].id, 'A', p->id, 1, &err);
 			if (answer_id(sim, p->home, "accepting a market", ans,
 			    &err, name, sizeof(name)) == -1)
@@ -737,7 +737,7 @@ order_refused(struct sim *sim, int i, const char *what,
     struct halle_error *err)
 {
 	if ((err->code == HALLE_E_STORE || err->code == HALLE_E_INTERNAL) || !sim->nodes[i].wiped)
-		return svc_failed(sim, i, what, err);
+		return service_failed(sim, i, what, err);
 	sim->orders.skipped++;
 	if (sim->verbose)
 		printf("  t=%lld: %s: %s refused after store loss: %s\n",
@@ -774,7 +774,7 @@ sim_order_op(struct sim *sim, int m, int op)
 		req = json_pack("{s:s, s:s, s:o}", "distribution", mk->dist,
 		    "basket", "panier", "lines", random_lines(sim, m,
 		    &readers));
-		ans = svc_order_place(&sn->node, req, &err);
+		ans = service_order_place(&sn->node, req, &err);
 		json_decref(req);
 		if (ans == NULL)
 			return order_refused(sim, mk->node, "placing an order",
@@ -792,10 +792,10 @@ sim_order_op(struct sim *sim, int m, int op)
 			    &readers));
 			/* Whether or not it takes, those homes may hear of it. */
 			so->readers |= readers;
-			ans = svc_order_change(&sn->node, so->id, req, &err);
+			ans = service_order_change(&sn->node, so->id, req, &err);
 			json_decref(req);
 		} else
-			ans = svc_order_cancel(&sn->node, so->id, &err);
+			ans = service_order_cancel(&sn->node, so->id, &err);
 		if (ans == NULL)
 			return order_refused(sim, mk->node, op == ORDER_CHANGE ?
 			    "changing an order" : "cancelling an order", &err);

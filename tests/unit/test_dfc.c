@@ -48,7 +48,7 @@ try_import(const char *producer, const char *name, int skip, int dry)
 {
 	json_t *doc = fixture(name), *answer;
 
-	answer = svc_catalogue_import(&node, producer, doc, skip, dry, &E);
+	answer = service_catalogue_import(&node, producer, doc, skip, dry, &E);
 	json_decref(doc);
 	return answer;
 }
@@ -130,7 +130,7 @@ test_import_ofn(void **state)
 	    "piece", 1, 1206, 550, 11, 0);
 	json_decref(a);
 	/* What the node now shows is what the import answered. */
-	c = OK(svc_catalogue_show(&node, producer, &E));
+	c = OK(service_catalogue_show(&node, producer, &E));
 	assert_int_equal(num(c, "version"), 1);
 	assert_product(sku_of(c, "FARINE-400"), "Farine T80, sachet 400 g",
 	    "kg", 0.4, 209, 550, 55, 0);
@@ -194,7 +194,7 @@ test_import_skip_invalid(void **state)
 	    "dfc_invalid");
 	assert_names(HILL "butter");
 	assert_names("dfc-b:referencedBy");
-	FAILS(svc_catalogue_show(&node, producer, &E), 404, "no_catalogue");
+	FAILS(service_catalogue_show(&node, producer, &E), 404, "no_catalogue");
 
 	a = OK(try_import(producer, "context-2.0-gbp.json", 1, 0));
 	assert_true(json_is_true(json_object_get(a, "published")));
@@ -241,7 +241,7 @@ test_dry_run(void **state)
 	    "catalogue"), "products")), 2);
 	assert_int_equal(num(json_object_get(a, "catalogue"), "version"), 1);
 	json_decref(a);
-	FAILS(svc_catalogue_show(&node, producer, &E), 404, "no_catalogue");
+	FAILS(service_catalogue_show(&node, producer, &E), 404, "no_catalogue");
 	/* The store's rules hold in a dry run too. */
 	FAILS(try_import("Ferme Inconnue", "ofn-shop.json", 0, 1), 404,
 	    "unknown_producer");
@@ -289,7 +289,7 @@ test_bad_documents(void **state)
 	    "dfc_invalid");
 	assert_names("no product to publish");
 	assert_names("dfc-b:offeredThrough");
-	FAILS(svc_catalogue_show(&node, producer, &E), 404, "no_catalogue");
+	FAILS(service_catalogue_show(&node, producer, &E), 404, "no_catalogue");
 }
 
 /* A document nested deeper than anyone writes is refused, not recursed. */
@@ -307,7 +307,7 @@ test_deep_document(void **state)
 		doc = json_pack("{s:s, s:o}", "@type", "dfc-b:Enterprise",
 		    "dfc-b:supplies", inner);
 	}
-	FAILS(svc_catalogue_import(&node, producer, doc, 0, 0, &E), 400,
+	FAILS(service_catalogue_import(&node, producer, doc, 0, 0, &E), 400,
 	    "dfc_invalid");
 	assert_names("deeper");
 	json_decref(doc);
@@ -332,11 +332,11 @@ test_long_id(void **state)
 	doc = json_pack("{s:[{s:s, s:s, s:s}]}", "@graph", "@id", id,
 	    "@type", "dfc-b:SuppliedProduct", "dfc-b:name", "Ail");
 	assert_non_null(doc);
-	FAILS(svc_catalogue_import(&node, producer, doc, 0, 0, &E), 400,
+	FAILS(service_catalogue_import(&node, producer, doc, 0, 0, &E), 400,
 	    "dfc_invalid");
 	assert_names("...éé");		/* a long @id is shown by its end */
 	assert_names("dfc-b:referencedBy");
-	a = OK(svc_catalogue_import(&node, producer, doc, 0, 1, &E));
+	a = OK(service_catalogue_import(&node, producer, doc, 0, 1, &E));
 	assert_int_equal(json_array_size(json_object_get(a, "problems")), 1);
 	assert_string_equal(str(json_array_get(json_object_get(a, "problems"),
 	    0), "id"), id);
@@ -353,14 +353,14 @@ test_long_id(void **state)
 	    "dfc-b:hasUnit", id, "dfc-b:referencedBy", "dfc-b:offeredThrough",
 	    "dfc-b:hasPrice", "dfc-b:value", "2");
 	assert_non_null(doc);
-	FAILS(svc_catalogue_import(&node, producer, doc, 0, 0, &E), 400,
+	FAILS(service_catalogue_import(&node, producer, doc, 0, 0, &E), 400,
 	    "dfc_invalid");
 	assert_names("https://bad.example/p/ail: dfc-b:hasUnit");
-	a = OK(svc_catalogue_import(&node, producer, doc, 0, 1, &E));
+	a = OK(service_catalogue_import(&node, producer, doc, 0, 1, &E));
 	assert_int_equal(json_array_size(json_object_get(a, "problems")), 1);
 	json_decref(a);
 	/* Any error message cut short stays a string the API can answer. */
-	herr(&E, HALLE_E_DFC_INVALID, "x%s", id);
+	error_set(&E, HALLE_E_DFC_INVALID, "x%s", id);
 	assert_true(strlen(E.message) < sizeof(E.message) - 1);
 	a = json_string(E.message);
 	assert_non_null(a);
@@ -405,15 +405,15 @@ test_round_trip(void **state)
 	add_producer("Ferme Aller-Retour", producer);
 	req = json_pack("{s:s, s:o}", "currency", "USD", "products",
 	    catalogue_of_every_kind());
-	before = OK(svc_catalogue_publish(&node, producer, req, &E));
+	before = OK(service_catalogue_publish(&node, producer, req, &E));
 	json_decref(req);
-	doc = OK(svc_catalogue_export(&node, producer, &E));
+	doc = OK(service_catalogue_export(&node, producer, &E));
 	assert_string_equal(str(doc, "@context"), DFC_CONTEXT);
-	again = OK(svc_catalogue_export(&node, producer, &E));
+	again = OK(service_catalogue_export(&node, producer, &E));
 	assert_json_equal(doc, again);
 	json_decref(again);
 
-	a = OK(svc_catalogue_import(&node, producer, doc, 0, 0, &E));
+	a = OK(service_catalogue_import(&node, producer, doc, 0, 0, &E));
 	assert_int_equal(json_array_size(json_object_get(a, "problems")), 0);
 	after = json_object_get(a, "catalogue");
 	assert_int_equal(num(after, "version"), 2);
@@ -421,7 +421,7 @@ test_round_trip(void **state)
 	assert_json_equal(json_object_get(before, "products"),
 	    json_object_get(after, "products"));
 	/* And its export names everything as the first one did. */
-	again = OK(svc_catalogue_export(&node, producer, &E));
+	again = OK(service_catalogue_export(&node, producer, &E));
 	assert_json_equal(doc, again);
 	json_decref(again);
 	json_decref(a);
@@ -440,18 +440,18 @@ test_export_currency(void **state)
 	add_producer("Fromagerie Suisse", producer);
 	req = json_pack("{s:s, s:[o]}", "currency", "CHF", "products",
 	    product("TOMME", "Tomme", 900, 250, -1));
-	json_decref(OK(svc_catalogue_publish(&node, producer, req, &E)));
+	json_decref(OK(service_catalogue_publish(&node, producer, req, &E)));
 	json_decref(req);
 	memset(&E, 0, sizeof(E));
-	assert_null(svc_catalogue_export(&node, producer, &E));
+	assert_null(service_catalogue_export(&node, producer, &E));
 	assert_int_equal(E.code, HALLE_E_DFC_INVALID);
 	assert_names("CHF");
-	FAILS(svc_catalogue_export(&node, "Ferme Inconnue", &E), 404,
+	FAILS(service_catalogue_export(&node, "Ferme Inconnue", &E), 404,
 	    "unknown_producer");
 	/* The JSON route takes ISO 4217 codes only. */
 	req = json_pack("{s:s, s:[o]}", "currency", "euro", "products",
 	    product("TOMME", "Tomme", 900, 250, -1));
-	FAILS(svc_catalogue_publish(&node, producer, req, &E), 400,
+	FAILS(service_catalogue_publish(&node, producer, req, &E), 400,
 	    "invalid_field");
 	assert_names("euro");
 	json_decref(req);
@@ -494,9 +494,9 @@ test_orders_export(void **state)
 	    line(producer, "PAIN", 4), line(producer, "BRIOCHE", 2)))));
 	copy_id(o2, OK(try_place(dist, "Panier Martin", one_line(producer,
 	    "PAIN", 3))));
-	json_decref(OK(svc_order_cancel(&node, o2, &E)));
+	json_decref(OK(service_order_cancel(&node, o2, &E)));
 
-	doc = OK(svc_orders_export(&node, dist, producer, &E));
+	doc = OK(service_orders_export(&node, dist, producer, &E));
 	assert_string_equal(status_of(doc, o1, producer), "dfc-v:Held");
 	assert_string_equal(status_of(doc, o2, producer), "dfc-v:Cancelled");
 	snprintf(id, sizeof(id), "%sorders/%s/producers/%s",
@@ -527,15 +527,15 @@ test_orders_export(void **state)
 
 	/* Orders closed and the close marked: the sheet is final. */
 	fake_ms = instant_ms(DATE "T09:00:00+01:00");
-	assert_true(svc_close_due(&node, &E) >= 1);
-	doc = OK(svc_orders_export(&node, dist, producer, &E));
+	assert_true(service_close_due(&node, &E) >= 1);
+	doc = OK(service_orders_export(&node, dist, producer, &E));
 	assert_string_equal(status_of(doc, o1, producer), "dfc-v:Complete");
 	assert_string_equal(status_of(doc, o2, producer), "dfc-v:Cancelled");
 	json_decref(doc);
 
-	FAILS(svc_orders_export(&node, "ds-000000000000", producer, &E), 404,
+	FAILS(service_orders_export(&node, "ds-000000000000", producer, &E), 404,
 	    "unknown_distribution");
-	FAILS(svc_orders_export(&node, dist, "Ferme Inconnue", &E), 404,
+	FAILS(service_orders_export(&node, dist, "Ferme Inconnue", &E), 404,
 	    "unknown_producer");
 }
 

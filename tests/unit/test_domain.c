@@ -43,7 +43,7 @@ try_change(const char *order, json_t *lines)
 {
 	json_t *req = json_pack("{s:o}", "lines", lines), *o;
 
-	o = svc_order_change(&node, order, req, &E);
+	o = service_order_change(&node, order, req, &E);
 	json_decref(req);
 	return o;
 }
@@ -51,7 +51,7 @@ try_change(const char *order, json_t *lines)
 static json_t *
 show_order(const char *id)
 {
-	return OK(svc_order_show(&node, id, &E));
+	return OK(service_order_show(&node, id, &E));
 }
 
 static json_t *
@@ -143,7 +143,7 @@ expected_products(const char *producer, const char *dist)
 	json_t *orders, *o, *l, *expected = json_object(), *p;
 	size_t i, j;
 
-	orders = OK(svc_order_list(&node, dist, &E));
+	orders = OK(service_order_list(&node, dist, &E));
 	json_array_foreach(orders, i, o) {
 		if (json_is_true(json_object_get(o, "cancelled")))
 			continue;
@@ -196,7 +196,7 @@ check_sheet(const char *producer, const char *date, const char *const *dists,
 	json_int_t total = 0, sum;
 	size_t i, j, k, listed = 0;
 
-	sheet = OK(svc_sheet(&node, producer, date, &E));
+	sheet = OK(service_sheet(&node, producer, date, &E));
 	assert_string_equal(str(sheet, "producer"), producer);
 	assert_string_equal(str(sheet, "date"), date);
 	for (i = 0; i < ndists; i++) {
@@ -211,7 +211,7 @@ check_sheet(const char *producer, const char *date, const char *const *dists,
 			fail_msg("the sheet of %s lists no market for %s",
 			    date, dists[i]);
 		listed++;
-		dist = OK(svc_distribution_show(&node, dists[i], &E));
+		dist = OK(service_distribution_show(&node, dists[i], &E));
 		assert_string_equal(str(m, "id"), str(dist, "market"));
 		assert_string_equal(str(m, "name"), str(dist, "market_name"));
 		assert_string_equal(str(dist, "date"), date);
@@ -355,7 +355,7 @@ test_cancel_releases(void **state)
 	assert_int_equal(place_confirmed(s.dist, "Panier 3", s.producer,
 	    "PAIN", 2, NULL), 0);
 
-	o = OK(svc_order_cancel(&node, o1, &E));
+	o = OK(service_order_cancel(&node, o1, &E));
 	assert_true(json_is_true(json_object_get(o, "cancelled")));
 	assert_int_equal(num(o, "version"), 2);
 	assert_int_equal(num(o, "total_cents"), 0);
@@ -368,7 +368,7 @@ test_cancel_releases(void **state)
 	assert_int_equal(check_sheet(s.producer, DATE, dists, 1, "PAIN"), 10);
 
 	/* A cancelled order stays so. */
-	FAILS(svc_order_cancel(&node, o1, &E), 409, "order_cancelled");
+	FAILS(service_order_cancel(&node, o1, &E), 409, "order_cancelled");
 	FAILS(try_change(o1, one_line(s.producer, "PAIN", 1)), 409,
 	    "order_cancelled");
 }
@@ -382,7 +382,7 @@ test_unlimited(void **state)
 
 	scene_setup(&s, "Unlimited", bread(-1));
 	dists[0] = s.dist;
-	c = OK(svc_catalogue_show(&node, s.producer, &E));
+	c = OK(service_catalogue_show(&node, s.producer, &E));
 	assert_true(json_is_null(json_object_get(json_array_get(
 	    json_object_get(c, "products"), 0), "stock_per_day")));
 	json_decref(c);
@@ -534,7 +534,7 @@ test_order_windows(void **state)
 	    409, "order_window_not_open");
 
 	fake_ms = opens_ms;
-	d = OK(svc_distribution_show(&node, dist, &E));
+	d = OK(service_distribution_show(&node, dist, &E));
 	assert_string_equal(str(d, "state"), "open");
 	json_decref(d);
 	assert_int_equal(place_confirmed(dist, "Panier 1", s.producer, "PAIN",
@@ -547,7 +547,7 @@ test_order_windows(void **state)
 	    409, "order_window_not_open");
 	FAILS(try_change(o1, one_line(s.producer, "PAIN", 5)), 409,
 	    "order_window_not_open");
-	FAILS(svc_order_cancel(&node, o1, &E), 409, "order_window_not_open");
+	FAILS(service_order_cancel(&node, o1, &E), 409, "order_window_not_open");
 	after = show_order(o1);
 	assert_json_equal(before, after);
 	json_decref(before);
@@ -561,14 +561,14 @@ test_order_windows(void **state)
 		fake_ms = closes_ms + late[i];
 		before = show_order(o1);
 		assert_line(before, s.producer, "PAIN", "confirmed", 3, 3, 0);
-		d = OK(svc_distribution_show(&node, dist, &E));
+		d = OK(service_distribution_show(&node, dist, &E));
 		assert_string_equal(str(d, "state"), "closed");
 		json_decref(d);
 		FAILS(try_place(dist, "Panier 3", one_line(s.producer, "PAIN",
 		    1)), 409, "order_window_closed");
 		FAILS(try_change(o1, one_line(s.producer, "PAIN", 1)), 409,
 		    "order_window_closed");
-		FAILS(svc_order_cancel(&node, o1, &E), 409,
+		FAILS(service_order_cancel(&node, o1, &E), 409,
 		    "order_window_closed");
 		after = show_order(o1);
 		assert_json_equal(before, after);
@@ -601,20 +601,20 @@ test_distribution_cancel(void **state)
 	    7, order_a), 7);
 	assert_int_equal(place_confirmed(dist_b, "Panier B", producer, "PAIN",
 	    5, NULL), 3);
-	sheet = OK(svc_sheet(&node, producer, DATE, &E));
+	sheet = OK(service_sheet(&node, producer, DATE, &E));
 	assert_non_null(sheet_market(sheet, dist_a));
 	assert_non_null(sheet_market(sheet, dist_b));
 	json_decref(sheet);
 	assert_int_equal(check_sheet(producer, DATE, dists, 2, "PAIN"), 10);
 
-	d = OK(svc_distribution_cancel(&node, dist_a, &E));
+	d = OK(service_distribution_cancel(&node, dist_a, &E));
 	assert_string_equal(str(d, "state"), "cancelled");
 	assert_true(json_is_true(json_object_get(d, "cancelled")));
 	assert_int_equal(num(d, "version"), 2);
 	json_decref(d);
 
 	/* The sheet no longer lists it; its lines are refused. */
-	sheet = OK(svc_sheet(&node, producer, DATE, &E));
+	sheet = OK(service_sheet(&node, producer, DATE, &E));
 	assert_null(sheet_market(sheet, dist_a));
 	assert_non_null(sheet_market(sheet, dist_b));
 	assert_int_equal(json_array_size(json_object_get(sheet, "markets")), 1);
@@ -635,12 +635,12 @@ test_distribution_cancel(void **state)
 	    409, "distribution_cancelled");
 	FAILS(try_change(order_a, one_line(producer, "PAIN", 1)), 409,
 	    "distribution_cancelled");
-	FAILS(svc_order_cancel(&node, order_a, &E), 409,
+	FAILS(service_order_cancel(&node, order_a, &E), 409,
 	    "distribution_cancelled");
 
 	/* Cancelling again is harmless and writes nothing. */
 	head_snapshot(&before);
-	d = OK(svc_distribution_cancel(&node, dist_a, &E));
+	d = OK(service_distribution_cancel(&node, dist_a, &E));
 	assert_int_equal(num(d, "version"), 2);
 	json_decref(d);
 	head_snapshot(&after);
@@ -669,12 +669,12 @@ test_stale_version(void **state)
 	json_decref(c);
 
 	/* The stale ones changed nothing. */
-	c = OK(svc_catalogue_show(&node, producer, &E));
+	c = OK(service_catalogue_show(&node, producer, &E));
 	assert_int_equal(num(c, "version"), 4);
 	assert_true(json_is_null(json_object_get(json_array_get(
 	    json_object_get(c, "products"), 0), "stock_per_day")));
 	json_decref(c);
-	c = OK(svc_producer_show(&node, producer, &E));
+	c = OK(service_producer_show(&node, producer, &E));
 	assert_int_equal(num(c, "catalogue_version"), 4);
 	json_decref(c);
 }
@@ -701,7 +701,7 @@ test_version_bound(void **state)
 	FAILS(try_publish(producer, bread(5), SERVICE_MAX_VERSION), 409,
 	    "stale_version");
 	FAILS(try_publish(producer, bread(5), 7), 409, "stale_version");
-	c = OK(svc_catalogue_show(&node, producer, &E));
+	c = OK(service_catalogue_show(&node, producer, &E));
 	assert_int_equal(num(c, "version"), SERVICE_MAX_VERSION);
 	json_decref(c);
 }
@@ -713,7 +713,7 @@ try_producer(const char *text)
 	json_t *req = json_loads(text, 0, NULL), *p;
 
 	assert_non_null(req);
-	p = svc_producer_add(&node, req, &E);
+	p = service_producer_add(&node, req, &E);
 	json_decref(req);
 	return p;
 }
@@ -754,7 +754,7 @@ test_names(void **state)
 	FAILS(try_producer("{\"name\": \"OK\", \"email\": "
 	    "\"a\\u202e@b\"}"), 400, "invalid_field");
 
-	FAILS(svc_market_add(&node, m = json_pack("{s:s, s:s, s:s}", "name",
+	FAILS(service_market_add(&node, m = json_pack("{s:s, s:s, s:s}", "name",
 	    "  ", "place", PLACE, "town", "Saint-Jean"), &E), 400,
 	    "invalid_field");
 	json_decref(m);
@@ -781,7 +781,7 @@ test_bad_quantity(void **state)
 	FAILS(try_place(s.dist, "Panier 1", json_pack("[o, o]",
 	    line(s.producer, "PAIN", 2), line(s.producer, "PAIN", -1))), 400,
 	    "bad_quantity");
-	list = OK(svc_order_list(&node, s.dist, &E));
+	list = OK(service_order_list(&node, s.dist, &E));
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
 
@@ -828,7 +828,7 @@ test_overflow(void **state)
 	    100000001, 550, -1)), 0), 400, "overflow");
 	FAILS(try_publish(s.producer, json_pack("[o]", product("PAIN", "Pain",
 	    450, 550, 10000000000LL)), 0), 400, "overflow");
-	c = OK(svc_catalogue_show(&node, s.producer, &E));
+	c = OK(service_catalogue_show(&node, s.producer, &E));
 	assert_int_equal(num(c, "version"), 1);
 	json_decref(c);
 
@@ -862,32 +862,32 @@ test_unknown(void **state)
 	    404, "unknown_distribution");
 	FAILS(try_place("nonsense", "Panier", one_line(s.producer, "PAIN",
 	    1)), 404, "unknown_distribution");
-	FAILS(svc_distribution_show(&node, no_dist, &E), 404,
+	FAILS(service_distribution_show(&node, no_dist, &E), 404,
 	    "unknown_distribution");
-	FAILS(svc_distribution_cancel(&node, no_dist, &E), 404,
+	FAILS(service_distribution_cancel(&node, no_dist, &E), 404,
 	    "unknown_distribution");
-	FAILS(svc_order_list(&node, no_dist, &E), 404, "unknown_distribution");
+	FAILS(service_order_list(&node, no_dist, &E), 404, "unknown_distribution");
 
-	FAILS(svc_order_show(&node, no_order, &E), 404, "unknown_order");
-	FAILS(svc_order_cancel(&node, no_order, &E), 404, "unknown_order");
+	FAILS(service_order_show(&node, no_order, &E), 404, "unknown_order");
+	FAILS(service_order_cancel(&node, no_order, &E), 404, "unknown_order");
 	FAILS(try_change(no_order, one_line(s.producer, "PAIN", 1)), 404,
 	    "unknown_order");
 
-	FAILS(svc_producer_show(&node, "Ferme Nulle Part", &E), 404,
+	FAILS(service_producer_show(&node, "Ferme Nulle Part", &E), 404,
 	    "unknown_producer");
 	FAILS(try_publish("Ferme Nulle Part", bread(1), 0), 404,
 	    "unknown_producer");
-	FAILS(svc_catalogue_show(&node, "Ferme Nulle Part", &E), 404,
+	FAILS(service_catalogue_show(&node, "Ferme Nulle Part", &E), 404,
 	    "unknown_producer");
-	FAILS(svc_sheet(&node, "Ferme Nulle Part", DATE, &E), 404,
+	FAILS(service_sheet(&node, "Ferme Nulle Part", DATE, &E), 404,
 	    "unknown_producer");
-	FAILS(svc_market_show(&node, "Marché Nulle Part", &E), 404,
+	FAILS(service_market_show(&node, "Marché Nulle Part", &E), 404,
 	    "unknown_market");
 	FAILS(try_open("Marché Nulle Part", DATE, NULL, NULL, NULL, NULL), 404,
 	    "unknown_market");
-	FAILS(svc_market_membership(&node, "Marché Nulle Part", 'I',
+	FAILS(service_market_membership(&node, "Marché Nulle Part", 'I',
 	    s.producer, 1, &E), 404, "unknown_market");
-	FAILS(svc_market_membership(&node, s.market, 'A', "Ferme Nulle Part",
+	FAILS(service_market_membership(&node, s.market, 'A', "Ferme Nulle Part",
 	    1, &E), 404, "unknown_producer");
 
 	/* A producer selling here without a catalogue. */
@@ -895,13 +895,13 @@ test_unknown(void **state)
 	sell(s.market, bare);
 	FAILS(try_place(s.dist, "Panier", one_line(bare, "PAIN", 1)), 404,
 	    "no_catalogue");
-	FAILS(svc_catalogue_show(&node, bare, &E), 404, "no_catalogue");
+	FAILS(service_catalogue_show(&node, bare, &E), 404, "no_catalogue");
 
 	/* One name, one producer or market. */
-	FAILS(svc_producer_add(&node, req = json_pack("{s:s}", "name",
+	FAILS(service_producer_add(&node, req = json_pack("{s:s}", "name",
 	    "FERME inconnus"), &E), 409, "name_taken");
 	json_decref(req);
-	FAILS(svc_market_add(&node, req = json_pack("{s:s, s:s, s:s}", "name",
+	FAILS(service_market_add(&node, req = json_pack("{s:s, s:s, s:s}", "name",
 	    "marché inconnus", "place", PLACE, "town", "Saint-Jean"), &E), 409,
 	    "name_taken");
 	json_decref(req);
@@ -937,7 +937,7 @@ test_not_at_market(void **state)
 	membership(s.market, 'I', invited, 1);
 	membership(s.market, 'A', accepted, 1);
 
-	m = OK(svc_market_show(&node, s.market, &E));
+	m = OK(service_market_show(&node, s.market, &E));
 	json_array_foreach(json_object_get(m, "producers"), i, p) {
 		if (strcmp(str(p, "id"), invited) == 0) {
 			assert_true(json_is_true(json_object_get(p,
@@ -1024,7 +1024,7 @@ test_bad_dates(void **state)
 	/* A distribution already past. */
 	FAILS(try_open(s.market, "2026-11-01", NULL, NULL, NULL, NULL), 400,
 	    "bad_dates");
-	FAILS(svc_sheet(&node, s.producer, "2026-13-01", &E), 400,
+	FAILS(service_sheet(&node, s.producer, "2026-13-01", &E), 400,
 	    "bad_dates");
 	/* Closing right at the start is allowed. */
 	d = OK(try_open(s.market, DATE, "09:00", "11:00", NULL,
@@ -1035,7 +1035,7 @@ test_bad_dates(void **state)
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name",
 	    "Marché à l'envers", "place", PLACE, "town", "Saint-Jean",
 	    "weekday", "sat", "from", "12:00", "to", "10:00");
-	FAILS(svc_market_add(&node, req, &E), 400, "bad_dates");
+	FAILS(service_market_add(&node, req, &E), 400, "bad_dates");
 	json_decref(req);
 }
 
@@ -1102,7 +1102,7 @@ test_sheet(void **state)
 	    NULL), 0);
 	assert_int_equal(place_confirmed(dist_b, "Panier 6", p, "BRIOCHE", 1,
 	    NULL), 1);
-	json_decref(OK(svc_order_cancel(&node, o3, &E)));
+	json_decref(OK(service_order_cancel(&node, o3, &E)));
 	json_decref(OK(try_change(o2, json_pack("[o, o]", line(p, "PAIN", 2),
 	    line(p, "BRIOCHE", 1)))));
 
@@ -1111,7 +1111,7 @@ test_sheet(void **state)
 	assert_int_equal(check_sheet(q, DATE, dists, 2, "MIEL"), 1);
 
 	/* And by hand. */
-	sheet = OK(svc_sheet(&node, "ferme feuille", DATE, &E));
+	sheet = OK(service_sheet(&node, "ferme feuille", DATE, &E));
 	assert_string_equal(str(sheet, "producer_name"), "Ferme Feuille");
 	m = sheet_market(sheet, dist_a);
 	assert_non_null(m);
@@ -1144,19 +1144,19 @@ test_sheet(void **state)
 	 * final; not before the mark.
 	 */
 	fake_ms = instant_ms("2026-11-27T00:00:00+01:00");
-	sheet = OK(svc_sheet(&node, p, DATE, &E));
+	sheet = OK(service_sheet(&node, p, DATE, &E));
 	assert_false(json_is_true(json_object_get(sheet_market(sheet, dist_a),
 	    "final")));
 	json_decref(sheet);
-	assert_true(svc_close_due(&node, &E) >= 1);
-	assert_int_equal(svc_close_due(&node, &E), 0);
-	sheet = OK(svc_sheet(&node, p, DATE, &E));
+	assert_true(service_close_due(&node, &E) >= 1);
+	assert_int_equal(service_close_due(&node, &E), 0);
+	sheet = OK(service_sheet(&node, p, DATE, &E));
 	assert_true(json_is_true(json_object_get(sheet_market(sheet, dist_a),
 	    "final")));
 	json_decref(sheet);
 
 	/* A day without orders. */
-	sheet = OK(svc_sheet(&node, p, DATE2, &E));
+	sheet = OK(service_sheet(&node, p, DATE2, &E));
 	assert_int_equal(json_array_size(json_object_get(sheet, "markets")), 0);
 	json_decref(sheet);
 }
@@ -1174,7 +1174,7 @@ test_schedule(void **state)
 	add_market("Marché Régulier", market);
 	/* Saturday 21 closed on Thursday 19 at 22:00: skipped. */
 	req = json_pack("{s:i}", "weeks", 4);
-	list = OK(svc_distribution_schedule(&node, market, req, &E));
+	list = OK(service_distribution_schedule(&node, market, req, &E));
 	assert_int_equal(json_array_size(list), 3);
 	json_array_foreach(list, i, d) {
 		assert_string_equal(str(d, "date"), dates[i]);
@@ -1190,21 +1190,21 @@ test_schedule(void **state)
 
 	/* Again: those dates have one already. */
 	before = records();
-	list = OK(svc_distribution_schedule(&node, market, req, &E));
+	list = OK(service_distribution_schedule(&node, market, req, &E));
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
 	assert_int_equal(records(), before);
-	list = OK(svc_distribution_list(&node, market, &E));
+	list = OK(service_distribution_list(&node, market, &E));
 	assert_int_equal(json_array_size(list), 3);
 	json_decref(list);
 	json_decref(req);
 
 	req = json_pack("{s:i}", "weeks", 0);
-	FAILS(svc_distribution_schedule(&node, market, req, &E), 400,
+	FAILS(service_distribution_schedule(&node, market, req, &E), 400,
 	    "invalid_field");
 	json_decref(req);
 	req = json_pack("{s:i}", "weeks", 53);
-	FAILS(svc_distribution_schedule(&node, market, req, &E), 400,
+	FAILS(service_distribution_schedule(&node, market, req, &E), 400,
 	    "invalid_field");
 	json_decref(req);
 }
@@ -1221,10 +1221,10 @@ test_schedule_unscheduled(void **state)
 
 	req = json_pack("{s:s, s:s, s:s}", "name", "Marché Sans Horaire",
 	    "place", PLACE, "town", "Saint-Jean");
-	copy_id(market, OK(svc_market_add(&node, req, &E)));
+	copy_id(market, OK(service_market_add(&node, req, &E)));
 	json_decref(req);
 	req = json_pack("{s:i}", "weeks", 4);
-	FAILS(svc_distribution_schedule(&node, market, req, &E), 400,
+	FAILS(service_distribution_schedule(&node, market, req, &E), 400,
 	    "invalid_field");
 	json_decref(req);
 	assert_string_equal(E.message,
@@ -1237,21 +1237,21 @@ snapshot(const char *dist, const char *order, const char *producer)
 {
 	json_t *all = json_object(), *status, *store;
 
-	json_object_set_new(all, "order", OK(svc_order_show(&node, order,
+	json_object_set_new(all, "order", OK(service_order_show(&node, order,
 	    &E)));
-	json_object_set_new(all, "orders", OK(svc_order_list(&node, dist,
+	json_object_set_new(all, "orders", OK(service_order_list(&node, dist,
 	    &E)));
-	json_object_set_new(all, "sheet", OK(svc_sheet(&node, producer, DATE,
+	json_object_set_new(all, "sheet", OK(service_sheet(&node, producer, DATE,
 	    &E)));
-	json_object_set_new(all, "catalogue", OK(svc_catalogue_show(&node,
+	json_object_set_new(all, "catalogue", OK(service_catalogue_show(&node,
 	    producer, &E)));
-	json_object_set_new(all, "producers", OK(svc_producer_list(&node,
+	json_object_set_new(all, "producers", OK(service_producer_list(&node,
 	    &E)));
-	json_object_set_new(all, "markets", OK(svc_market_list(&node, &E)));
+	json_object_set_new(all, "markets", OK(service_market_list(&node, &E)));
 	json_object_set_new(all, "distributions",
-	    OK(svc_distribution_list(&node, NULL, &E)));
-	json_object_set_new(all, "feeds", OK(svc_feeds(&node, &E)));
-	status = OK(svc_status(&node, &E));
+	    OK(service_distribution_list(&node, NULL, &E)));
+	json_object_set_new(all, "feeds", OK(service_feeds(&node, &E)));
+	status = OK(service_status(&node, &E));
 	store = json_object_get(status, "store");
 	json_object_set(all, "records", json_object_get(store, "records"));
 	json_object_set(all, "node", json_object_get(json_object_get(status,
@@ -1285,7 +1285,7 @@ test_reopen(void **state)
 	assert_int_equal(place_confirmed(s.dist, "Panier 2", s.producer,
 	    "PAIN", 8, o2), 6);
 	json_decref(OK(try_change(o1, one_line(s.producer, "PAIN", 3))));
-	json_decref(OK(svc_order_cancel(&node, o2, &E)));
+	json_decref(OK(service_order_cancel(&node, o2, &E)));
 	assert_true(records() > 50);
 	verify_own_feed();
 

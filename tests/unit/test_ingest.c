@@ -42,7 +42,7 @@ write_producers(struct scratch_node *a, int n)
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "Ferme %d", i);
 		req = json_pack("{s:s}", "name", name);
-		ans = svc_producer_add(&a->node, req, &err);
+		ans = service_producer_add(&a->node, req, &err);
 		assert_non_null(ans);
 		json_decref(ans);
 		json_decref(req);
@@ -149,7 +149,7 @@ test_whole_then_more(void **state)
 	assert_int_equal(rep.accepted, 4);
 	free_run(run, 7);
 	/* B's views hold A's producers; B's copy is byte-identical. */
-	list = svc_producer_list(&b.node, &err);
+	list = service_producer_list(&b.node, &err);
 	assert_int_equal(json_array_size(list), 10);
 	json_decref(list);
 	assert_memory_equal(head_of(&b, &a).hash, head_of(&a, &a).hash,
@@ -423,7 +423,7 @@ test_id_claimed_by_another_node(void **state)
 	open_node(&b, "commune-b");
 	open_node(&c, "commune-c");
 	req = json_pack("{s:s}", "name", "Ferme du Moulin");
-	ans = svc_producer_add(&a.node, req, &err);
+	ans = service_producer_add(&a.node, req, &err);
 	assert_non_null(ans);
 	snprintf(id, sizeof(id), "%s",
 	    json_string_value(json_object_get(ans, "id")));
@@ -436,14 +436,14 @@ test_id_claimed_by_another_node(void **state)
 	assert_int_equal(node_mutate(&b.node, squat_op, id, &err), 0);
 	assert_int_equal(scratch_node_carry(&b, &c), 1);
 	assert_int_equal(scratch_node_carry(&a, &c), 1);
-	ans = svc_producer_show(&c.node, id, &err);
+	ans = service_producer_show(&c.node, id, &err);
 	assert_non_null(ans);
 	assert_string_equal(json_string_value(json_object_get(ans, "name")),
 	    "Ferme du Moulin");
 	assert_string_equal(json_string_value(json_object_get(ans, "home")),
 	    a.node.id_hex);
 	json_decref(ans);
-	status = svc_status(&c.node, &err);
+	status = service_status(&c.node, &err);
 	assert_non_null(status);
 	assert_int_equal(json_integer_value(json_object_get(status,
 	    "ids_claimed")), 1);

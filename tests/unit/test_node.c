@@ -84,7 +84,7 @@ write_one(struct testnode *tn, struct halle_error *err)
 
 	snprintf(name, sizeof(name), "Ferme des Tilleuls %d", ++count);
 	req = json_pack("{s:s}", "name", name);
-	ans = svc_producer_add(&tn->node, req, err);
+	ans = service_producer_add(&tn->node, req, err);
 
 	json_decref(req);
 	if (ans == NULL)
@@ -109,7 +109,7 @@ static void
 assert_status(struct testnode *tn, int writable, const char *state)
 {
 	struct halle_error err;
-	json_t *st = svc_status(&tn->node, &err);
+	json_t *st = service_status(&tn->node, &err);
 
 	assert_non_null(st);
 	assert_int_equal(json_is_true(json_object_get(st, "writable")),
@@ -230,7 +230,7 @@ test_backup_waits_for_a_peer(void **state)
 	assert_int_equal(write_one(&a, &err), HALLE_OK);
 	snprintf(copy, sizeof(copy), "%s/backup", a.dir);
 	req = json_pack("{s:s}", "path", copy);
-	ans = svc_backup(&a.node, req, &err);
+	ans = service_backup(&a.node, req, &err);
 	assert_non_null(ans);
 	json_decref(ans);
 	json_decref(req);

@@ -47,7 +47,7 @@ set_clock(const char *iso)
 {
 	time_t t;
 
-	assert_int_equal(tu_parse_instant(iso, &t), 0);
+	assert_int_equal(timeutil_parse_instant(iso, &t), 0);
 	fake_ms = (int64_t)t * 1000;
 }
 
@@ -102,7 +102,7 @@ publish(json_int_t pain, json_int_t oeufs)
 	    "sku", "OEUFS", "name", "Oeufs", "price_cents", 320,
 	    "stock_per_day", oeufs,
 	    "sku", "MIEL", "name", "Miel", "price_cents", 800);
-	ans = ok(svc_catalogue_publish(&H.node, producer, req, &e), &e,
+	ans = ok(service_catalogue_publish(&H.node, producer, req, &e), &e,
 	    "publish");
 	held = json_incref(json_object_get(ans, "held_by_markets"));
 	json_decref(ans);
@@ -121,22 +121,22 @@ setup(void **state)
 	open_node(&H, "commune-h", (unsigned)(uintptr_t)*state);
 	open_node(&M, "commune-m", 20);
 	req = json_pack("{s:s}", "name", "Ferme du Moulin");
-	copy_id(producer, ok(svc_producer_add(&H.node, req, &e), &e, "add"));
+	copy_id(producer, ok(service_producer_add(&H.node, req, &e), &e, "add"));
 	json_decref(req);
 	json_decref(publish(10, 6));
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Marché",
 	    "place", "Place", "town", "Bourg", "weekday", "sat",
 	    "from", "10:00", "to", "12:00");
-	copy_id(market, ok(svc_market_add(&M.node, req, &e), &e, "market"));
+	copy_id(market, ok(service_market_add(&M.node, req, &e), &e, "market"));
 	json_decref(req);
 	exchange();
-	json_decref(ok(svc_market_membership(&M.node, market, 'I', producer,
+	json_decref(ok(service_market_membership(&M.node, market, 'I', producer,
 	    1, &e), &e, "invite"));
-	json_decref(ok(svc_market_membership(&H.node, market, 'A', producer,
+	json_decref(ok(service_market_membership(&H.node, market, 'A', producer,
 	    1, &e), &e, "accept"));
 	req = json_pack("{s:s, s:s, s:s}", "market", market, "date", DAY,
 	    "closes", CLOSES);
-	copy_id(dist, ok(svc_distribution_open(&M.node, req, &e), &e,
+	copy_id(dist, ok(service_distribution_open(&M.node, req, &e), &e,
 	    "open"));
 	json_decref(req);
 	exchange();
@@ -156,7 +156,7 @@ static int
 work(struct scratch_node *tn)
 {
 	struct halle_error e;
-	int n = svc_stock_work(&tn->node, &e);
+	int n = service_stock_work(&tn->node, &e);
 
 	if (n == -1)
 		fail_msg("stock work: %s", e.message);
@@ -186,7 +186,7 @@ place(const char *sku, json_int_t qty, char *id)
 	req = json_pack("{s:s, s:s, s:[{s:s, s:s, s:I}]}", "distribution",
 	    dist, "basket", "Panier", "lines", "producer", producer, "sku",
 	    sku, "quantity", qty);
-	o = ok(svc_order_place(&M.node, req, &e), &e, "place");
+	o = ok(service_order_place(&M.node, req, &e), &e, "place");
 	json_decref(req);
 	if (id != NULL)
 		snprintf(id, ID_MAX, "%s", json_string_value(json_object_get(o,
@@ -217,7 +217,7 @@ shown(struct scratch_node *at, const char *order)
 	struct halle_error e;
 	json_t *o, *line;
 
-	o = ok(svc_order_show(&at->node, order, &e), &e, "show");
+	o = ok(service_order_show(&at->node, order, &e), &e, "show");
 	line = json_incref(json_array_get(json_object_get(o, "lines"), 0));
 	json_decref(o);
 	return line;
@@ -232,7 +232,7 @@ sheet_total(const char *sku)
 	json_int_t total = 0;
 	size_t i, j;
 
-	s = ok(svc_sheet(&H.node, producer, DAY, &e), &e, "sheet");
+	s = ok(service_sheet(&H.node, producer, DAY, &e), &e, "sheet");
 	json_array_foreach(json_object_get(s, "markets"), i, m)
 		json_array_foreach(json_object_get(m, "products"), j, p)
 			if (strcmp(jstr(p, "sku"), sku) == 0)
@@ -250,7 +250,7 @@ check_baskets(size_t baskets, json_int_t quantity, json_int_t pending)
 	json_int_t total = 0;
 	size_t i, j;
 
-	list = ok(svc_distribution_baskets(&M.node, dist, &e), &e, "baskets");
+	list = ok(service_distribution_baskets(&M.node, dist, &e), &e, "baskets");
 	assert_string_equal(jstr(list, "date"), DAY);
 	assert_int_equal(json_array_size(json_object_get(list, "baskets")),
 	    baskets);
@@ -376,14 +376,14 @@ test_give_back_at_close(void **state)
 	exchange();
 	/* The window closes: M gives back the 5 it did not use. */
 	set_clock(AFTER_CLOSE);
-	assert_int_equal(svc_close_due(&M.node, &e), 1);
+	assert_int_equal(service_close_due(&M.node, &e), 1);
 	r = rights(&M, "PAIN");
 	assert_int_equal(r.released, 5);
 	assert_int_equal(stock_rights_free(&r), 0);
 	assert_int_equal(rights(&H, "PAIN").released, 0);	/* not read */
 	carry(&M, &H);
 	assert_int_equal(rights(&H, "PAIN").released, 5);
-	s = ok(svc_stock(&H.node, producer, DAY, &e), &e, "stock");
+	s = ok(service_stock(&H.node, producer, DAY, &e), &e, "stock");
 	p = json_array_get(json_object_get(s, "products"), 0);
 	assert_string_equal(jstr(p, "sku"), "PAIN");
 	/* 10 less the 3 confirmed: back in the home's reserve. */
@@ -395,7 +395,7 @@ test_give_back_at_close(void **state)
 	assert_int_equal(jint(p, "confirmed"), 3);
 	json_decref(s);
 	/* M's view: the same grant and its own confirmations; no reserve. */
-	s = ok(svc_stock(&M.node, producer, DAY, &e), &e, "stock");
+	s = ok(service_stock(&M.node, producer, DAY, &e), &e, "stock");
 	p = json_array_get(json_object_get(s, "products"), 0);
 	assert_true(json_is_null(json_object_get(p, "reserve")));
 	assert_int_equal(jint(json_array_get(json_object_get(p, "markets"), 0),
@@ -488,18 +488,18 @@ second_market(struct scratch_node *N, char *nmarket, char *ndist)
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Halle",
 	    "place", "Halle", "town", "Vallon", "weekday", "sat",
 	    "from", "09:00", "to", "11:00");
-	copy_id(nmarket, ok(svc_market_add(&N->node, req, &e), &e, "market"));
+	copy_id(nmarket, ok(service_market_add(&N->node, req, &e), &e, "market"));
 	json_decref(req);
 	carry(N, &H);
-	json_decref(ok(svc_market_membership(&N->node, nmarket, 'I', producer,
+	json_decref(ok(service_market_membership(&N->node, nmarket, 'I', producer,
 	    1, &e), &e, "invite"));
 	carry(N, &H);
-	json_decref(ok(svc_market_membership(&H.node, nmarket, 'A', producer,
+	json_decref(ok(service_market_membership(&H.node, nmarket, 'A', producer,
 	    1, &e), &e, "accept"));
 	carry(&H, N);
 	req = json_pack("{s:s, s:s, s:s}", "market", nmarket, "date", DAY,
 	    "closes", CLOSES);
-	copy_id(ndist, ok(svc_distribution_open(&N->node, req, &e), &e,
+	copy_id(ndist, ok(service_distribution_open(&N->node, req, &e), &e,
 	    "open"));
 	json_decref(req);
 	carry(N, &H);
@@ -601,7 +601,7 @@ test_overuser_detected(void **state)
 	assert_int_equal(store_read_begin(H.node.store, &t), 0);
 	assert_true(stock_overuser(&t, M.node.key.public_key));
 	store_read_end(&t);
-	s = ok(svc_status(&H.node, &e), &e, "status");
+	s = ok(service_status(&H.node, &e), &e, "status");
 	assert_int_equal(jint(json_object_get(s, "stock"), "overusers"), 1);
 	json_decref(s);
 	/* It asks for more: nothing more is granted to it. */

@@ -82,7 +82,7 @@ place(const char *dist, const char *basket, int qty)
 	    "\"%s\", \"lines\": [{\"producer\": \"%s\", \"sku\": \"PAIN\", "
 	    "\"quantity\": %d}]}", dist, basket, producer, qty);
 	req = parse(text);
-	o = OK(svc_order_place(&node, req, &E));
+	o = OK(service_order_place(&node, req, &E));
 	json_decref(req);
 	return o;
 }
@@ -105,36 +105,36 @@ group_setup(void **state)
 		fprintf(stderr, "node_open: %s\n", text);
 		return -1;
 	}
-	if (tu_parse_instant(NOW, &now) != 0)
+	if (timeutil_parse_instant(NOW, &now) != 0)
 		return -1;
 	fake_ms = (int64_t)now * 1000;
 	node.clock_ms = fake_clock;
 
 	req = parse("{\"name\": \"Ferme du Moulin\"}");
-	o = OK(svc_producer_add(&node, req, &E));
+	o = OK(service_producer_add(&node, req, &E));
 	snprintf(producer, sizeof(producer), "%s",
 	    json_string_value(json_object_get(o, "id")));
 	json_decref(o);
 	json_decref(req);
 	req = parse("{\"products\": [{\"sku\": \"PAIN\", \"name\": \"Pain\", "
 	    "\"price_cents\": 450, \"stock_per_day\": 10}]}");
-	json_decref(OK(svc_catalogue_publish(&node, producer, req, &E)));
+	json_decref(OK(service_catalogue_publish(&node, producer, req, &E)));
 	json_decref(req);
 	req = parse("{\"name\": \"Marché du samedi\", \"place\": \"Place\", "
 	    "\"town\": \"Saint-Jean\"}");
-	o = OK(svc_market_add(&node, req, &E));
+	o = OK(service_market_add(&node, req, &E));
 	snprintf(market, sizeof(market), "%s",
 	    json_string_value(json_object_get(o, "id")));
 	json_decref(o);
 	json_decref(req);
-	json_decref(OK(svc_market_membership(&node, market, 'I', producer, 1,
+	json_decref(OK(service_market_membership(&node, market, 'I', producer, 1,
 	    &E)));
-	json_decref(OK(svc_market_membership(&node, market, 'A', producer, 1,
+	json_decref(OK(service_market_membership(&node, market, 'A', producer, 1,
 	    &E)));
 	snprintf(text, sizeof(text), "{\"market\": \"%s\", \"date\": \"%s\", "
 	    "\"from\": \"10:00\", \"to\": \"12:00\"}", market, DATE);
 	req = parse(text);
-	o = OK(svc_distribution_open(&node, req, &E));
+	o = OK(service_distribution_open(&node, req, &E));
 	snprintf(distribution, sizeof(distribution), "%s",
 	    json_string_value(json_object_get(o, "id")));
 	json_decref(o);
@@ -147,7 +147,7 @@ group_setup(void **state)
 	json_decref(o);
 	o = place(distribution, "Panier 2", 5);
 	json_decref(place(distribution, "Panier 3", 3));
-	json_decref(OK(svc_order_cancel(&node,
+	json_decref(OK(service_order_cancel(&node,
 	    json_string_value(json_object_get(o, "id")), &E)));
 	json_decref(o);
 	return 0;

@@ -35,7 +35,7 @@ instant_ms(const char *iso)
 {
 	time_t t;
 
-	if (tu_parse_instant(iso, &t) != 0)
+	if (timeutil_parse_instant(iso, &t) != 0)
 		fail_msg("cannot parse instant '%s'", iso);
 	return (int64_t)t * 1000;
 }
@@ -113,7 +113,7 @@ head_snapshot(struct head_snap *s)
 	json_t *status;
 
 	memset(&err, 0, sizeof(err));
-	status = svc_status(&node, &err);
+	status = service_status(&node, &err);
 	assert_non_null(status);
 	s->records = json_integer_value(json_object_get(json_object_get(status,
 	    "store"), "records"));
@@ -201,7 +201,7 @@ add_producer(const char *name, char *id)
 	json_t *req = json_pack("{s:s, s:s}", "name", name, "town",
 	    "Saint-Jean");
 
-	copy_id(id, OK(svc_producer_add(&node, req, &E)));
+	copy_id(id, OK(service_producer_add(&node, req, &E)));
 	json_decref(req);
 }
 
@@ -226,7 +226,7 @@ try_publish(const char *producer, json_t *products, json_int_t version)
 
 	if (version != 0)
 		json_object_set_new(req, "version", json_integer(version));
-	c = svc_catalogue_publish(&node, producer, req, &E);
+	c = service_catalogue_publish(&node, producer, req, &E);
 	json_decref(req);
 	return c;
 }
@@ -238,14 +238,14 @@ add_market(const char *name, char *id)
 	    "place", PLACE, "town", "Saint-Jean", "weekday", "sat",
 	    "from", "10:00", "to", "12:00");
 
-	copy_id(id, OK(svc_market_add(&node, req, &E)));
+	copy_id(id, OK(service_market_add(&node, req, &E)));
 	json_decref(req);
 }
 
 void
 membership(const char *market, char which, const char *producer, int active)
 {
-	json_decref(OK(svc_market_membership(&node, market, which, producer,
+	json_decref(OK(service_market_membership(&node, market, which, producer,
 	    active, &E)));
 }
 
@@ -272,7 +272,7 @@ try_open(const char *market, const char *date, const char *from,
 		json_object_set_new(req, "opens", json_string(opens));
 	if (closes != NULL)
 		json_object_set_new(req, "closes", json_string(closes));
-	d = svc_distribution_open(&node, req, &E);
+	d = service_distribution_open(&node, req, &E);
 	json_decref(req);
 	return d;
 }
@@ -303,7 +303,7 @@ try_place(const char *dist, const char *basket, json_t *lines)
 	json_t *req = json_pack("{s:s, s:s, s:o}", "distribution", dist,
 	    "basket", basket, "lines", lines), *o;
 
-	o = svc_order_place(&node, req, &E);
+	o = service_order_place(&node, req, &E);
 	json_decref(req);
 	return o;
 }
