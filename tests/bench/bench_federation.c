@@ -20,7 +20,10 @@
  *                    (defaults 1000000, 200, 20)
  *
  * With -s, A's records are order parts sealed to C: B stores and relays
- * them without reading them, as most nodes do with most orders.
+ * them without reading them, as most nodes do with most orders. With
+ * -l KB, each record is a Producer of about KB kilobytes (4,000 of 235 KB
+ * make a backlog of about 1 GB): beside the rate it prints the peak
+ * resident memory of A and B and whether B saw A go down meanwhile.
  */
 #include <errno.h>
 #include <signal.h>
@@ -196,6 +199,24 @@ held_seq(struct store **sp, struct proc *p, const unsigned char *origin)
 	return h.seq;
 }
 
+/* The peak resident memory of a process, in KB (VmHWM), or 0. */
+static long
+peak_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 static int
 compare_double(const void *a, const void *b)
 {
@@ -232,10 +253,13 @@ main(int argc, char *argv[])
 	long records = 1000000, writes = 200, idle = 20, i;
 	char err[256], body[128];
 	int ch, base_port, dial[2], sealed = 0;
+	long large_kb = 0;
 
-	while ((ch = getopt(argc, argv, "sn:w:i:")) != -1) {
+	while ((ch = getopt(argc, argv, "sl:n:w:i:")) != -1) {
 		if (ch == 's')
 			sealed = 1;
+		else if (ch == 'l')
+			large_kb = atol(optarg);
 		else if (ch == 'n')
 			records = atol(optarg);
 		else if (ch == 'w')
@@ -243,8 +267,8 @@ main(int argc, char *argv[])
 		else if (ch == 'i')
 			idle = atol(optarg);
 		else {
-			fprintf(stderr, "usage: bench_federation [-s] [-n RECORDS] "
-			    "[-w WRITES] [-i IDLE_SECONDS]\n");
+			fprintf(stderr, "usage: bench_federation [-s] [-l KB] "
+			    "[-n RECORDS] [-w WRITES] [-i IDLE_SECONDS]\n");
 			return 2;
 		}
 	}
@@ -272,7 +296,8 @@ main(int argc, char *argv[])
 	    node_open(&node, &cfg, err, sizeof(err)) == -1)
 		die(err);
 	t0 = bench_now_s();
-	if (bench_fill(&node, records, sealed ? c.key : NULL) == -1)
+	if (bench_fill_padded(&node, records, sealed ? c.key : NULL,
+	    (size_t)large_kb * 1024) == -1)
 		die("cannot fill the source feed");
 	printf("source feed: %ld %s written and signed at A in %.1f s\n",
 	    records, sealed ? "order parts sealed to C" : "producer records",
@@ -298,6 +323,26 @@ main(int argc, char *argv[])
 	printf("  ratios: %.2f x Ed25519 verify rate, %.2f x LMDB one-txn put "
 	    "rate, %.2f x ZeroMQ loopback rate\n", records / dt / verify,
 	    records / dt / puts, records / dt / zmq);
+	if (large_kb > 0) {
+		json_t *st = api(&b, "GET", "/v1/status", NULL), *p;
+		size_t k;
+		int up = 0;
+
+		printf("  backlog %.0f MB of %ld KB records; peak resident "
+		    "memory: A %ld MB, B %ld MB (target under 128)\n",
+		    (double)records * large_kb / 1024, large_kb,
+		    peak_rss_kb(a.pid) / 1024, peak_rss_kb(b.pid) / 1024);
+		json_array_foreach(json_object_get(st, "peers"), k, p)
+			if (strcmp(json_string_value(json_object_get(p,
+			    "name")), "commune-a") == 0)
+				up = strcmp(json_string_value(json_object_get(p,
+				    "state")), "up") == 0 &&
+				    json_integer_value(json_object_get(p,
+				    "since_s")) >= (json_int_t)dt - 1;
+		printf("  A up at B for the whole catch-up: %s\n",
+		    up ? "yes" : "no");
+		json_decref(st);
+	}
 
 	proc_start(&c);
 	wait_ready(&b, 30);

@@ -164,6 +164,7 @@ bench_limit_zmq(void)
 struct fill_ctx {
 	long			 from, count;
 	const unsigned char	*sealed_to;
+	size_t			 pad;	/* bytes of farm text, for large ones */
 };
 
 /* An order part of about 300 bytes once sealed, for one home node. */
@@ -201,8 +202,16 @@ fill_op(struct node_txn *nt, void *arg)
 	Halle__Producer p = HALLE__PRODUCER__INIT;
 	char id[16], name[64], farm[128], town[64], email[64];
 	struct feed_head head;
+	char *big = NULL;
 	long i;
 
+	/* Large records: the farm's text padded to ctx->pad bytes. */
+	if (ctx->pad > 0) {
+		if ((big = malloc(ctx->pad + 1)) == NULL)
+			return -1;
+		memset(big, 'x', ctx->pad);
+		big[ctx->pad] = '\0';
+	}
 	for (i = ctx->from; i < ctx->from + ctx->count; i++) {
 		/* The id its record makes, as the node's own service would. */
 		if (feed_head(nt->t, nt->node->key.public_key, &head) == -1)
@@ -216,20 +225,21 @@ fill_op(struct node_txn *nt, void *arg)
 		p.id = id;
 		p.version = 1;
 		p.name = name;
-		p.farm = farm;
+		p.farm = big != NULL ? big : farm;
 		p.town = town;
 		p.email = email;
 		p.phone = "+33 5 55 00 00 00";
 		if (ctx->sealed_to != NULL) {
 			if (fill_order(nt, i, farm, ctx->sealed_to) == -1)
-				return -1;
+				break;
 			continue;
 		}
 		if (node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
 		    &p.base) == -1)
-			return -1;
+			break;
 	}
-	return 0;
+	free(big);
+	return i < ctx->from + ctx->count ? -1 : 0;
 }
 
 void
@@ -256,12 +266,19 @@ bench_node_config(struct halle_config *cfg, const char *dir, const char *name,
 int
 bench_fill(struct node *n, long count, const unsigned char *sealed_to)
 {
-	struct halle_error err;
-	long i;
+	return bench_fill_padded(n, count, sealed_to, 0);
+}
 
-	for (i = 0; i < count; i += 20000) {
-		struct fill_ctx f = { i, count - i < 20000 ? count - i : 20000,
-		    sealed_to };
+int
+bench_fill_padded(struct node *n, long count, const unsigned char *sealed_to,
+    size_t pad)
+{
+	struct halle_error err;
+	long i, step = pad > 0 ? 64 : 20000;
+
+	for (i = 0; i < count; i += step) {
+		struct fill_ctx f = { i, count - i < step ? count - i : step,
+		    sealed_to, pad };
 
 		if (node_mutate(n, fill_op, &f, &err) == -1) {
 			fprintf(stderr, "fill: %s\n", err.message);

@@ -32,5 +32,8 @@ void	bench_node_config(struct halle_config *cfg, const char *dir,
  * other nodes store and relay without reading.
  */
 int	bench_fill(struct node *n, long count, const unsigned char *sealed_to);
+/* The same with each Producer body padded to about pad bytes. */
+int	bench_fill_padded(struct node *n, long count,
+	    const unsigned char *sealed_to, size_t pad);
 
 #endif
