@@ -1,7 +1,9 @@
 /*
  * fuzz_config: libFuzzer target for the configuration parser
  * (lib/config.c): each input is written to a file that config_load()
- * reads, as halled reads its configuration at start and on reload.
+ * reads, as halled reads its configuration at start and on reload. The
+ * file is an in-memory one (memfd_create), read through /proc/self/fd:
+ * nothing touches the disk.
  *
  * The target aborts when config_load fails without a message naming the
  * file, or succeeds with a configuration the parser's own contract
@@ -11,6 +13,9 @@
  * Run: fuzz_config CORPUS_DIR (seeds in tests/fuzz/corpus/config); see
  * tests/fuzz/CMakeLists.txt for the flags CI uses.
  */
+#define _GNU_SOURCE
+#include <sys/mman.h>
+
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,11 +25,11 @@
 
 #include "config.h"
 #include "log.h"
-#include "testutil.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char	dir[64], file[96];
+static int	fd = -1;
+static char	file[64];	/* /proc/self/fd/N */
 
 static void __attribute__((noreturn))
 bug(const char *what, const char *reason)
@@ -34,34 +39,21 @@ bug(const char *what, const char *reason)
 }
 
 static void
-cleanup(void)
-{
-	remove_tree(dir);
-}
-
-static void
 setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	log_init(LOG_LEVEL_ERROR, "fuzz");
-	snprintf(dir, sizeof(dir), "%s/halle-fuzz.XXXXXX", tmp ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror("fuzz_config: mkdtemp");
+	if ((fd = memfd_create("halle.conf", 0)) == -1) {
+		perror("fuzz_config: memfd_create");
 		exit(1);
 	}
-	snprintf(file, sizeof(file), "%s/halle.conf", dir);
-	atexit(cleanup);
+	snprintf(file, sizeof(file), "/proc/self/fd/%d", fd);
 }
 
 static void
 write_file(const uint8_t *data, size_t size)
 {
-	int fd;
-
-	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd == -1 || (size > 0 && write(fd, data, size) != (ssize_t)size) ||
-	    close(fd) == -1) {
+	if (ftruncate(fd, 0) == -1 || (size > 0 &&
+	    pwrite(fd, data, size, 0) != (ssize_t)size)) {
 		perror(file);
 		exit(1);
 	}
