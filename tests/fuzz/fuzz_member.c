@@ -36,7 +36,9 @@
  *               ids, dates and skus, numbers from a table of edges
  *
  * The target aborts when a record it signed validly is not accepted as
- * the next of the feed, or when the store fails.
+ * the next of the feed, when the store fails, or when the node, home of
+ * PR_N, confirmed and granted more of its 40 PAIN a day than it has
+ * (check_stock).
  *
  * Run: fuzz_member CORPUS_DIR (seeds in tests/fuzz/corpus/member); see
  * tests/fuzz/CMakeLists.txt for the flags CI uses.
@@ -353,6 +355,39 @@ offer_message(struct node_txn *nt, struct feed_state *fs, uint32_t kind,
 	return rc;
 }
 
+/*
+ * The home's rule (stock.h): what its own rulings confirmed of its
+ * producer's limited PAIN, and what it granted to markets and was not
+ * given back, never exceed the day's stock, whatever the member sent.
+ */
+static void
+check_stock(struct node_txn *nt)
+{
+	static const char *const dates[] = { DATE, "2030-01-19" };
+	const char *const markets[] = { mk_n, MK_M };
+	struct stock_rights r;
+	uint64_t committed;
+	char why[128];
+	size_t i, j;
+
+	for (i = 0; i < 2; i++) {
+		committed = stock_taken(nt->t, pr_n, dates[i], "PAIN");
+		for (j = 0; j < 2; j++) {
+			if (stock_rights_get(nt->t, pr_n, dates[i], "PAIN",
+			    markets[j], &r) == -1)
+				return;
+			if (r.granted > r.released)
+				committed += r.granted - r.released;
+		}
+		if (committed > 40) {
+			snprintf(why, sizeof(why), "%s: %llu of 40", dates[i],
+			    (unsigned long long)committed);
+			bug("the home committed more than the day's stock",
+			    why);
+		}
+	}
+}
+
 /* With HALLE_FUZZ_LOG: how far both feeds went, what the node holds. */
 static void
 report(struct node_txn *nt, const struct feed_state *fs)
@@ -413,6 +448,7 @@ input_op(struct node_txn *nt, void *arg)
 	}
 	if (stock_work(nt) == -1 || views_rule_queued(nt) == -1)
 		return -1;
+	check_stock(nt);
 	if (getenv("HALLE_FUZZ_LOG") != NULL)
 		report(nt, &fs);
 	in->done = 1;
