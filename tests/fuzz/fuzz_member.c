@@ -34,6 +34,8 @@
  *               drive a builder that fills the kind's message field by
  *               field (build_message): strings from a pool of the week's
  *               ids, dates and skus, numbers from a table of edges
+ *   op & 0x40   the node does its stock work right after this record
+ *               (it does once more after the last)
  *
  * The target aborts when a record it signed validly is not accepted as
  * the next of the feed, when the store fails, or when the node, home of
@@ -443,7 +445,7 @@ input_op(struct node_txn *nt, void *arg)
 			rc = offer_message(nt, &fs, op & 0x0f, m, op & 0x10);
 			protobuf_c_message_free_unpacked(m, NULL);
 		}
-		if (rc == -1)
+		if (rc == -1 || ((op & 0x40) && stock_work(nt) == -1))
 			return -1;
 	}
 	if (stock_work(nt) == -1 || views_rule_queued(nt) == -1)
