@@ -40,7 +40,8 @@
  * The target aborts when a record it signed validly is not accepted as
  * the next of the feed, when the store fails, or when the node, home of
  * PR_N, confirmed and granted more of its 40 PAIN a day than it has
- * (check_stock).
+ * (check_stock; HALLE_FUZZ_NO_STOCK_CHECK in the environment skips it,
+ * to look for other failures while an oversell is being fixed).
  *
  * Run: fuzz_member CORPUS_DIR (seeds in tests/fuzz/corpus/member); see
  * tests/fuzz/CMakeLists.txt for the flags CI uses.
@@ -450,7 +451,8 @@ input_op(struct node_txn *nt, void *arg)
 	}
 	if (stock_work(nt) == -1 || views_rule_queued(nt) == -1)
 		return -1;
-	check_stock(nt);
+	if (getenv("HALLE_FUZZ_NO_STOCK_CHECK") == NULL)
+		check_stock(nt);
 	if (getenv("HALLE_FUZZ_LOG") != NULL)
 		report(nt, &fs);
 	in->done = 1;
