@@ -745,7 +745,8 @@ config_handler(void *user, const char *section, const char *key,
  * inih's reader: fgets on p->fp, which also counts lines and notes each
  * section header the way inih reads it: after an optional UTF-8 byte order
  * mark on line 1 and any spaces, '[' then the name up to the first ']'. A
- * line longer than inih's buffer arrives in several reads.
+ * line longer than inih's buffer arrives in several reads. A NUL byte in a
+ * line stops the reading with an error in p->msg (text files have none).
  */
 static char *
 config_read(char *buf, int size, void *stream)
@@ -753,14 +754,27 @@ config_read(char *buf, int size, void *stream)
 	struct config_parse	*p = stream;
 	const unsigned char	*s = (const unsigned char *)buf;
 	bool			 line_start = p->line_ended;
+	const char		*newline;
 	size_t			 n;
 
+	memset(buf, 0, (size_t)size);
 	if (fgets(buf, size, p->fp) == NULL)
 		return NULL;
-	p->line_ended = strchr(buf, '\n') != NULL;
+	/* fgets stops after a newline: a NUL before it is in the line. */
+	newline = memchr(buf, '\n', (size_t)size);
+	n = newline != NULL ? (size_t)(newline - buf) + 1 :
+	    feof(p->fp) ? strlen(buf) : (size_t)size - 1;
+	p->line_ended = newline != NULL;
+	if (line_start)
+		p->line++;
+	if (strlen(buf) < n) {
+		if (p->msg[0] == '\0')
+			snprintf(p->msg, sizeof(p->msg), "a NUL byte in the "
+			    "line");
+		return NULL;
+	}
 	if (!line_start)
 		return buf;
-	p->line++;
 	if (p->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0)
 		s += 3;
 	while (isspace(*s))
@@ -900,6 +914,8 @@ config_load(struct halle_config *cfg, const char *file, char *err,
 		config_error(err, errlen, "%s: out of memory", file);
 		goto fail;
 	}
+	if (line == 0 && p.msg[0] != '\0')
+		line = p.line;	/* config_read stopped at a NUL byte */
 	if (line != 0) {
 		config_error(err, errlen, "%s:%d: %s", file, line,
 		    p.msg[0] != '\0' ? p.msg : "syntax error");

@@ -21,13 +21,19 @@
  * not), first come first served; the ruling is appended, sealed to the
  * market's node, and applying it moves the stock counters.
  */
+/*
+ * The previous ruling's decision on (producer, sku), when it took from the
+ * same day's stock: a distribution may have moved to another day since.
+ */
 static const Halle__LineDecision *
-previous_grant(const Halle__Confirmation *prev, const char *producer,
-    const char *sku)
+previous_grant(const Halle__Confirmation *prev, const char *date,
+    const char *producer, const char *sku)
 {
 	size_t i;
 
-	for (i = 0; prev != NULL && i < prev->n_lines; i++)
+	if (prev == NULL || strcmp(prev->date, date) != 0)
+		return NULL;
+	for (i = 0; i < prev->n_lines; i++)
 		if (strcmp(prev->lines[i]->producer, producer) == 0 &&
 		    strcmp(prev->lines[i]->sku, sku) == 0)
 			return prev->lines[i];
@@ -173,7 +179,7 @@ stock_rule_order(struct node_txn *nt, const Halle__Order *o,
 		committed = stock_taken(nt->t, line->producer, d->date,
 		    line->sku) + stock_held_by_markets(nt->t, line->producer,
 		    d->date, line->sku);
-		if ((before = previous_grant(prev, line->producer,
+		if ((before = previous_grant(prev, d->date, line->producer,
 		    line->sku)) != NULL)
 			committed = committed > before->confirmed ?
 			    committed - before->confirmed : 0;

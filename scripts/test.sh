@@ -20,10 +20,12 @@ run_suite() {
 
 echo "== build and test"
 run_suite build
-echo "== fuzz (libFuzzer, clang, ${HALLE_FUZZ_TIME:-30} s a target)"
+echo "== fuzz (libFuzzer, clang, ${HALLE_FUZZ_TIME:-30} s a target, at most 20 s" \
+	"for fuzz_member, fuzz_api and fuzz_config)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DHALLE_FUZZ=ON -DHALLE_FUZZ_TIME="${HALLE_FUZZ_TIME:-30}" >/dev/null
-cmake --build build-fuzz -j "$jobs" --target fuzz_record fuzz_peer fuzz_dfc make_corpus
+cmake --build build-fuzz -j "$jobs" --target fuzz_record fuzz_peer fuzz_dfc \
+	fuzz_member fuzz_api fuzz_config make_corpus
 # Only the fuzz tests: the others are registered in build-fuzz but not built.
 (cd build-fuzz && ctest --output-on-failure -j "$jobs" -R '^fuzz_')
 echo "== build and test under ASan and UBSan"

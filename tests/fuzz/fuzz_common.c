@@ -12,6 +12,8 @@
 #include <sodium.h>
 
 #include "fuzz_common.h"
+#include "ids.h"
+#include "service.h"
 #include "testutil.h"
 #include "log.h"
 #include "peer.pb-c.h"
@@ -78,14 +80,17 @@ fuzz_join_run(uint8_t **out, size_t *out_len, const struct ingest_bytes *run,
 
 static struct node		*fixture_node;
 static struct halle_config	*fixture_cfg;
-static char			 fixture_dir[64];
+static char			 fixture_dir[64];	/* in TMPDIR */
 
 static void
 fixture_close(void)
 {
+	if (fixture_node == NULL)
+		return;
 	node_close(fixture_node);
 	config_free(fixture_cfg);
 	remove_tree(fixture_dir);
+	fixture_node = NULL;
 }
 
 static char *
@@ -126,8 +131,10 @@ void
 fuzz_node_open(struct node *n, struct halle_config *cfg,
     const char *key_label)
 {
+	static int registered;
 	char err[256];
 
+	fixture_close();	/* the node opened before, if any */
 	/* Refused input is logged at warn: quiet unless asked. */
 	log_init(getenv("HALLE_FUZZ_LOG") != NULL ? LOG_LEVEL_DEBUG :
 	    LOG_LEVEL_ERROR, "fuzz");
@@ -135,7 +142,9 @@ fuzz_node_open(struct node *n, struct halle_config *cfg,
 		fprintf(stderr, "fuzz: sodium_init failed\n");
 		exit(1);
 	}
-	strcpy(fixture_dir, "/tmp/halle-fuzz.XXXXXX");
+	snprintf(fixture_dir, sizeof(fixture_dir), "%s/halle-fuzz.XXXXXX",
+	    getenv("TMPDIR") != NULL && strlen(getenv("TMPDIR")) < 40 ?
+	    getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(fixture_dir) == NULL) {
 		perror("fuzz: mkdtemp");
 		exit(1);
@@ -158,7 +167,9 @@ fuzz_node_open(struct node *n, struct halle_config *cfg,
 	}
 	fixture_node = n;
 	fixture_cfg = cfg;
-	atexit(fixture_close);
+	if (!registered)
+		atexit(fixture_close);
+	registered = 1;
 }
 
 int
@@ -183,4 +194,48 @@ fuzz_peer_hello(uint8_t **out, size_t *out_len)
 		return -1;
 	halle__peer_message__pack(&m, *out);
 	return 0;
+}
+
+void
+fuzz_must(json_t *answer, json_t *req, char *id, const struct halle_error *err)
+{
+	json_t *v;
+
+	json_decref(req);
+	if (answer == NULL) {
+		fprintf(stderr, "fuzz: setting up: %s\n", err->message);
+		abort();
+	}
+	if (id != NULL) {
+		if (!json_is_string(v = json_object_get(answer, "id"))) {
+			fprintf(stderr, "fuzz: setting up: no id answered\n");
+			abort();
+		}
+		snprintf(id, ID_MAX, "%s", json_string_value(v));
+	}
+	json_decref(answer);
+}
+
+void
+fuzz_week_start(struct node *n, char *producer, char *market)
+{
+	struct halle_error err;
+	json_t *req;
+
+	req = json_pack("{s:s, s:s}", "name", "Fournil", "town", "Ici");
+	fuzz_must(service_producer_add(n, req, &err), req, producer, &err);
+	req = json_pack("{s:[{s:s, s:s, s:i, s:i, s:i}, {s:s, s:s, s:i, "
+	    "s:i}]}", "products", "sku", "PAIN", "name", "Pain", "price_cents",
+	    450, "vat_bp", 550, "stock_per_day", 40, "sku", "OEUFS", "name",
+	    "Oeufs", "price_cents", 300, "vat_bp", 550);
+	fuzz_must(service_catalogue_publish(n, producer, req, &err), req, NULL,
+	    &err);
+	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Halle",
+	    "place", "Place", "town", "Ici", "weekday", "sat", "from", "10:00",
+	    "to", "12:00");
+	fuzz_must(service_market_add(n, req, &err), req, market, &err);
+	fuzz_must(service_market_membership(n, market, 'I', producer, 1, &err),
+	    NULL, NULL, &err);
+	fuzz_must(service_market_membership(n, market, 'A', producer, 1, &err),
+	    NULL, NULL, &err);
 }

@@ -25,7 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "config.h"
+#include "error.h"
 #include "ingest.h"
 #include "key.h"
 #include "node.h"
@@ -54,11 +57,13 @@ int	fuzz_join_run(uint8_t **out, size_t *out_len,
 	    const struct ingest_bytes *run, size_t n);
 
 /*
- * Opens a real node in a fresh temporary directory (map of FUZZ_MAP_SIZE)
+ * Opens a real node in a fresh directory of TMPDIR (map of FUZZ_MAP_SIZE)
  * whose key is the one derived from key_label; the directory is removed
  * at exit. Exits the process on failure: a fuzz target cannot run
  * without it. Logging is set to errors only (HALLE_FUZZ_LOG=1 in the
- * environment: everything), since refused input is logged.
+ * environment: everything), since refused input is logged. Called again,
+ * it first closes the node it opened before and removes its directory
+ * (fuzz_api starts afresh that way).
  */
 void	fuzz_node_open(struct node *n, struct halle_config *cfg,
 	    const char *key_label);
@@ -68,5 +73,22 @@ void	fuzz_node_open(struct node *n, struct halle_config *cfg,
  * it takes the peer to UP. A malloc'd encoded PeerMessage.
  */
 int	fuzz_peer_hello(uint8_t **out, size_t *out_len);
+
+/*
+ * For setting up a fuzz target's state: answer is what a service call
+ * (service.h) answered to req, and must not be NULL (else the process
+ * aborts with err's message). Copies the answer's "id" into id (ID_MAX
+ * bytes) unless id is NULL; releases req (may be NULL) and answer.
+ */
+void	fuzz_must(json_t *answer, json_t *req, char *id,
+	    const struct halle_error *err);
+
+/*
+ * The start of the week fuzz_member and fuzz_api set up on node n: a
+ * producer (its id into producer) whose catalogue has a limited PAIN (40
+ * a day) and unlimited OEUFS, and a market on Saturdays 10:00-12:00 (its
+ * id into market), which invites the producer, who accepts.
+ */
+void	fuzz_week_start(struct node *n, char *producer, char *market);
 
 #endif

@@ -291,6 +291,10 @@ sim_step(struct sim *sim, int active)
 
 static int	orders_mode = 2;	/* HALLE_SIM_ORDERS, see sim.h */
 
+/* The slowest convergence after healing of the seeds run, for the summary. */
+static int64_t	slowest_ms = -1;
+static uint64_t	slowest_seed;
+
 static int
 run_seed(uint64_t seed, int verbose)
 {
@@ -342,6 +346,10 @@ run_seed(uint64_t seed, int verbose)
 			    HEAL_LIMIT_MS / 1000, why);
 			goto done;
 		}
+	}
+	if (sim_now - (sim.t0 + ACTIVE_MS) > slowest_ms) {
+		slowest_ms = sim_now - (sim.t0 + ACTIVE_MS);
+		slowest_seed = seed;
 	}
 	rc = -1;
 	if (sim_orders_check(&sim) == -1 || sim_orders_close(&sim) == -1)
@@ -503,7 +511,12 @@ main(int argc, char **argv)
 	for (s = first; s < first + count; s++)
 		if (run_seed(s, verbose) != 0)
 			failed++;
-	printf("sim: %llu seeds, %d failed\n", (unsigned long long)count,
+	printf("sim: %llu seeds, %d failed", (unsigned long long)count,
 	    failed);
+	if (slowest_ms >= 0)
+		printf(", slowest convergence %lld ms after healing (seed "
+		    "%llu)", (long long)slowest_ms,
+		    (unsigned long long)slowest_seed);
+	printf("\n");
 	return failed ? 1 : 0;
 }

@@ -262,6 +262,33 @@ test_dfc_base(void **state)
 	}
 }
 
+/*
+ * A NUL byte inside a line (found by fuzz_config): the reader lost track
+ * of lines, so the next section header went unnoticed and a [peer]'s key
+ * was stored through peers[-1]. The file is refused, naming the line.
+ */
+static void
+test_nul_byte(void **state)
+{
+	static const char text[] = "; a comment\0with a NUL byte\n"
+	    "[peer b]\n"
+	    "key = 2466d03dec5e996ab99416b75e1a80301d8f5f429ceab2638de95007eec"
+	    "d84c1\n";
+	const char	*tmp = getenv("TMPDIR");
+	char		 path[PATH_MAX];
+	int		 fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/halle-test-config.XXXXXX",
+	    tmp && tmp[0] ? tmp : "/tmp");
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_int_equal(write(fd, text, sizeof(text) - 1),
+	    (ssize_t)sizeof(text) - 1);
+	close(fd);
+	load_fails_path(path, 1, "a NUL byte in the line");
+	unlink(path);
+}
+
 static void
 key_from_hex(unsigned char key[KEY_PUBLIC_LEN], const char *hex)
 {
@@ -638,6 +665,7 @@ main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_dfc_base),
+		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_peer_bad_name),
 		cmocka_unit_test(test_peer_bad_key),

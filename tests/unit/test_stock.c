@@ -26,6 +26,7 @@
 #include "service.h"
 #include "stock.h"
 #include "timeutil.h"
+#include "views.h"
 
 #define NOW		"2026-12-01T12:00:00+01:00"
 #define DAY		"2026-12-05"	/* a Saturday */
@@ -610,6 +611,89 @@ test_overuser_detected(void **state)
 	assert_int_equal(rights(&H, "PAIN").granted, 8);
 }
 
+/*
+ * An order part of M's, sealed to H: version of order id, qty of PAIN on
+ * M's distribution.
+ */
+struct part_args {
+	const char	*id;
+	uint64_t	 version;
+	uint64_t	 qty;
+};
+
+static int
+part_op(struct node_txn *nt, void *arg)
+{
+	struct part_args *a = arg;
+	Halle__OrderLine line = HALLE__ORDER_LINE__INIT, *lines[1] = { &line };
+	Halle__Order part = HALLE__ORDER__INIT;
+
+	line.producer = producer;
+	line.sku = "PAIN";
+	line.quantity = a->qty;
+	line.price_cents = 450;
+	line.name = "Pain";
+	part.id = (char *)a->id;
+	part.version = a->version;
+	part.distribution = dist;
+	part.basket = "Panier";
+	part.lines = lines;
+	part.n_lines = 1;
+	return node_append_sealed(nt, HALLE__RECORD_KIND__RECORD_KIND_ORDER,
+	    &part.base, H.node.key.public_key);
+}
+
+/* M moves its distribution to another day: a new version of it. */
+static int
+move_op(struct node_txn *nt, void *arg)
+{
+	Halle__Distribution *d = views_distribution(nt->t, dist);
+	char *date = d->date;
+	int rc;
+
+	d->date = arg;
+	d->version++;
+	rc = node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION,
+	    &d->base);
+	d->date = date;
+	view_free(d);
+	return rc;
+}
+
+static void
+order_part(const char *id, uint64_t version, uint64_t qty)
+{
+	struct part_args a = { id, version, qty };
+	struct halle_error e;
+
+	assert_int_equal(node_mutate(&M.node, part_op, &a, &e), 0);
+	carry(&M, &H);
+}
+
+/*
+ * Found by fuzz_member: an order ruled on one day, whose distribution
+ * then moved to another, had what it was granted on the first day
+ * credited on the second when its next version was ruled: the home sold
+ * 15 of the 10 PAIN of the second day.
+ */
+static void
+test_moved_day_not_credited(void **state)
+{
+	struct halle_error e;
+	struct store_txn t;
+
+	(void)state;
+	order_part("or-0000000000a1", 1, 5);	/* 5 confirmed on DAY */
+	assert_int_equal(node_mutate(&M.node, move_op, "2026-12-12", &e), 0);
+	carry(&M, &H);
+	order_part("or-0000000000a2", 1, 10);	/* all 10 of the new day */
+	order_part("or-0000000000a1", 2, 10);	/* none left */
+	assert_int_equal(store_read_begin(H.node.store, &t), 0);
+	assert_int_equal(stock_taken(&t, producer, "2026-12-12", "PAIN"), 10);
+	assert_int_equal(stock_taken(&t, producer, DAY, "PAIN"), 0);
+	store_read_end(&t);
+}
+
 int
 main(void)
 {
@@ -629,6 +713,8 @@ main(void)
 		cmocka_unit_test_prestate_setup_teardown(
 		    test_recall_for_a_market_short_of_rights, setup, teardown,
 		    keep20),
+		cmocka_unit_test_prestate_setup_teardown(
+		    test_moved_day_not_credited, setup, teardown, keep20),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
