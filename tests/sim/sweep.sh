@@ -32,7 +32,7 @@ first=$1 count=$2
 logs=${LOG_DIR:-${TMPDIR:-/tmp}/halle-sweep}
 mkdir -p "$logs"
 
-ran=0 failed=0 slowest=-1 slowest_seed=
+ran=0 failed=0 slowest=-1 slowest_seed= failed_seeds=
 start=$(date +%s)
 s=$first
 while [ "$s" -lt $((first + count)) ]; do
@@ -58,6 +58,8 @@ while [ "$s" -lt $((first + count)) ]; do
 		fi
 	fi
 	grep -E 'FAILED' "$log" >&2 || true
+	failed_seeds+=$(sed -n 's/^sim: seed \([0-9]*\) FAILED.*/ \1/p' "$log" |
+	    tr -d '\n')
 	ran=$((ran + n))
 	s=$((s + n))
 	echo "sweep: $ran/$count seeds run, $failed failed," \
@@ -65,4 +67,5 @@ while [ "$s" -lt $((first + count)) ]; do
 done
 echo "sweep: seeds $first..$((first + count - 1)): $ran run, $failed failed," \
     "slowest convergence $slowest ms after healing (seed ${slowest_seed:-none})"
+[ -n "$failed_seeds" ] && echo "sweep: failed seeds:$failed_seeds"
 [ "$failed" -eq 0 ]
