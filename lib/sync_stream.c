@@ -532,9 +532,15 @@ send_batch(struct sync *s, struct store_txn *t, int p, int o,
 	out->confirm = 0;
 	s->peers[p].st.records_out += n;
 	if (n > 0) {
+		/* A batch the bounds did not wait for (a PULL's answer) when
+		 * all slots are taken joins the last one. */
+		if (out->ninflight == SYNC_INFLIGHT_BATCHES)
+			out->ninflight--;
+		else
+			out->inflight[out->ninflight].bytes = 0;
 		out->inflight[out->ninflight].last_seq = out->next_seq - 1;
 		out->inflight[out->ninflight].sent_ms = s->now;
-		out->inflight[out->ninflight++].bytes = bytes;
+		out->inflight[out->ninflight++].bytes += bytes;
 		s->peers[p].inflight_bytes += bytes;
 	}
 	return 0;
