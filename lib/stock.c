@@ -312,15 +312,23 @@ stock_apply_rights(struct node_txn *nt, const struct record *rec,
 {
 	unsigned char home[KEY_PUBLIC_LEN];
 	size_t i;
-	int home_is_me;
+	int home_is_me, home_known;
 
-	if (!rights_header_valid(sr) ||
-	    views_producer_home(nt->t, sr->producer, home) == -1)
+	if (!rights_header_valid(sr))
 		return 0;
+	home_known = views_producer_home(nt->t, sr->producer, home) == 0;
+	/*
+	 * Only the producer's home grants (its Producer record precedes its
+	 * grants in its own feed). A give-back or a request is the market's
+	 * node's own say and counts whether or not the producer is known
+	 * here yet: a market's node taking back its own feed after a lost
+	 * store must count its give-backs before its home's feed returns, or
+	 * it would confirm from rights it gave away.
+	 */
 	if (rec->kind == HALLE__RECORD_KIND__RECORD_KIND_GRANT &&
-	    memcmp(home, rec->origin, KEY_PUBLIC_LEN) != 0)
+	    (!home_known || memcmp(home, rec->origin, KEY_PUBLIC_LEN) != 0))
 		return 0;
-	home_is_me = stock_is_me(nt, home);
+	home_is_me = home_known && stock_is_me(nt, home);
 	for (i = 0; i < sr->n_rights; i++)
 		if (apply_right(nt, rec, sr, sr->rights[i], home_is_me) == -1)
 			return -1;

@@ -384,6 +384,20 @@ test_give_back_at_close(void **state)
 	assert_int_equal(rights(&H, "PAIN").released, 0);	/* not read */
 	carry(&M, &H);
 	assert_int_equal(rights(&H, "PAIN").released, 5);
+	/*
+	 * A node that reads M's feed before its home's (as M itself, taking
+	 * its feed back after a lost store) counts the give-back all the same.
+	 */
+	{
+		struct scratch_node late;
+
+		open_node(&late, "commune-late", 20);
+		carry(&M, &late);
+		carry(&H, &late);
+		assert_int_equal(rights(&late, "PAIN").released, 5);
+		assert_int_equal(rights(&late, "PAIN").granted, 8);
+		scratch_node_close(&late);
+	}
 	s = ok(service_stock(&H.node, producer, DAY, &e), &e, "stock");
 	p = json_array_get(json_object_get(s, "products"), 0);
 	assert_string_equal(jstr(p, "sku"), "PAIN");
