@@ -82,6 +82,15 @@ struct list_ctx {
  */
 int	id_for_next_record(struct node_txn *nt, char *out, const char *prefix);
 
+/*
+ * For a route about a producer's day: checks date (YYYY-MM-DD), opens a
+ * read snapshot t and resolves producer_ref into producer (ID_MAX). 0 with
+ * t open, or -1 with err filled and nothing open.
+ */
+int	producer_day_begin(struct node *n, const char *producer_ref,
+	    const char *date, struct store_txn *t, char *producer,
+	    struct halle_error *err);
+
 /* Opens a read snapshot or fills err. */
 int	read_begin(struct node *n, struct store_txn *t,
 	    struct halle_error *err);

@@ -224,6 +224,24 @@ id_for_next_record(struct node_txn *nt, char *out, const char *prefix)
 }
 
 int
+producer_day_begin(struct node *n, const char *producer_ref, const char *date,
+    struct store_txn *t, char *producer, struct halle_error *err)
+{
+	struct civil_date cd;
+
+	if (timeutil_parse_date(date, &cd) == -1)
+		return error_set(err, HALLE_E_BAD_DATES, "'%s' is not a date "
+		    "as YYYY-MM-DD", date);
+	if (read_begin(n, t, err) == -1)
+		return -1;
+	if (resolve_producer(t, producer_ref, producer, err) == -1) {
+		store_read_end(t);
+		return -1;
+	}
+	return 0;
+}
+
+int
 read_begin(struct node *n, struct store_txn *t, struct halle_error *err)
 {
 	if (store_read_begin(n->store, t) == -1)

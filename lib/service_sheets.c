@@ -132,22 +132,12 @@ service_sheet(struct node *n, const char *producer_ref, const char *date,
 {
 	struct store_txn t;
 	struct sheet_ctx ctx = { n, &t, NULL, NULL };
-	struct civil_date cd;
 	Halle__Producer *p;
 	char producer[ID_MAX], prefix[DBKEY_MAX];
 	json_t *sheet;
 
-	if (timeutil_parse_date(date, &cd) == -1) {
-		error_set(err, HALLE_E_BAD_DATES, "'%s' is not a date as YYYY-MM-DD",
-		    date);
+	if (producer_day_begin(n, producer_ref, date, &t, producer, err) == -1)
 		return NULL;
-	}
-	if (read_begin(n, &t, err) == -1)
-		return NULL;
-	if (resolve_producer(&t, producer_ref, producer, err) == -1) {
-		store_read_end(&t);
-		return NULL;
-	}
 	ctx.producer = producer;
 	ctx.markets = json_object();
 	dbkey_producer_day(prefix, producer, date, NULL);

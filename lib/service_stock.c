@@ -76,21 +76,15 @@ add_order(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct stock_view *sv = arg;
-	const char *k = key;
 	Halle__Distribution *d = NULL;
 	struct stock_market *m;
 	struct views_line vl;
 	Halle__Order *o;
 	char id[ID_MAX];
-	size_t i = klen, j;
+	size_t j;
 
-	while (i > 0 && k[i - 1] != ':')
-		i--;
-	if (klen - i >= ID_MAX)
-		return 0;
-	memcpy(id, k + i, klen - i);
-	id[klen - i] = '\0';
-	if ((o = views_order(sv->t, id)) == NULL)
+	if (dbkey_last_id(key, klen, id) == NULL ||
+	    (o = views_order(sv->t, id)) == NULL)
 		return 0;
 	if ((d = views_distribution(sv->t, o->distribution)) != NULL)
 		for (j = 0; j < o->n_lines; j++) {
@@ -151,23 +145,13 @@ service_stock(struct node *n, const char *producer_ref, const char *date,
 	struct stock_view sv = { n, NULL, NULL, date, 0, NULL, 0, 0 };
 	unsigned char home[KEY_PUBLIC_LEN];
 	char producer[ID_MAX], prefix[DBKEY_MAX];
-	struct civil_date cd;
 	struct store_txn t;
 	Halle__Catalogue *c;
 	json_t *products, *answer;
 	size_t i, plen;
 
-	if (timeutil_parse_date(date, &cd) == -1) {
-		error_set(err, HALLE_E_BAD_DATES, "'%s' is not a date as YYYY-MM-DD",
-		    date);
+	if (producer_day_begin(n, producer_ref, date, &t, producer, err) == -1)
 		return NULL;
-	}
-	if (read_begin(n, &t, err) == -1)
-		return NULL;
-	if (resolve_producer(&t, producer_ref, producer, err) == -1) {
-		store_read_end(&t);
-		return NULL;
-	}
 	sv.t = &t;
 	sv.producer = producer;
 	sv.home = views_producer_home(&t, producer, home) == 0 &&

@@ -164,17 +164,23 @@ work(struct scratch_node *tn)
 	return n;
 }
 
+/* The rights of market mk on sku, as node at holds them. */
 static struct stock_rights
-rights(struct scratch_node *at, const char *sku)
+rights_at(struct scratch_node *at, const char *sku, const char *mk)
 {
 	struct stock_rights r;
 	struct store_txn t;
 
 	assert_int_equal(store_read_begin(at->node.store, &t), 0);
-	assert_int_equal(stock_rights_get(&t, producer, DAY, sku, market, &r),
-	    0);
+	assert_int_equal(stock_rights_get(&t, producer, DAY, sku, mk, &r), 0);
 	store_read_end(&t);
 	return r;
+}
+
+static struct stock_rights
+rights(struct scratch_node *at, const char *sku)
+{
+	return rights_at(at, sku, market);
 }
 
 /* Places an order of qty of sku at M: the answer's first line. */
@@ -523,14 +529,7 @@ second_market(struct scratch_node *N, char *nmarket, char *ndist)
 static struct stock_rights
 rights_of(struct scratch_node *at, const char *mk)
 {
-	struct stock_rights r;
-	struct store_txn t;
-
-	assert_int_equal(store_read_begin(at->node.store, &t), 0);
-	assert_int_equal(stock_rights_get(&t, producer, DAY, "PAIN", mk, &r),
-	    0);
-	store_read_end(&t);
-	return r;
+	return rights_at(at, "PAIN", mk);
 }
 
 static void
