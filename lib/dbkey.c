@@ -1,10 +1,12 @@
 /* dbkey: see dbkey.h. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dbkey.h"
 #include "ids.h"
+#include "key.h"
 
 /* snprintf into a DBKEY_MAX buffer: the length, or 0 when it does not fit. */
 static size_t
@@ -114,7 +116,37 @@ dbkey_ruling_owed(char *key, const char *order)
 size_t
 dbkey_fork(char *key, const char *origin_hex, unsigned long long seq)
 {
+	if (origin_hex == NULL)
+		return dbkey_all(key, 'f');
 	return build(key, "f:%s:%020llu", origin_hex, seq);
+}
+
+size_t
+dbkey_fork_origin(char *key, const char *origin_hex)
+{
+	return build(key, "f:%s:", origin_hex);
+}
+
+int
+dbkey_fork_parse(const void *key, size_t klen, char *origin_hex,
+    unsigned long long *seq)
+{
+	const char *k = key;
+	char digits[21], *end;
+
+	if (klen != 2 + KEY_HEX_LEN + 1 + 20 || k[0] != 'f' || k[1] != ':' ||
+	    k[2 + KEY_HEX_LEN] != ':')
+		return -1;
+	memcpy(digits, k + 2 + KEY_HEX_LEN + 1, 20);
+	digits[20] = '\0';
+	*seq = strtoull(digits, &end, 10);
+	if (*end != '\0')
+		return -1;
+	if (origin_hex != NULL) {
+		memcpy(origin_hex, k + 2, KEY_HEX_LEN);
+		origin_hex[KEY_HEX_LEN] = '\0';
+	}
+	return 0;
 }
 
 /* The bytes after the last c of a key, as an id. */

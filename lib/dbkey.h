@@ -67,7 +67,16 @@ size_t	dbkey_distribution_order(char *key, const char *distribution,
 size_t	dbkey_producer_day(char *key, const char *producer, const char *date,
 	    const char *order);
 size_t	dbkey_ruling_owed(char *key, const char *order);
+/* origin_hex NULL: the prefix of every fork proof. */
 size_t	dbkey_fork(char *key, const char *origin_hex, unsigned long long seq);
+/* The prefix of every fork proof of one feed. */
+size_t	dbkey_fork_origin(char *key, const char *origin_hex);
+/*
+ * The origin (KEY_HEX_LEN + 1 bytes; may be NULL) and seq of a fork
+ * proof's key; 0 or -1.
+ */
+int	dbkey_fork_parse(const void *key, size_t klen, char *origin_hex,
+	    unsigned long long *seq);
 /* The id after a key's last colon, into id (ID_MAX); NULL when none. */
 const char *dbkey_last_id(const void *key, size_t klen, char *id);
 /* The id after a key's last NUL (a name's), into id; NULL when none. */

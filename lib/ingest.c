@@ -6,14 +6,15 @@
  * sequence, chain, overlap with what is held, the last signature), then
  * append and apply the new part.
  *
- * A fork proof is kept in the index database under "f:<origin>:<seq>" as
- * len(held) (4 bytes, big-endian) || held || other.
+ * A fork proof is kept in the index database under its dbkey_fork() key
+ * as len(held) (4 bytes, big-endian) || held || other.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbkey.h"
 #include "feed.h"
 #include "ingest.h"
 #include "views.h"
@@ -31,14 +32,8 @@ report(struct ingest_report *rep, enum ingest_result result, const char *fmt,
 	return 0;
 }
 
-static void
-fork_key(char *key, size_t len, const unsigned char *origin, uint64_t seq)
-{
-	char hex[KEY_HEX_LEN + 1];
-
-	hex_encode(hex, origin, KEY_PUBLIC_LEN);
-	snprintf(key, len, "f:%s:%020llu", hex, (unsigned long long)seq);
-}
+/* report() for the checks of a run, which answer 1 when they refused it. */
+#define refused(...)	(report(__VA_ARGS__) + 1)
 
 /* Freezes the feed of origin (the node's own: node.h). 0 or -1. */
 static int
@@ -57,8 +52,8 @@ keep_proof(struct store_txn *t, const unsigned char *origin, uint64_t seq,
     const void *held, size_t held_len, const struct ingest_bytes *other)
 {
 	unsigned char *proof;
-	char key[128];
-	size_t len = 4 + held_len + other->len;
+	char key[DBKEY_MAX], hex[KEY_HEX_LEN + 1];
+	size_t len = 4 + held_len + other->len, klen;
 	int rc;
 
 	if ((proof = malloc(len)) == NULL)
@@ -69,8 +64,9 @@ keep_proof(struct store_txn *t, const unsigned char *origin, uint64_t seq,
 	proof[3] = (unsigned char)held_len;
 	memcpy(proof + 4, held, held_len);
 	memcpy(proof + 4 + held_len, other->data, other->len);
-	fork_key(key, sizeof(key), origin, seq);
-	rc = store_put(t, STORE_INDEX, key, strlen(key), proof, len);
+	hex_encode(hex, origin, KEY_PUBLIC_LEN);
+	klen = dbkey_fork(key, hex, seq);
+	rc = store_put(t, STORE_INDEX, key, klen, proof, len);
 	free(proof);
 	return rc;
 }
@@ -79,13 +75,13 @@ static int
 first_proof(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
-	char seq[21];
+	unsigned long long seq;
 
-	if (klen != 2 + KEY_HEX_LEN + 1 + 20)
+	(void)val;
+	(void)vlen;
+	if (dbkey_fork_parse(key, klen, NULL, &seq) == -1)
 		return 0;
-	memcpy(seq, (const char *)key + 2 + KEY_HEX_LEN + 1, 20);
-	seq[20] = '\0';
-	*(uint64_t *)arg = strtoull(seq, NULL, 10);
+	*(uint64_t *)arg = seq;
 	return 1;
 }
 
@@ -96,13 +92,12 @@ first_proof(const void *key, size_t klen, const void *val, size_t vlen,
 static int
 fork_seq(struct store_txn *t, const unsigned char *origin, uint64_t *seq)
 {
-	char prefix[128];
+	char prefix[DBKEY_MAX], hex[KEY_HEX_LEN + 1];
 
 	*seq = 0;
-	fork_key(prefix, sizeof(prefix), origin, 0);
-	prefix[2 + KEY_HEX_LEN + 1] = '\0';	/* "f:<origin>:" */
-	return store_scan(t, STORE_INDEX, prefix, strlen(prefix), first_proof,
-	    seq);
+	hex_encode(hex, origin, KEY_PUBLIC_LEN);
+	return store_scan(t, STORE_INDEX, prefix, dbkey_fork_origin(prefix, hex),
+	    first_proof, seq);
 }
 
 /*
@@ -147,17 +142,126 @@ check_held(struct node_txn *nt, const unsigned char *origin,
 	return 1;
 }
 
+/*
+ * Pass 1, the envelopes: each parses, belongs to origin's feed and follows
+ * the one before in the run. A run that reaches a fork proof held (at
+ * fork_at) is cut before it (*n shrinks). 0 when good, 1 when reported.
+ */
+static int
+parse_run(const unsigned char *origin, const struct ingest_bytes *run,
+    size_t *n, struct record *recs, uint64_t fork_at,
+    struct ingest_report *rep)
+{
+	size_t i;
+	char why[128];
+
+	for (i = 0; i < *n; i++) {
+		if (record_parse(&recs[i], run[i].data, run[i].len, why,
+		    sizeof(why)) == -1)
+			return refused(rep, INGEST_BAD, "record %zu of the run: "
+			    "%s", i, why);
+		if (memcmp(recs[i].origin, origin, KEY_PUBLIC_LEN) != 0)
+			return refused(rep, INGEST_BAD, "record %llu belongs to "
+			    "another feed", (unsigned long long)recs[i].seq);
+		if (i > 0 && recs[i].seq != recs[i - 1].seq + 1)
+			return refused(rep, INGEST_BAD, "record %llu does not "
+			    "follow the one before in the run",
+			    (unsigned long long)recs[i].seq);
+		if (i > 0 && fork_at > 0 && recs[i].seq >= fork_at) {
+			/* A proof from a peer: up to the fork, no further. */
+			record_free(&recs[i]);
+			*n = i;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Pass 1, the chain: the part of the run the node holds is what it holds
+ * (else a fork, proved and frozen, or a bad run), the new part chains on
+ * from the head. *first_new is the seq of the first new record, 0 when
+ * none. 0 when good, 1 when reported, -1 on a store failure.
+ */
+static int
+check_chain(struct node_txn *nt, const unsigned char *origin,
+    const struct feed_head *head, const struct record *recs,
+    const struct ingest_bytes *run, size_t n, uint64_t *first_new,
+    struct ingest_report *rep)
+{
+	unsigned char prev[RECORD_HASH_LEN];
+	size_t i;
+	int rc, fork;
+
+	*first_new = 0;
+	if (recs[0].seq > head->seq + 1)
+		return refused(rep, INGEST_GAP, "run starts at %llu, after the "
+		    "head %llu", (unsigned long long)recs[0].seq,
+		    (unsigned long long)head->seq);
+	for (i = 0; i < n; i++) {
+		const struct record *r = &recs[i];
+
+		if (r->seq <= head->seq) {
+			if ((rc = check_held(nt, origin, r, &run[i], rep,
+			    &fork)) != 0)
+				return rc;
+			memcpy(prev, r->hash, RECORD_HASH_LEN);
+			continue;
+		}
+		if (*first_new == 0) {
+			*first_new = r->seq;
+			if (head->seq > 0)
+				memcpy(prev, head->hash, RECORD_HASH_LEN);
+		}
+		if (!record_follows(r, r->seq - 1, r->seq > 1 ? prev : NULL))
+			return refused(rep, INGEST_BAD, "record %llu: previous "
+			    "hash does not match the chain",
+			    (unsigned long long)r->seq);
+		memcpy(prev, r->hash, RECORD_HASH_LEN);
+	}
+	return 0;
+}
+
+/*
+ * Pass 2: stores the new records, moves the head once, then applies them
+ * in order (applying may append to this node's own feed, never to this
+ * one). 0 or -1 (nt->err).
+ */
+static int
+take_in(struct node_txn *nt, const struct record *recs,
+    const struct ingest_bytes *run, size_t n, uint64_t first_new,
+    struct ingest_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (recs[i].seq >= first_new && feed_put_record(nt->t, &recs[i],
+		    run[i].data, run[i].len) == -1)
+			break;
+	if (i < n || feed_set_head(nt->t, &recs[n - 1]) == -1)
+		return error_set(nt->err, HALLE_E_STORE,
+		    "cannot append to feed");
+	for (i = 0; i < n; i++) {
+		if (recs[i].seq < first_new)
+			continue;
+		if (views_apply(nt, &recs[i]) == -1)
+			return -1;
+		rep->accepted++;
+	}
+	rep->head_seq = recs[n - 1].seq;
+	rep->result = INGEST_OK;
+	return 0;
+}
+
 int
 ingest_run(struct node_txn *nt, const unsigned char *origin,
     const struct ingest_bytes *run, size_t n, struct ingest_report *rep)
 {
 	struct feed_head head;
 	struct record *recs;
-	unsigned char prev[RECORD_HASH_LEN];
-	uint64_t first_new = 0, fork_at;
-	size_t i;
-	char why[128];
-	int rc = 0, fork;
+	uint64_t first_new, fork_at;
+	size_t i, parsed = n;
+	int rc;
 
 	memset(rep, 0, sizeof(*rep));
 	if (feed_head(nt->t, origin, &head) == -1 ||
@@ -171,104 +275,24 @@ ingest_run(struct node_txn *nt, const unsigned char *origin,
 	if ((recs = calloc(n, sizeof(*recs))) == NULL)
 		return error_set(nt->err, HALLE_E_INTERNAL, "out of memory");
 
-	/* Pass 1: check everything, write nothing (but a fork proof). */
-	for (i = 0; i < n; i++) {
-		if (record_parse(&recs[i], run[i].data, run[i].len, why,
-		    sizeof(why)) == -1) {
-			report(rep, INGEST_BAD, "record %zu of the run: %s", i,
-			    why);
-			goto done;
-		}
-		if (memcmp(recs[i].origin, origin, KEY_PUBLIC_LEN) != 0) {
-			report(rep, INGEST_BAD, "record %llu belongs to another "
-			    "feed", (unsigned long long)recs[i].seq);
-			goto done;
-		}
-		if (i > 0 && recs[i].seq != recs[i - 1].seq + 1) {
-			report(rep, INGEST_BAD, "record %llu does not follow the "
-			    "one before in the run", (unsigned long long)recs[i].seq);
-			goto done;
-		}
-		if (i > 0 && fork_at > 0 && recs[i].seq >= fork_at) {
-			/* A proof from a peer: up to the fork, no further. */
-			record_free(&recs[i]);
-			n = i;
-			break;
-		}
-	}
-	if (recs[0].seq > head.seq + 1) {
-		report(rep, INGEST_GAP, "run starts at %llu, after the head "
-		    "%llu", (unsigned long long)recs[0].seq,
-		    (unsigned long long)head.seq);
-		goto done;
-	}
-	for (i = 0; i < n; i++) {
-		const struct record *r = &recs[i];
-
-		if (r->seq <= head.seq) {
-			if ((rc = check_held(nt, origin, r, &run[i], rep,
-			    &fork)) == -1) {
-				error_set(nt->err, HALLE_E_STORE,
-				    "cannot keep fork proof");
-				goto done;
-			}
-			if (rc == 1) {
-				rc = 0;
-				goto done;
-			}
-			memcpy(prev, r->hash, RECORD_HASH_LEN);
-			continue;
-		}
-		if (first_new == 0) {
-			first_new = r->seq;
-			if (head.seq > 0)
-				memcpy(prev, head.hash, RECORD_HASH_LEN);
-		}
-		if (!record_follows(r, r->seq - 1, r->seq > 1 ? prev : NULL)) {
-			report(rep, INGEST_BAD, "record %llu: previous hash does "
-			    "not match the chain", (unsigned long long)r->seq);
-			goto done;
-		}
-		memcpy(prev, r->hash, RECORD_HASH_LEN);
-	}
-	if (first_new == 0) {
+	if ((rc = parse_run(origin, run, &parsed, recs, fork_at, rep)) != 0 ||
+	    (rc = check_chain(nt, origin, &head, recs, run, parsed, &first_new,
+	    rep)) != 0) {
+		if (rc == -1)
+			error_set(nt->err, HALLE_E_STORE, "cannot keep fork "
+			    "proof");
+		rc = rc == -1 ? -1 : 0;
+	} else if (first_new == 0)
 		report(rep, INGEST_OK, "all records held already");
-		goto done;
-	}
 	/* One signature, the last, authenticates the new part. */
-	if (record_verify_signature(&recs[n - 1]) == -1) {
+	else if (record_verify_signature(&recs[parsed - 1]) == -1)
 		report(rep, INGEST_BAD, "record %llu: the signature is not the "
-		    "origin's", (unsigned long long)recs[n - 1].seq);
-		goto done;
-	}
-
-	/*
-	 * Pass 2: store the new records and move the head once; then apply
-	 * them in order (applying may append to this node's own feed, never
-	 * to this one).
-	 */
-	for (i = 0; i < n; i++)
-		if (recs[i].seq >= first_new && feed_put_record(nt->t, &recs[i],
-		    run[i].data, run[i].len) == -1)
-			break;
-	if (i < n || feed_set_head(nt->t, &recs[n - 1]) == -1) {
-		rc = error_set(nt->err, HALLE_E_STORE, "cannot append to feed");
-		goto done;
-	}
-	for (i = 0; i < n; i++) {
-		if (recs[i].seq < first_new)
-			continue;
-		if ((rc = views_apply(nt, &recs[i])) == -1)
-			goto done;
-		rep->accepted++;
-	}
-	rep->head_seq = recs[n - 1].seq;
-	rep->result = INGEST_OK;
-	if (fork_at > 0 && rep->head_seq + 1 >= fork_at &&
+		    "origin's", (unsigned long long)recs[parsed - 1].seq);
+	else if ((rc = take_in(nt, recs, run, parsed, first_new, rep)) == 0 &&
+	    fork_at > 0 && rep->head_seq + 1 >= fork_at &&
 	    freeze(nt, origin) == -1)
 		rc = error_set(nt->err, HALLE_E_STORE, "cannot freeze the feed");
-done:
-	for (i = 0; i < n; i++)
+	for (i = 0; i < parsed; i++)
 		record_free(&recs[i]);	/* harmless on unparsed entries */
 	free(recs);
 	return rc;
@@ -353,16 +377,12 @@ each_fork(const void *key, size_t klen, const void *val, size_t vlen,
 	const unsigned char *p = val;
 	struct ingest_bytes held, other;
 	unsigned char origin[KEY_PUBLIC_LEN];
-	char hex[KEY_HEX_LEN + 1], seq[21];
+	char hex[KEY_HEX_LEN + 1];
+	unsigned long long seq;
 	size_t held_len;
 
-	if (klen != 2 + KEY_HEX_LEN + 1 + 20 || vlen < 4)
-		return 0;
-	memcpy(seq, (const char *)key + 2 + KEY_HEX_LEN + 1, 20);
-	seq[20] = '\0';
-	memcpy(hex, (const char *)key + 2, KEY_HEX_LEN);
-	hex[KEY_HEX_LEN] = '\0';
-	if (hex_decode(origin, KEY_PUBLIC_LEN, hex) == -1)
+	if (vlen < 4 || dbkey_fork_parse(key, klen, hex, &seq) == -1 ||
+	    hex_decode(origin, KEY_PUBLIC_LEN, hex) == -1)
 		return 0;
 	held_len = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
 	    (size_t)p[2] << 8 | p[3];
@@ -372,14 +392,15 @@ each_fork(const void *key, size_t klen, const void *val, size_t vlen,
 	held.len = held_len;
 	other.data = p + 4 + held_len;
 	other.len = vlen - 4 - held_len;
-	return ctx->fn(origin, strtoull(seq, NULL, 10), &held, &other,
-	    ctx->arg);
+	return ctx->fn(origin, seq, &held, &other, ctx->arg);
 }
 
 int
 ingest_forks(struct store_txn *t, ingest_fork_fn fn, void *arg)
 {
 	struct forks_ctx ctx = { fn, arg };
+	char prefix[DBKEY_MAX];
 
-	return store_scan(t, STORE_INDEX, "f:", 2, each_fork, &ctx);
+	return store_scan(t, STORE_INDEX, prefix, dbkey_fork(prefix, NULL, 0),
+	    each_fork, &ctx);
 }
