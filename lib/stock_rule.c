@@ -118,56 +118,47 @@ refuse_line(const Halle__OrderLine *line, Halle__LineDecision *ld,
 	ld->reason = reason;
 }
 
-/*
- * force: rule even if this version was ruled on (a cancelled
- * distribution); otherwise a version already ruled on, as when the parts
- * come back after this node lost its store, is left as it was ruled.
- */
-int
-stock_rule_order(struct node_txn *nt, const Halle__Order *o,
-    const Halle__Distribution *d, const unsigned char *market_node,
-    int force)
+/* A ruling being written: one decision per line of this node's producers. */
+struct ruling {
+	Halle__LineDecision	 *decisions, **ptrs;
+	char			(*reasons)[128];
+	size_t			  n;
+};
+
+/* The next decision of ru, initialised. */
+static Halle__LineDecision *
+ruling_next(struct ruling *ru)
 {
-	size_t klen;
-	Halle__Confirmation conf = HALLE__CONFIRMATION__INIT, *prev;
-	Halle__LineDecision *decisions, **ptrs;
+	Halle__LineDecision *ld = &ru->decisions[ru->n];
+
+	halle__line_decision__init(ld);
+	ru->ptrs[ru->n] = ld;
+	return ld;
+}
+
+/* Decides each line of the order that is this node's producers' into ru. */
+static void
+rule_lines(struct node_txn *nt, const Halle__Order *o,
+    const Halle__Distribution *d, const Halle__Confirmation *prev,
+    struct ruling *ru)
+{
 	const Halle__LineDecision *before;
 	unsigned char home[KEY_PUBLIC_LEN];
-	char (*reasons)[128], key[DBKEY_MAX];
 	uint64_t committed, requested;
-	size_t i, n = 0;
-	int rc = -1;
+	size_t i;
 
-	klen = dbkey_ruling_owed(key, o->id);
-	if (!node_may_write(nt->node))	/* not while it may not append */
-		return store_put(nt->t, STORE_INDEX, key, klen, "", 0);
-	if (store_del(nt->t, STORE_INDEX, key, klen) == -1)
-		return -1;
-	dbkey_ruling(key, o->id, nt->node->id_hex);
-	prev = VIEW_LOAD(nt->t, Confirmation, confirmation, key, NULL);
-	if (prev != NULL && prev->order_version >= o->version && !force) {
-		view_free(prev);
-		return 0;
-	}
-	decisions = calloc(o->n_lines + 1, sizeof(*decisions));
-	ptrs = calloc(o->n_lines + 1, sizeof(*ptrs));
-	reasons = calloc(o->n_lines + 1, sizeof(*reasons));
-	if (decisions == NULL || ptrs == NULL || reasons == NULL)
-		goto done;
 	for (i = 0; i < o->n_lines; i++) {
 		const Halle__OrderLine *line = o->lines[i];
 
 		if (views_producer_home(nt->t, line->producer, home) == -1 ||
 		    memcmp(home, nt->node->key.public_key, KEY_PUBLIC_LEN) != 0)
 			continue;
-		halle__line_decision__init(&decisions[n]);
 		if (repeated_line(o, i) || line->quantity > RULE_MAX_QUANTITY) {
 			/* Only a misbehaving market's node sends these. */
-			refuse_line(line, &decisions[n], reasons[n],
-			    sizeof(reasons[n]), repeated_line(o, i) ?
+			refuse_line(line, ruling_next(ru), ru->reasons[ru->n],
+			    sizeof(ru->reasons[ru->n]), repeated_line(o, i) ?
 			    "ordered twice in one order" : "quantity too large");
-			ptrs[n] = &decisions[n];
-			n++;
+			ru->n++;
 			continue;
 		}
 		/* What the market's node confirmed itself is not ruled. */
@@ -184,28 +175,62 @@ stock_rule_order(struct node_txn *nt, const Halle__Order *o,
 			committed = committed > before->confirmed ?
 			    committed - before->confirmed : 0;
 		decide_line(nt, o, d, line, requested, committed,
-		    before != NULL && before->confirmed > 0, &decisions[n],
-		    reasons[n], sizeof(reasons[n]));
-		ptrs[n] = &decisions[n];
-		n++;
+		    before != NULL && before->confirmed > 0, ruling_next(ru),
+		    ru->reasons[ru->n], sizeof(ru->reasons[ru->n]));
+		ru->n++;
 	}
+}
+
+/*
+ * force: rule even if this version was ruled on (a cancelled
+ * distribution); otherwise a version already ruled on, as when the parts
+ * come back after this node lost its store, is left as it was ruled.
+ */
+int
+stock_rule_order(struct node_txn *nt, const Halle__Order *o,
+    const Halle__Distribution *d, const unsigned char *market_node,
+    int force)
+{
+	Halle__Confirmation conf = HALLE__CONFIRMATION__INIT, *prev;
+	struct ruling ru = { NULL, NULL, NULL, 0 };
+	char key[DBKEY_MAX];
+	size_t klen;
+	int rc = -1;
+
+	klen = dbkey_ruling_owed(key, o->id);
+	if (!node_may_write(nt->node))	/* not while it may not append */
+		return store_put(nt->t, STORE_INDEX, key, klen, "", 0);
+	if (store_del(nt->t, STORE_INDEX, key, klen) == -1)
+		return -1;
+	dbkey_ruling(key, o->id, nt->node->id_hex);
+	prev = VIEW_LOAD(nt->t, Confirmation, confirmation, key, NULL);
+	if (prev != NULL && prev->order_version >= o->version && !force) {
+		view_free(prev);
+		return 0;
+	}
+	ru.decisions = calloc(o->n_lines + 1, sizeof(*ru.decisions));
+	ru.ptrs = calloc(o->n_lines + 1, sizeof(*ru.ptrs));
+	ru.reasons = calloc(o->n_lines + 1, sizeof(*ru.reasons));
+	if (ru.decisions == NULL || ru.ptrs == NULL || ru.reasons == NULL)
+		goto done;
+	rule_lines(nt, o, d, prev, &ru);
 	rc = 0;
-	if (n == 0 && prev == NULL)
+	if (ru.n == 0 && prev == NULL)
 		goto done;	/* none of this node's producers */
 	conf.order = o->id;
 	conf.order_version = o->version;
 	conf.date = d->date;
-	conf.lines = ptrs;
-	conf.n_lines = n;
+	conf.lines = ru.ptrs;
+	conf.n_lines = ru.n;
 	/* The ruling is for the market's node alone (and this one). */
 	rc = node_append_sealed(nt,
 	    HALLE__RECORD_KIND__RECORD_KIND_CONFIRMATION, &conf.base,
 	    market_node);
 done:
 	view_free(prev);
-	free(decisions);
-	free(ptrs);
-	free(reasons);
+	free(ru.decisions);
+	free(ru.ptrs);
+	free(ru.reasons);
 	return rc;
 }
 

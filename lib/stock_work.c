@@ -369,6 +369,67 @@ day_market_add(struct day_markets *dm, const struct day_market *m)
 	return 0;
 }
 
+/*
+ * The grants on one sku, out of spare: each open market's first share,
+ * then what a market wants beyond what it holds. The home's own markets
+ * draw on the reserve directly; a market whose day is not known yet keeps
+ * its share here. Returns what markets still want once spare is gone.
+ */
+static uint64_t
+grant_rights(struct node_txn *nt, const Halle__Product *p,
+    const struct day_markets *dm, const struct stock_row *rows,
+    const struct stock_share *shares, uint64_t spare, struct rights_out *out)
+{
+	uint64_t shortfall = 0, add, held;
+	size_t i;
+
+	for (i = 0; i < dm->n; i++) {
+		const struct stock_row *r = &rows[i];
+
+		if (stock_is_me(nt, dm->list[i].owner) || !dm->list[i].open ||
+		    stock_overuser(nt->t, dm->list[i].owner))
+			continue;
+		held = stock_rights_held(&r->r);
+		if (!(r->flags & RIGHTS_GRANTED_ONCE))
+			add = stock_min(shares[i].share, spare);
+		else if (r->r.wanted > held) {
+			add = stock_min(r->r.wanted - held, spare);
+			shortfall += r->r.wanted - held - add;
+		} else
+			continue;
+		spare -= add;
+		if (add > 0 || !(r->flags & RIGHTS_GRANTED_ONCE))
+			rights_out_add(out, p->sku, dm->list[i].id,
+			    r->r.granted + add, r->r.recall);
+	}
+	return shortfall;
+}
+
+/* Still short: asks back what markets that want nothing hold unused. */
+static void
+recall_unused(struct node_txn *nt, const Halle__Product *p,
+    const struct day_markets *dm, const struct stock_row *rows,
+    uint64_t shortfall, struct rights_out *out)
+{
+	uint64_t give;
+	size_t i;
+
+	for (i = 0; i < dm->n && shortfall > 0; i++) {
+		const struct stock_row *r = &rows[i];
+
+		if (stock_is_me(nt, dm->list[i].owner) || !dm->list[i].open ||
+		    !(r->flags & RIGHTS_GRANTED_ONCE) ||
+		    r->r.wanted > stock_rights_held(&r->r) ||
+		    r->r.recall > r->r.released)
+			continue;
+		if ((give = stock_min(stock_rights_free(&r->r), shortfall)) == 0)
+			continue;
+		shortfall -= give;
+		rights_out_add(out, p->sku, dm->list[i].id, r->r.granted,
+		    r->r.released + give);
+	}
+}
+
 /* Grants and recalls for one limited sku of a producer on a day. */
 static void
 home_sku(struct node_txn *nt, const char *producer, const char *date,
@@ -377,7 +438,7 @@ home_sku(struct node_txn *nt, const char *producer, const char *date,
 {
 	struct stock_share *shares;
 	struct stock_row *rows;
-	uint64_t committed, reserve, spare, shortfall = 0, give;
+	uint64_t committed, reserve, spare;
 	size_t i;
 	int fresh = 0;
 
@@ -405,46 +466,8 @@ home_sku(struct node_txn *nt, const char *producer, const char *date,
 			    p->sku, dm->list[i].id);
 	stock_policy_shares(p->stock_per_day,
 	    nt->node->cfg->stock_reserve_percent, shares, dm->n);
-	for (i = 0; i < dm->n; i++) {
-		struct stock_row *r = &rows[i];
-		uint64_t add = 0;
-
-		/*
-		 * The home's own markets draw on the reserve directly; a
-		 * market whose day is not known yet keeps its share here.
-		 */
-		if (stock_is_me(nt, dm->list[i].owner) || !dm->list[i].open ||
-		    stock_overuser(nt->t, dm->list[i].owner))
-			continue;
-		if (!(r->flags & RIGHTS_GRANTED_ONCE))
-			add = stock_min(shares[i].share, spare);
-		else if (r->r.wanted > stock_rights_held(&r->r)) {
-			add = stock_min(r->r.wanted - stock_rights_held(&r->r),
-			    spare);
-			shortfall += r->r.wanted - stock_rights_held(&r->r) -
-			    add;
-		} else
-			continue;
-		spare -= add;
-		if (add > 0 || !(r->flags & RIGHTS_GRANTED_ONCE))
-			rights_out_add(out, p->sku, dm->list[i].id,
-			    r->r.granted + add, r->r.recall);
-	}
-	/* Still short: ask back what markets that want nothing hold unused. */
-	for (i = 0; i < dm->n && shortfall > 0; i++) {
-		struct stock_row *r = &rows[i];
-
-		if (stock_is_me(nt, dm->list[i].owner) || !dm->list[i].open ||
-		    !(r->flags & RIGHTS_GRANTED_ONCE) ||
-		    r->r.wanted > stock_rights_held(&r->r) ||
-		    r->r.recall > r->r.released)
-			continue;
-		if ((give = stock_min(stock_rights_free(&r->r), shortfall)) == 0)
-			continue;
-		shortfall -= give;
-		rights_out_add(out, p->sku, dm->list[i].id, r->r.granted,
-		    r->r.released + give);
-	}
+	recall_unused(nt, p, dm, rows,
+	    grant_rights(nt, p, dm, rows, shares, spare, out), out);
 done:
 	free(shares);
 	free(rows);
