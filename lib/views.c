@@ -20,8 +20,8 @@
 
 #define KEY_MAX	DBKEY_MAX
 
-static void
-lower_copy(char *out, size_t outlen, const char *s)
+void
+views_lower(char *out, size_t outlen, const char *s)
 {
 	size_t i;
 
@@ -30,28 +30,6 @@ lower_copy(char *out, size_t outlen, const char *s)
 	out[i] = '\0';
 }
 
-void *
-view_load(struct store_txn *t, const ProtobufCMessageDescriptor *desc,
-    const char *key, unsigned char *origin)
-{
-	const void *v;
-	size_t vlen;
-
-	if (store_get(t, STORE_VIEWS, key, strlen(key), &v, &vlen) != 0 ||
-	    vlen < KEY_PUBLIC_LEN)
-		return NULL;
-	if (origin != NULL)
-		memcpy(origin, v, KEY_PUBLIC_LEN);
-	return protobuf_c_message_unpack(desc, NULL, vlen - KEY_PUBLIC_LEN,
-	    (const uint8_t *)v + KEY_PUBLIC_LEN);
-}
-
-void
-view_free(void *msg)
-{
-	if (msg != NULL)
-		protobuf_c_message_free_unpacked(msg, NULL);
-}
 
 static int
 view_save(struct store_txn *t, const char *key, const unsigned char *origin,
@@ -71,156 +49,6 @@ view_save(struct store_txn *t, const char *key, const unsigned char *origin,
 	return rc;
 }
 
-Halle__Producer *
-views_producer(struct store_txn *t, const char *id, unsigned char *origin)
-{
-	char key[KEY_MAX];
-
-	dbkey_entity(key, 'P', id);
-	return VIEW_LOAD(t, Producer, producer, key, origin);
-}
-
-Halle__Catalogue *
-views_catalogue(struct store_txn *t, const char *producer)
-{
-	char key[KEY_MAX];
-
-	dbkey_entity(key, 'K', producer);
-	return VIEW_LOAD(t, Catalogue, catalogue, key, NULL);
-}
-
-Halle__Market *
-views_market(struct store_txn *t, const char *id)
-{
-	char key[KEY_MAX];
-
-	dbkey_entity(key, 'M', id);
-	return VIEW_LOAD(t, Market, market, key, NULL);
-}
-
-Halle__Distribution *
-views_distribution(struct store_txn *t, const char *id)
-{
-	char key[KEY_MAX];
-
-	dbkey_entity(key, 'D', id);
-	return VIEW_LOAD(t, Distribution, distribution, key, NULL);
-}
-
-Halle__Order *
-views_order(struct store_txn *t, const char *id)
-{
-	char key[KEY_MAX];
-
-	dbkey_entity(key, 'O', id);
-	return VIEW_LOAD(t, Order, order, key, NULL);
-}
-
-Halle__Membership *
-views_membership(struct store_txn *t, char which, const char *market,
-    const char *producer)
-{
-	char key[KEY_MAX];
-
-	dbkey_membership(key, which, market, producer);
-	return VIEW_LOAD(t, Membership, membership, key, NULL);
-}
-
-int
-views_sells_at(struct store_txn *t, const char *market, const char *producer)
-{
-	Halle__Membership *inv, *acc;
-	int yes;
-
-	inv = views_membership(t, 'I', market, producer);
-	acc = views_membership(t, 'A', market, producer);
-	yes = inv != NULL && inv->active && acc != NULL && acc->active;
-	view_free(inv);
-	view_free(acc);
-	return yes;
-}
-
-Halle__Product *
-catalogue_product(const Halle__Catalogue *c, const char *sku)
-{
-	size_t i;
-
-	for (i = 0; c != NULL && i < c->n_products; i++)
-		if (strcmp(c->products[i]->sku, sku) == 0)
-			return c->products[i];
-	return NULL;
-}
-
-int
-views_producer_home(struct store_txn *t, const char *producer,
-    unsigned char *home)
-{
-	Halle__Producer *p = views_producer(t, producer, home);
-
-	if (p == NULL)
-		return -1;
-	view_free(p);
-	return 0;
-}
-
-struct resolve_ctx {
-	char	*id;
-	int	 matches;
-};
-
-static int
-resolve_name(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
-{
-	struct resolve_ctx *ctx = arg;
-	const char *k = key;
-	size_t nul;
-
-	if (++ctx->matches > 1)
-		return 1;
-	for (nul = klen; nul > 0 && k[nul - 1] != '\0'; nul--)
-		;
-	if (nul == 0 || klen - nul >= ID_MAX)
-		return -1;
-	memcpy(ctx->id, k + nul, klen - nul);
-	ctx->id[klen - nul] = '\0';
-	return 0;
-}
-
-int
-views_resolve(struct store_txn *t, char kind, const char *ref, char *id)
-{
-	struct resolve_ctx ctx = { id, 0 };
-	char key[KEY_MAX], lower[KEY_MAX - 8];
-	const void *v;
-	size_t vlen, klen;
-	int rc;
-
-	if (strlen(ref) < ID_MAX) {
-		klen = dbkey_entity(key, kind, ref);
-		rc = store_get(t, STORE_VIEWS, key, klen, &v, &vlen);
-		if (rc == -1)
-			return -1;
-		if (rc == 0) {
-			snprintf(id, ID_MAX, "%s", ref);
-			return 0;
-		}
-	}
-	lower_copy(lower, sizeof(lower), ref);
-	if ((klen = dbkey_name(key, kind, lower, NULL)) == 0)
-		return 1;
-	if (store_scan(t, STORE_INDEX, key, klen, resolve_name, &ctx) == -1)
-		return -1;
-	return ctx.matches == 0 ? 1 : ctx.matches == 1 ? 0 : 2;
-}
-
-int
-views_index_scan(struct store_txn *t, const char *prefix, store_scan_fn fn,
-    void *arg)
-{
-	return store_scan(t, STORE_INDEX, prefix, strlen(prefix), fn, arg);
-}
-
 /* Names: one index key per entity, kept in step with its current name. */
 static int
 name_index(struct store_txn *t, char kind, const char *old_name,
@@ -230,11 +58,11 @@ name_index(struct store_txn *t, char kind, const char *old_name,
 	size_t klen;
 
 	if (old_name != NULL) {
-		lower_copy(lower, sizeof(lower), old_name);
+		views_lower(lower, sizeof(lower), old_name);
 		if ((klen = dbkey_name(key, kind, lower, id)) > 0)
 			store_del(t, STORE_INDEX, key, klen);
 	}
-	lower_copy(lower, sizeof(lower), name);
+	views_lower(lower, sizeof(lower), name);
 	if ((klen = dbkey_name(key, kind, lower, id)) == 0)
 		return 0;
 	return store_put(t, STORE_INDEX, key, klen, "", 0);
@@ -387,20 +215,6 @@ apply_market(struct node_txn *nt, const struct record *r, Halle__Market *m)
 	if (rc == -1)
 		return -1;
 	return view_save(nt->t, key, r->origin, &m->base);
-}
-
-int
-views_market_owner(struct store_txn *t, const char *market,
-    unsigned char *owner)
-{
-	char key[KEY_MAX];
-	Halle__Market *m;
-
-	dbkey_entity(key, 'M', market);
-	if ((m = VIEW_LOAD(t, Market, market, key, owner)) == NULL)
-		return -1;
-	view_free(m);
-	return 0;
 }
 
 static int
@@ -687,8 +501,12 @@ apply_confirmation(struct node_txn *nt, const struct record *r,
 	return view_save(nt->t, key, r->origin, &c->base);
 }
 
-int
-views_apply(struct node_txn *nt, const struct record *r)
+/*
+ * The body of r, opened if sealed to or by this node and decoded; NULL
+ * when it is relayed blind, does not open or does not decode (logged).
+ */
+static ProtobufCMessage *
+open_body(struct node_txn *nt, const struct record *r)
 {
 	static const ProtobufCMessageDescriptor *const descs[] = {
 		[HALLE__RECORD_KIND__RECORD_KIND_PRODUCER] =
@@ -714,71 +532,74 @@ views_apply(struct node_txn *nt, const struct record *r)
 		[HALLE__RECORD_KIND__RECORD_KIND_RIGHTS_WANTED] =
 		    &halle__stock_rights__descriptor,
 	};
-	ProtobufCMessage *msg;
-	int rc;
-
-	const unsigned char *me = nt->node->key.public_key;
+	const unsigned char *me = nt->node->key.public_key, *peer;
 	const uint8_t *body = r->body;
 	size_t body_len = r->body_len;
 	uint8_t *opened = NULL;
+	ProtobufCMessage *msg;
 
 	if (r->kind == 0 || r->kind >= sizeof(descs) / sizeof(descs[0]))
-		return 0;
+		return NULL;
 	if (r->has_recipient) {
-		const unsigned char *peer;
-
 		/* Sealed between two nodes: this one must be one of them. */
 		if (memcmp(r->recipient, me, KEY_PUBLIC_LEN) == 0)
 			peer = r->origin;
 		else if (memcmp(r->origin, me, KEY_PUBLIC_LEN) == 0)
 			peer = r->recipient;
 		else
-			return 0;	/* relayed blind */
+			return NULL;	/* relayed blind */
 		if (seal_open(&opened, &body_len, r->body, r->body_len, peer,
 		    &nt->node->key) == -1) {
 			log_warnx("views: record %llu of kind %u: sealed body "
 			    "does not open", (unsigned long long)r->seq,
 			    r->kind);
-			return 0;
+			return NULL;
 		}
 		body = opened;
 	}
 	msg = protobuf_c_message_unpack(descs[r->kind], NULL, body_len, body);
 	free(opened);
-	if (msg == NULL) {
+	if (msg == NULL)
 		log_debug("views: record %llu: body of kind %u does not decode",
 		    (unsigned long long)r->seq, r->kind);
-		return 0;
-	}
+	return msg;
+}
+
+/* Applies a decoded body by its kind; 0 or -1. */
+static int
+apply_kind(struct node_txn *nt, const struct record *r, ProtobufCMessage *msg)
+{
 	switch (r->kind) {
 	case HALLE__RECORD_KIND__RECORD_KIND_PRODUCER:
-		rc = apply_producer(nt, r, (Halle__Producer *)msg);
-		break;
+		return apply_producer(nt, r, (Halle__Producer *)msg);
 	case HALLE__RECORD_KIND__RECORD_KIND_CATALOGUE:
-		rc = apply_catalogue(nt, r, (Halle__Catalogue *)msg);
-		break;
+		return apply_catalogue(nt, r, (Halle__Catalogue *)msg);
 	case HALLE__RECORD_KIND__RECORD_KIND_MARKET:
-		rc = apply_market(nt, r, (Halle__Market *)msg);
-		break;
+		return apply_market(nt, r, (Halle__Market *)msg);
 	case HALLE__RECORD_KIND__RECORD_KIND_INVITATION:
-		rc = apply_membership(nt, r, 'I', (Halle__Membership *)msg);
-		break;
+		return apply_membership(nt, r, 'I', (Halle__Membership *)msg);
 	case HALLE__RECORD_KIND__RECORD_KIND_ACCEPTANCE:
-		rc = apply_membership(nt, r, 'A', (Halle__Membership *)msg);
-		break;
+		return apply_membership(nt, r, 'A', (Halle__Membership *)msg);
 	case HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION:
-		rc = apply_distribution(nt, r, (Halle__Distribution *)msg);
-		break;
+		return apply_distribution(nt, r, (Halle__Distribution *)msg);
 	case HALLE__RECORD_KIND__RECORD_KIND_ORDER:
-		rc = apply_order(nt, r, (Halle__Order *)msg);
-		break;
+		return apply_order(nt, r, (Halle__Order *)msg);
 	case HALLE__RECORD_KIND__RECORD_KIND_CONFIRMATION:
-		rc = apply_confirmation(nt, r, (Halle__Confirmation *)msg);
-		break;
+		return apply_confirmation(nt, r, (Halle__Confirmation *)msg);
 	default:
-		rc = stock_apply_rights(nt, r, (Halle__StockRights *)msg);
-		break;
+		return stock_apply_rights(nt, r, (Halle__StockRights *)msg);
 	}
+}
+
+int
+views_apply(struct node_txn *nt, const struct record *r)
+{
+	ProtobufCMessage *msg;
+	int rc;
+
+	if ((msg = open_body(nt, r)) == NULL)
+		return 0;
+	rc = apply_kind(nt, r, msg);
 	protobuf_c_message_free_unpacked(msg, NULL);
 	/*
 	 * Only a store failure fails the record. Anything else (a ruling

@@ -87,6 +87,8 @@ struct views_line {
 void	views_line_state(struct store_txn *t, const Halle__Order *o,
 	    const Halle__OrderLine *l, struct views_line *vl);
 
+/* s in lower case into out (outlen bytes, truncated): how names are indexed. */
+void	views_lower(char *out, size_t outlen, const char *s);
 /*
  * Resolves a reference to a producer ('P') or market ('M'): an id, or an
  * exact name (case-insensitive) held by one. Fills id (ID_MAX bytes) and
