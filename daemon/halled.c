@@ -189,20 +189,20 @@ run_daemon(struct halled *d)
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((d->base = event_base_new()) == NULL)
-		fatalx("cannot create the event loop");
+		log_fatalx("cannot create the event loop");
 	for (i = 0; i < 3; i++) {
 		sigs[i] = evsignal_new(d->base, signals[i], on_signal, d);
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
-			fatalx("cannot watch signals");
+			log_fatalx("cannot watch signals");
 	}
 	notify_init(d->base);	/* no-op without $NOTIFY_SOCKET */
 	if (peers_start(&d->peers, d->base, &d->node, &d->cfg, err,
 	    sizeof(err)) == -1)
-		fatalx("%s", err);
+		log_fatalx("%s", err);
 	if (control_start(&d->control, d, d->cfg.control, err, sizeof(err)) == -1)
-		fatalx("%s", err);
+		log_fatalx("%s", err);
 	if (chores_start(d) == -1)
-		fatalx("cannot schedule the node's chores");
+		log_fatalx("cannot schedule the node's chores");
 	log_info("node %s (%s) ready", d->cfg.name, d->node.id_hex);
 	notify_ready("node %s serving %s, %zu peers", d->cfg.name,
 	    d->cfg.control, d->cfg.npeers);

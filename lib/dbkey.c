@@ -171,12 +171,6 @@ dbkey_last_id(const void *key, size_t klen, char *id)
 	return tail_after(key, klen, ':', id);
 }
 
-const char *
-dbkey_name_id(const void *key, size_t klen, char *id)
-{
-	return tail_after(key, klen, '\0', id);
-}
-
 size_t
 dbkey_stock_taken(char *key, const char *producer, const char *date,
     const char *sku)

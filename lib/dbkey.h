@@ -79,8 +79,6 @@ int	dbkey_fork_parse(const void *key, size_t klen, char *origin_hex,
 	    unsigned long long *seq);
 /* The id after a key's last colon, into id (ID_MAX); NULL when none. */
 const char *dbkey_last_id(const void *key, size_t klen, char *id);
-/* The id after a key's last NUL (a name's), into id; NULL when none. */
-const char *dbkey_name_id(const void *key, size_t klen, char *id);
 
 size_t	dbkey_stock_taken(char *key, const char *producer, const char *date,
 	    const char *sku);

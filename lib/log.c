@@ -95,16 +95,7 @@ log_warn(const char *fmt, ...)
 }
 
 void
-fatal(const char *fmt, ...)
-{
-	const char *e = strerror(errno);
-
-	LOG_BODY(LOG_LEVEL_ERROR, e);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
+log_fatalx(const char *fmt, ...)
 {
 	LOG_BODY(LOG_LEVEL_ERROR, NULL);
 	exit(1);

@@ -3,8 +3,8 @@
  *
  *   2026-11-28T12:00:00Z info  control: listening on /run/halle/control.sock
  *
- * log_warn appends strerror(errno); log_warnx does not. fatal and fatalx log
- * at error level and exit(1).
+ * log_warn appends strerror(errno); log_warnx does not. log_fatalx logs at
+ * error level and exits with 1.
  */
 #ifndef HALLE_LOG_H
 #define HALLE_LOG_H
@@ -19,9 +19,7 @@ void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void	fatal(const char *fmt, ...)
-	    __attribute__((format(printf, 1, 2), noreturn));
-void	fatalx(const char *fmt, ...)
+void	log_fatalx(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

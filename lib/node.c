@@ -386,7 +386,7 @@ node_append_sealed(struct node_txn *nt, uint32_t kind,
 		body = sealed;
 		body_len = sealed_len;
 	}
-	rc = record_build_to(&buf, &len, hash, &n->key, head.seq + 1,
+	rc = record_build(&buf, &len, hash, &n->key, head.seq + 1,
 	    head.seq ? head.hash : NULL, nt->now_ms, kind, body, body_len,
 	    recipient);
 	free(body);

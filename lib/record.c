@@ -26,16 +26,6 @@ int
 record_build(uint8_t **out, size_t *out_len,
     unsigned char hash[RECORD_HASH_LEN], const struct node_key *key,
     uint64_t seq, const unsigned char *prev, int64_t time_ms, uint32_t kind,
-    const uint8_t *body, size_t body_len)
-{
-	return record_build_to(out, out_len, hash, key, seq, prev, time_ms,
-	    kind, body, body_len, NULL);
-}
-
-int
-record_build_to(uint8_t **out, size_t *out_len,
-    unsigned char hash[RECORD_HASH_LEN], const struct node_key *key,
-    uint64_t seq, const unsigned char *prev, int64_t time_ms, uint32_t kind,
     const uint8_t *body, size_t body_len, const unsigned char *recipient)
 {
 	Halle__Record rec = HALLE__RECORD__INIT;

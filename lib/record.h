@@ -43,17 +43,13 @@ struct record {
 };
 
 /*
- * Builds and signs a record of the node's own feed. prev is NULL for seq 1.
- * On success returns 0 and a malloc'd envelope in *out / *out_len (the bytes
- * to store and send) and its hash in hash; -1 on allocation failure.
+ * Builds and signs a record of the node's own feed. prev is NULL for seq 1;
+ * recipient (32 bytes) seals nothing itself but names the one node the
+ * body was sealed to, NULL for a public record. On success returns 0 and a
+ * malloc'd envelope in *out / *out_len (the bytes to store and send) and
+ * its hash in hash; -1 on allocation failure.
  */
 int	record_build(uint8_t **out, size_t *out_len,
-	    unsigned char hash[RECORD_HASH_LEN], const struct node_key *key,
-	    uint64_t seq, const unsigned char *prev, int64_t time_ms,
-	    uint32_t kind, const uint8_t *body, size_t body_len);
-
-/* The same, for a record whose body is sealed to recipient (32 bytes). */
-int	record_build_to(uint8_t **out, size_t *out_len,
 	    unsigned char hash[RECORD_HASH_LEN], const struct node_key *key,
 	    uint64_t seq, const unsigned char *prev, int64_t time_ms,
 	    uint32_t kind, const uint8_t *body, size_t body_len,

@@ -25,12 +25,6 @@ struct store {
 	int		 lock_fd;	/* holds STORE_LOCK_FILE's lock */
 };
 
-const char *
-store_strerror(int ret)
-{
-	return mdb_strerror(ret);
-}
-
 static int
 mkdir_p(const char *dir)
 {

@@ -104,6 +104,4 @@ void	store_usage(struct store *s, size_t *used, size_t *map_size);
 int	store_backup(struct store *s, const char *dir, char *err,
 	    size_t errlen);
 
-const char *store_strerror(int ret);
-
 #endif

@@ -327,10 +327,10 @@ offer(struct node_txn *nt, struct feed_state *fs, uint32_t kind,
 			bug("seal_body failed", "");
 		body = boxed;
 	}
-	if (record_build_to(&env, &env_len, hash, &member, fs->seq + 1,
+	if (record_build(&env, &env_len, hash, &member, fs->seq + 1,
 	    fs->seq > 0 ? fs->hash : NULL, NOW_MS, kind, body, len,
 	    sealed ? node_key : NULL) == -1)
-		bug("record_build_to failed", "");
+		bug("record_build failed", "");
 	free(boxed);
 	one.data = env;
 	one.len = env_len;

@@ -99,7 +99,7 @@ chain_build(struct chain *c, const struct node_key *signer)
 		    i + 1, i ? c->hash[i - 1] : NULL,
 		    1764300000000 + (int64_t)i * 1000,
 		    HALLE__RECORD_KIND__RECORD_KIND_PRODUCER, body,
-		    body_len) == -1)
+		    body_len, NULL) == -1)
 			die("record_build failed");
 	}
 }
@@ -328,7 +328,7 @@ write_fork_proof(const char *dir, const struct chain *c,
 
 	if (record_build(&other, &len, hash, peer, 2, c->hash[0],
 	    1764300000500, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
-	    (const uint8_t *)"", 0) == -1)
+	    (const uint8_t *)"", 0, NULL) == -1)
 		die("record_build failed");
 	proof.first.data = c->env[1];
 	proof.first.len = c->len[1];

@@ -195,7 +195,7 @@ forge(struct sim *sim, int origin, int target, uint8_t **out, size_t *len,
 	}
 	rc = record_build(out, len, hash, &o->node.key, h.seq,
 	    h.seq > 1 ? pprev : NULL, sim_clock(), 0,
-	    (const uint8_t *)body, sizeof(body) - 1);
+	    (const uint8_t *)body, sizeof(body) - 1, NULL);
 	*seq = h.seq;
 out:
 	store_read_end(&t);

@@ -347,7 +347,7 @@ build(struct fake *f, uint64_t seq, const unsigned char *prev,
 	p.town = "Nulle-Part";
 	blen = halle__producer__pack(&p, body);
 	if (record_build(env, len, hash, &f->key, seq, prev, wall_ms(),
-	    HALLE__RECORD_KIND__RECORD_KIND_PRODUCER, body, blen) == -1) {
+	    HALLE__RECORD_KIND__RECORD_KIND_PRODUCER, body, blen, NULL) == -1) {
 		fprintf(stderr, "fakepeer: cannot build a record\n");
 		exit(1);
 	}

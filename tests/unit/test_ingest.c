@@ -266,7 +266,7 @@ test_fork(void **state)
 	    sizeof(why)), 0);
 	assert_int_equal(record_build(&buf, &len, hash, &a.node.key, 2,
 	    r1.hash, 12345, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
-	    (const uint8_t *)"", 0), 0);
+	    (const uint8_t *)"", 0, NULL), 0);
 	record_free(&r1);
 	forged.data = buf;
 	forged.len = len;
@@ -338,7 +338,7 @@ test_fork_proof_from_a_peer(void **state)
 	    sizeof(why)), 0);
 	assert_int_equal(record_build(&buf, &len, hash, &a.node.key, 4,
 	    r3.hash, 12345, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
-	    (const uint8_t *)"", 0), 0);
+	    (const uint8_t *)"", 0, NULL), 0);
 	record_free(&r3);
 	forged.data = buf;
 	forged.len = len;
@@ -384,7 +384,7 @@ test_wrong_signer(void **state)
 	forger = c.node.key;
 	memcpy(forger.public_key, a.node.key.public_key, KEY_PUBLIC_LEN);
 	assert_int_equal(record_build(&buf, &len, hash, &forger, 1, NULL, 1,
-	    HALLE__RECORD_KIND__RECORD_KIND_PRODUCER, (const uint8_t *)"", 0),
+	    HALLE__RECORD_KIND__RECORD_KIND_PRODUCER, (const uint8_t *)"", 0, NULL),
 	    0);
 	one.data = buf;
 	one.len = len;

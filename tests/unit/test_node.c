@@ -284,7 +284,7 @@ test_own_fork_stops_writes(void **state)
 	memcpy(prev, r.hash, sizeof(prev));
 	record_free(&r);
 	store_read_end(&t);
-	assert_int_equal(record_build_to(&forged, &forged_len, hash,
+	assert_int_equal(record_build(&forged, &forged_len, hash,
 	    &a.node.key, 2, prev, node_now_ms(&a.node), 1,
 	    (const uint8_t *)"x", 1, NULL), 0);
 	assert_int_equal(test_offer_one(&a.node, a.node.key.public_key,

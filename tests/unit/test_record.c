@@ -58,7 +58,7 @@ build(struct built *b, const struct node_key *key, uint64_t seq,
     const void *body, size_t body_len)
 {
 	assert_int_equal(record_build(&b->buf, &b->len, b->hash, key, seq, prev,
-	    time_ms, kind, body, body_len), 0);
+	    time_ms, kind, body, body_len, NULL), 0);
 	assert_non_null(b->buf);
 	assert_true(b->len > 0);
 }

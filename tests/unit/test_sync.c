@@ -515,7 +515,7 @@ test_fork_proof_travels(void **state)
 	assert_int_equal(feed_get(&t, nodes[B].node.key.public_key, seq,
 	    &buf, &len), 0);
 	assert_int_equal(record_parse(&r, buf, len, why, sizeof(why)), 0);
-	assert_int_equal(record_build_to(&forged, &forged_len, hash,
+	assert_int_equal(record_build(&forged, &forged_len, hash,
 	    &nodes[B].node.key, seq, seq > 1 ? r.prev : NULL, r.time_ms + 1,
 	    r.kind, (const uint8_t *)"x", 1, NULL), 0);
 	record_free(&r);
