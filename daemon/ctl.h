@@ -12,8 +12,10 @@
  *     ctl_show.c,   2xx answer -> the command's show_ renderer: the node,
  *     ctl_show_market.c  producers, catalogues / markets, distributions,
  *                   orders, sheets, stock
+ *     ctl_show_csv.c  --csv: the pick-up list and the sheet as CSV
  *     ctl_output.c  what every renderer uses: messages, tables, the
  *                   formats of numbers, money, sizes, ages and instants
+ *     ctl_csv.c     the CSV writer (ctl_csv.h, RFC 4180)
  *
  * The structs are plain: a command is a row of the table (struct command),
  * a command line once parsed is a struct invocation; output goes through
@@ -88,6 +90,8 @@ struct command {
 	const char		*content_type;
 	const char		*accept;
 	void			(*show)(const struct invocation *, json_t *);
+	/* --csv: the answer as CSV, or NULL when the command has none. */
+	void			(*csv)(const struct invocation *, json_t *);
 	const char		*done;		/* "created producer" + id */
 };
 
@@ -97,6 +101,9 @@ struct invocation {
 	const char		*group;		/* the first word, once seen */
 	const char		*socket;
 	int			 json;
+	int			 csv;
+	const char		*csv_sep_given;	/* --csv-sep, as given */
+	char			 csv_sep;	/* ',' unless given */
 	int			 help;
 	int			 version;
 	const char		**args;		/* positional arguments */
@@ -264,5 +271,13 @@ void	show_orders(const struct invocation *inv, json_t *answer);
 void	show_sheet(const struct invocation *inv, json_t *sheet);
 void	show_baskets(const struct invocation *inv, json_t *list);
 void	show_stock(const struct invocation *inv, json_t *stock);
+
+/*
+ * ctl_show_csv.c: the --csv renderers, on stdout with the separator of
+ * inv; a header line, then one line per basket and product (the pick-up
+ * list), or per market, product and basket (the sheet).
+ */
+void	csv_baskets(const struct invocation *inv, json_t *list);
+void	csv_sheet(const struct invocation *inv, json_t *sheet);
 
 #endif

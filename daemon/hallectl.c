@@ -9,7 +9,8 @@
  *
  *   argv -> args_parse -> struct invocation -> request_target, body_...
  *        -> ctl_http_exchange -> 2xx: --json prints the JSON as it came,
- *                                     else the command's show_ function
+ *                                     --csv the command's csv_ function,
+ *                                     else its show_ function
  *                             -> error: the node's message on stderr
  *
  * The client keeps no state and judges little: it checks the shape of the
@@ -204,12 +205,14 @@ const struct command commands[] = {
 	  .min_args = 1, .max_args = 1,
 	  .method = "GET", .target = "/v1/distributions/%s",
 	  .show = show_distribution },
-	{ .group = "distribution", .verb = "baskets", .synopsis = "ID",
+	{ .group = "distribution", .verb = "baskets",
+	  .synopsis = "ID [--csv [--csv-sep C]]",
 	  .summary = "Prints the pick-up list: per basket, what to hand over,\n"
-	    "producer by producer, with a column to tick.",
+	    "producer by producer, with a column to tick. --csv prints one "
+	    "line per\nbasket and product, separated by C (default ',').",
 	  .min_args = 1, .max_args = 1,
 	  .method = "GET", .target = "/v1/distributions/%s/baskets",
-	  .show = show_baskets },
+	  .show = show_baskets, .csv = csv_baskets },
 	{ .group = "distribution", .verb = "cancel", .synopsis = "ID",
 	  .summary = "Cancels a distribution and releases the stock it held.",
 	  .min_args = 1, .max_args = 1,
@@ -254,11 +257,13 @@ const struct command commands[] = {
 	  .method = "GET", .target = "/v1/distributions/%s/orders/%s",
 	  .accept = "application/ld+json", .show = show_document },
 
-	{ .group = "sheet", .synopsis = "PRODUCER DATE",
+	{ .group = "sheet", .synopsis = "PRODUCER DATE [--csv [--csv-sep C]]",
 	  .summary = "Shows what the producer must prepare for DATE, market by "
-	    "market\nand basket by basket.",
+	    "market\nand basket by basket. --csv prints one line per market, "
+	    "product and\nbasket, separated by C (default ',').",
 	  .min_args = 2, .max_args = 2,
-	  .method = "GET", .target = "/v1/sheets/%s/%s", .show = show_sheet },
+	  .method = "GET", .target = "/v1/sheets/%s/%s", .show = show_sheet,
+	  .csv = csv_sheet },
 
 	{ .group = "stock", .synopsis = "PRODUCER DATE",
 	  .summary = "Shows a producer's stock on DATE: the home's reserve and, "
@@ -364,6 +369,8 @@ reply_handle(const struct invocation *inv, const struct ctl_http_reply *reply)
 	}
 	if (inv->json)
 		json_print(answer);
+	else if (inv->csv)
+		inv->command->csv(inv, answer);
 	else
 		inv->command->show(inv, answer);
 	json_decref(answer);
