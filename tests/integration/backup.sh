@@ -104,4 +104,19 @@ stop_node $A
 run timeout 60 "$HALLED" -c "$(conf_of $A)" --verify
 (( RC == 0 )) || fail "halled --verify on a exited $RC: $OUT $ERR"
 assert_contains "store verified" "$OUT" "--verify on a"
+# Off a terminal, no progress bar: stderr says nothing.
+assert_eq "" "$ERR" "halled --verify off a terminal: stderr"
+# On one (script(1) gives it a pseudo-terminal), a bar per step, each
+# finished, then the same verdict.
+if command -v script >/dev/null 2>&1; then
+	run timeout 60 script -qec "'$HALLED' -c '$(conf_of $A)' --verify" /dev/null
+	(( RC == 0 )) || fail "halled --verify on a terminal exited $RC: $OUT $ERR"
+	for bar in "checking feeds" "rebuilding views" "comparing views"; do
+		grep -Eq "$bar +\[#+\] 100%  [0-9]+/[0-9]+ (records|keys)"$'\r'"?\$" <<<"$OUT" ||
+			fail "halled --verify on a terminal: no finished '$bar' bar in: $OUT"
+	done
+	assert_contains "store verified" "$OUT" "--verify on a terminal"
+else
+	note "script(1) is missing: the progress bars on a terminal are not checked"
+fi
 pass "verify"
