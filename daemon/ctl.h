@@ -9,6 +9,7 @@
  *     ctl_request.c invocation -> request target and body (the JSON from
  *                   arguments and options, or a file's document)
  *     ctl_http.c    the exchange with halled (ctl_http.h, libcurl)
+ *     ctl_backup.c  meanwhile, backup's progress bar (progress.h)
  *     ctl_show.c,   2xx answer -> the command's show_ renderer: the node,
  *     ctl_show_market.c  producers, catalogues / markets, distributions,
  *                   orders, sheets, stock
@@ -61,6 +62,21 @@ struct option_spec {
 };
 
 struct invocation;
+struct ctl_http_watch;
+
+/*
+ * What a long command shows on a terminal while its request runs: begin
+ * gets the request's body and returns the watch the exchange ticks (NULL:
+ * nothing to show, such as off a terminal); end is called once the
+ * exchange is over, before anything is printed, with whether the node
+ * answered 2xx, and releases the watch.
+ */
+struct command_watch {
+	struct ctl_http_watch	*(*begin)(const struct invocation *inv,
+				    json_t *body);
+	void			 (*end)(struct ctl_http_watch *watch,
+				    int succeeded);
+};
 
 /*
  * One command. Each "%s" of target takes the next positional argument,
@@ -92,6 +108,7 @@ struct command {
 	void			(*show)(const struct invocation *, json_t *);
 	/* --csv: the answer as CSV, or NULL when the command has none. */
 	void			(*csv)(const struct invocation *, json_t *);
+	const struct command_watch *watch;	/* or NULL */
 	const char		*done;		/* "created producer" + id */
 };
 
@@ -182,6 +199,11 @@ int	body_catalogue(const struct invocation *inv, int first,
 	    json_t **bodyp);
 int	body_backup(const struct invocation *inv, int first, json_t **bodyp);
 int	text_document(const struct invocation *inv, int first, char **textp);
+
+/* ctl_backup.c: the watch of backup (struct command_watch). */
+struct ctl_http_watch	*backup_watch_begin(const struct invocation *inv,
+			    json_t *body);
+void	backup_watch_end(struct ctl_http_watch *watch, int succeeded);
 
 /* ctl_output.c: messages */
 

@@ -78,6 +78,10 @@ static const struct option_spec order_options[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct command_watch backup_watch = {
+	backup_watch_begin, backup_watch_end
+};
+
 const struct command commands[] = {
 	{ .group = "status", .synopsis = "",
 	  .summary = "Shows the node, its store, its groupings and its peers.",
@@ -94,7 +98,7 @@ const struct command commands[] = {
 	    "into the\nnew or empty directory PATH.",
 	  .min_args = 1, .max_args = 1,
 	  .method = "POST", .target = "/v1/backup", .body = body_backup,
-	  .show = show_backup },
+	  .show = show_backup, .watch = &backup_watch },
 
 	{ .group = "producer", .verb = "add",
 	  .synopsis = "NAME [--farm F] [--town T] [--email E] [--phone P]",
@@ -302,17 +306,24 @@ group_exists(const char *group)
 	return (0);
 }
 
-/* Runs the exchange; returns 0, or the exit code after a message. */
+/*
+ * Runs the exchange, watched if watch is not NULL; returns 0, or the exit
+ * code after a message.
+ */
 static int
 request_send(const struct invocation *inv, const char *target,
-    const char *text, struct ctl_http_reply *reply)
+    const char *text, struct ctl_http_watch *watch,
+    struct ctl_http_reply *reply)
 {
 	char	 err[256];
 	int	 r;
 
-	r = ctl_http_exchange_as(reply, inv->socket, inv->command->method,
-	    target, text, inv->command->content_type, inv->command->accept,
-	    TIMEOUT_MS, err, sizeof(err));
+	r = ctl_http_exchange_watched(reply, inv->socket,
+	    inv->command->method, target, text, inv->command->content_type,
+	    inv->command->accept, TIMEOUT_MS, watch, err, sizeof(err));
+	if (watch != NULL)
+		inv->command->watch->end(watch, r == 0 &&
+		    reply->status >= 200 && reply->status <= 299);
 	switch (r) {
 	case 0:
 		return (0);
@@ -382,6 +393,7 @@ command_run(const struct invocation *inv)
 {
 	const struct command	*c = inv->command;
 	struct ctl_http_reply	 reply;
+	struct ctl_http_watch	*watch = NULL;
 	char			 target[TARGET_MAX], *text = NULL;
 	json_t			*body = NULL;
 	int			 code, used;
@@ -397,8 +409,10 @@ command_run(const struct invocation *inv)
 		out_of_memory();
 	if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) == NULL)
 		out_of_memory();
+	if (c->watch != NULL)
+		watch = c->watch->begin(inv, body);
 	json_decref(body);
-	code = request_send(inv, target, text, &reply);
+	code = request_send(inv, target, text, watch, &reply);
 	free(text);
 	if (code != 0)
 		return (code);
