@@ -9,11 +9,14 @@
  *     ctl_request.c invocation -> request target and body (the JSON from
  *                   arguments and options, or a file's document)
  *     ctl_http.c    the exchange with halled (ctl_http.h, libcurl)
+ *     ctl_backup.c  meanwhile, backup's progress bar (progress.h)
  *     ctl_show.c,   2xx answer -> the command's show_ renderer: the node,
  *     ctl_show_market.c  producers, catalogues / markets, distributions,
  *                   orders, sheets, stock
+ *     ctl_show_csv.c  --csv: the pick-up list and the sheet as CSV
  *     ctl_output.c  what every renderer uses: messages, tables, the
  *                   formats of numbers, money, sizes, ages and instants
+ *     ctl_csv.c     the CSV writer (ctl_csv.h, RFC 4180)
  *
  * The structs are plain: a command is a row of the table (struct command),
  * a command line once parsed is a struct invocation; output goes through
@@ -59,6 +62,21 @@ struct option_spec {
 };
 
 struct invocation;
+struct ctl_http_watch;
+
+/*
+ * What a long command shows on a terminal while its request runs: begin
+ * gets the request's body and returns the watch the exchange ticks (NULL:
+ * nothing to show, such as off a terminal); end is called once the
+ * exchange is over, before anything is printed, with whether the node
+ * answered 2xx, and releases the watch.
+ */
+struct command_watch {
+	struct ctl_http_watch	*(*begin)(const struct invocation *inv,
+				    json_t *body);
+	void			 (*end)(struct ctl_http_watch *watch,
+				    int succeeded);
+};
 
 /*
  * One command. Each "%s" of target takes the next positional argument,
@@ -88,6 +106,9 @@ struct command {
 	const char		*content_type;
 	const char		*accept;
 	void			(*show)(const struct invocation *, json_t *);
+	/* --csv: the answer as CSV, or NULL when the command has none. */
+	void			(*csv)(const struct invocation *, json_t *);
+	const struct command_watch *watch;	/* or NULL */
 	const char		*done;		/* "created producer" + id */
 };
 
@@ -97,6 +118,9 @@ struct invocation {
 	const char		*group;		/* the first word, once seen */
 	const char		*socket;
 	int			 json;
+	int			 csv;
+	const char		*csv_sep_given;	/* --csv-sep, as given */
+	char			 csv_sep;	/* ',' unless given */
 	int			 help;
 	int			 version;
 	const char		**args;		/* positional arguments */
@@ -175,6 +199,11 @@ int	body_catalogue(const struct invocation *inv, int first,
 	    json_t **bodyp);
 int	body_backup(const struct invocation *inv, int first, json_t **bodyp);
 int	text_document(const struct invocation *inv, int first, char **textp);
+
+/* ctl_backup.c: the watch of backup (struct command_watch). */
+struct ctl_http_watch	*backup_watch_begin(const struct invocation *inv,
+			    json_t *body);
+void	backup_watch_end(struct ctl_http_watch *watch, int succeeded);
 
 /* ctl_output.c: messages */
 
@@ -264,5 +293,13 @@ void	show_orders(const struct invocation *inv, json_t *answer);
 void	show_sheet(const struct invocation *inv, json_t *sheet);
 void	show_baskets(const struct invocation *inv, json_t *list);
 void	show_stock(const struct invocation *inv, json_t *stock);
+
+/*
+ * ctl_show_csv.c: the --csv renderers, on stdout with the separator of
+ * inv; a header line, then one line per basket and product (the pick-up
+ * list), or per market, product and basket (the sheet).
+ */
+void	csv_baskets(const struct invocation *inv, json_t *list);
+void	csv_sheet(const struct invocation *inv, json_t *sheet);
 
 #endif

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "ctl_csv.h"
 
 static void
 command_usage(FILE *f, const struct command *c, const char *prefix)
@@ -49,6 +50,10 @@ usage_full(FILE *f)
 	    "$HALLE_SOCKET,\n"
 	    "                       then " DEFAULT_SOCKET ")\n"
 	    "  --json               print the API's JSON instead of tables\n"
+	    "  --csv                print CSV (RFC 4180) instead, where a "
+	    "command has it\n"
+	    "  --csv-sep C          the CSV's separator, one character "
+	    "(default ',')\n"
 	    "  -h, --help           print this help, or a command's\n"
 	    "  --version            print hallectl's version\n\n"
 	    "Options take their value as --opt VALUE or --opt=VALUE.\n"
@@ -196,6 +201,12 @@ option_take(struct invocation *inv, int argc, char **argv, int *i)
 		option_flag(inv, &inv->version, name, value);
 	else if (strcmp(name, "--json") == 0)
 		option_flag(inv, &inv->json, name, value);
+	else if (strcmp(name, "--csv") == 0)
+		option_flag(inv, &inv->csv, name, value);
+	else if (strcmp(name, "--csv-sep") == 0) {
+		if ((value = option_value(inv, name, value, argc, argv, i)))
+			inv->csv_sep_given = value;
+	}
 	else if (strcmp(name, "-s") == 0 || strcmp(name, "--socket") == 0) {
 		if ((value = option_value(inv, name, value, argc, argv, i)))
 			inv->socket = value;
@@ -217,6 +228,30 @@ word_take(struct invocation *inv, const char *word)
 	} else if ((inv->command = command_find(inv->group, word)) == NULL)
 		invocation_fail(inv, "unknown command '%s %s'", inv->group,
 		    word);
+}
+
+/* --csv and --csv-sep: with each other, without --json, where CSV is. */
+static void
+format_check(struct invocation *inv)
+{
+	const struct command	*c = inv->command;
+
+	if (inv->csv_sep_given != NULL && !inv->csv)
+		invocation_fail(inv, "--csv-sep goes with --csv");
+	if (!inv->csv)
+		return;
+	if (inv->json)
+		invocation_fail(inv, "--csv and --json exclude each other: "
+		    "choose one");
+	else if (c->csv == NULL)
+		invocation_fail(inv, "'%s%s%s' has no CSV form: --csv is for "
+		    "'distribution baskets' and 'sheet'", c->group,
+		    c->verb ? " " : "", c->verb ? c->verb : "");
+	if (inv->csv_sep_given != NULL &&
+	    ctl_csv_sep_parse(inv->csv_sep_given, &inv->csv_sep) == -1)
+		invocation_fail(inv, "--csv-sep '%s': want one character, "
+		    "a printable ASCII one other than '\"', or a tab",
+		    inv->csv_sep_given);
 }
 
 static void
@@ -242,6 +277,7 @@ args_check(struct invocation *inv)
 		if (c->options[k].required && inv->values[k] == NULL)
 			invocation_fail(inv, "missing --%s",
 			    c->options[k].name);
+	format_check(inv);
 }
 
 /*
@@ -257,6 +293,7 @@ args_parse(struct invocation *inv, int argc, char **argv)
 
 	memset(inv, 0, sizeof(*inv));
 	inv->socket = env != NULL && env[0] != '\0' ? env : DEFAULT_SOCKET;
+	inv->csv_sep = ',';
 	if ((inv->args = calloc((size_t)argc, sizeof(*inv->args))) == NULL)
 		out_of_memory();
 	for (i = 1; i < argc; i++) {

@@ -16,7 +16,10 @@
  *     callback saw (interim 1xx answers come first and are overwritten);
  *   - curl's codes, mapped once to enum ctl_http_error, with the connect
  *     error's errno as text so that hallectl can say "No such file or
- *     directory" as it always did.
+ *     directory" as it always did;
+ *   - a watch's tick, from curl's progress callback (CURLOPT_XFERINFO-
+ *     FUNCTION), which curl calls often while bytes move and about once a
+ *     second while it waits for the answer.
  *
  * curl_global_init runs once, on the first exchange, and its cleanup is
  * registered with atexit(); hallectl and bench_federation call from one
@@ -42,6 +45,7 @@ struct answer {
 	size_t	 cap;
 	int	 oversized;
 	char	 reason[64];
+	const struct ctl_http_watch *watch;	/* or NULL */
 };
 
 /* Runs curl_global_init once per process; -1 if it failed. */
@@ -148,6 +152,17 @@ http_headers(const char *body, const char *content_type, const char *accept)
 	return (list);
 }
 
+/* curl's progress callback: the watch's tick; 0 goes on. */
+static int
+http_tick(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct ctl_http_watch	*watch = arg;
+
+	watch->tick(watch->arg);
+	return (0);
+}
+
 /* Sets up the handle for one request; 0, or -1 if an option is refused. */
 static int
 http_setup(CURL *curl, const char *socket_path, const char *method,
@@ -174,6 +189,12 @@ http_setup(CURL *curl, const char *socket_path, const char *method,
 		bad |= curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 		bad |= curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)strlen(body));
+	}
+	if (a->watch != NULL) {
+		bad |= curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+		bad |= curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION,
+		    http_tick);
+		bad |= curl_easy_setopt(curl, CURLOPT_XFERINFODATA, a->watch);
 	}
 	return (bad ? -1 : 0);
 }
@@ -261,6 +282,17 @@ ctl_http_exchange_as(struct ctl_http_reply *reply, const char *socket_path,
     const char *content_type, const char *accept, int timeout_ms, char *err,
     size_t errlen)
 {
+	return (ctl_http_exchange_watched(reply, socket_path, method, target,
+	    body, content_type, accept, timeout_ms, NULL, err, errlen));
+}
+
+int
+ctl_http_exchange_watched(struct ctl_http_reply *reply,
+    const char *socket_path, const char *method, const char *target,
+    const char *body, const char *content_type, const char *accept,
+    int timeout_ms, const struct ctl_http_watch *watch, char *err,
+    size_t errlen)
+{
 	struct answer		 a;
 	struct curl_slist	*headers = NULL;
 	CURL			*curl = NULL;
@@ -269,6 +301,7 @@ ctl_http_exchange_as(struct ctl_http_reply *reply, const char *socket_path,
 
 	memset(reply, 0, sizeof(*reply));
 	memset(&a, 0, sizeof(a));
+	a.watch = watch;
 	if (strlen(socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		snprintf(err, errlen, "%s", strerror(ENAMETOOLONG));
 		return (CTL_HTTP_UNREACHABLE);

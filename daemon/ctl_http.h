@@ -59,6 +59,23 @@ int	ctl_http_exchange_as(struct ctl_http_reply *reply,
 	    const char *body, const char *content_type, const char *accept,
 	    int timeout_ms, char *err, size_t errlen);
 
+/*
+ * Something to do while a long exchange runs (a progress bar): tick(arg)
+ * is called about once a second while the node has not answered, and
+ * more often while bytes move, until the exchange ends.
+ */
+struct ctl_http_watch {
+	void	(*tick)(void *arg);
+	void	 *arg;
+};
+
+/* ctl_http_exchange_as, calling watch (unless NULL) as it goes. */
+int	ctl_http_exchange_watched(struct ctl_http_reply *reply,
+	    const char *socket_path, const char *method, const char *target,
+	    const char *body, const char *content_type, const char *accept,
+	    int timeout_ms, const struct ctl_http_watch *watch, char *err,
+	    size_t errlen);
+
 /* Releases what ctl_http_exchange() put in reply; safe to call twice. */
 void	ctl_http_reply_free(struct ctl_http_reply *reply);
 

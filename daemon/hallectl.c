@@ -9,7 +9,8 @@
  *
  *   argv -> args_parse -> struct invocation -> request_target, body_...
  *        -> ctl_http_exchange -> 2xx: --json prints the JSON as it came,
- *                                     else the command's show_ function
+ *                                     --csv the command's csv_ function,
+ *                                     else its show_ function
  *                             -> error: the node's message on stderr
  *
  * The client keeps no state and judges little: it checks the shape of the
@@ -77,6 +78,10 @@ static const struct option_spec order_options[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct command_watch backup_watch = {
+	backup_watch_begin, backup_watch_end
+};
+
 const struct command commands[] = {
 	{ .group = "status", .synopsis = "",
 	  .summary = "Shows the node, its store, its groupings and its peers.",
@@ -93,7 +98,7 @@ const struct command commands[] = {
 	    "into the\nnew or empty directory PATH.",
 	  .min_args = 1, .max_args = 1,
 	  .method = "POST", .target = "/v1/backup", .body = body_backup,
-	  .show = show_backup },
+	  .show = show_backup, .watch = &backup_watch },
 
 	{ .group = "producer", .verb = "add",
 	  .synopsis = "NAME [--farm F] [--town T] [--email E] [--phone P]",
@@ -204,12 +209,14 @@ const struct command commands[] = {
 	  .min_args = 1, .max_args = 1,
 	  .method = "GET", .target = "/v1/distributions/%s",
 	  .show = show_distribution },
-	{ .group = "distribution", .verb = "baskets", .synopsis = "ID",
+	{ .group = "distribution", .verb = "baskets",
+	  .synopsis = "ID [--csv [--csv-sep C]]",
 	  .summary = "Prints the pick-up list: per basket, what to hand over,\n"
-	    "producer by producer, with a column to tick.",
+	    "producer by producer, with a column to tick. --csv prints one "
+	    "line per\nbasket and product, separated by C (default ',').",
 	  .min_args = 1, .max_args = 1,
 	  .method = "GET", .target = "/v1/distributions/%s/baskets",
-	  .show = show_baskets },
+	  .show = show_baskets, .csv = csv_baskets },
 	{ .group = "distribution", .verb = "cancel", .synopsis = "ID",
 	  .summary = "Cancels a distribution and releases the stock it held.",
 	  .min_args = 1, .max_args = 1,
@@ -254,11 +261,13 @@ const struct command commands[] = {
 	  .method = "GET", .target = "/v1/distributions/%s/orders/%s",
 	  .accept = "application/ld+json", .show = show_document },
 
-	{ .group = "sheet", .synopsis = "PRODUCER DATE",
+	{ .group = "sheet", .synopsis = "PRODUCER DATE [--csv [--csv-sep C]]",
 	  .summary = "Shows what the producer must prepare for DATE, market by "
-	    "market\nand basket by basket.",
+	    "market\nand basket by basket. --csv prints one line per market, "
+	    "product and\nbasket, separated by C (default ',').",
 	  .min_args = 2, .max_args = 2,
-	  .method = "GET", .target = "/v1/sheets/%s/%s", .show = show_sheet },
+	  .method = "GET", .target = "/v1/sheets/%s/%s", .show = show_sheet,
+	  .csv = csv_sheet },
 
 	{ .group = "stock", .synopsis = "PRODUCER DATE",
 	  .summary = "Shows a producer's stock on DATE: the home's reserve and, "
@@ -297,17 +306,24 @@ group_exists(const char *group)
 	return (0);
 }
 
-/* Runs the exchange; returns 0, or the exit code after a message. */
+/*
+ * Runs the exchange, watched if watch is not NULL; returns 0, or the exit
+ * code after a message.
+ */
 static int
 request_send(const struct invocation *inv, const char *target,
-    const char *text, struct ctl_http_reply *reply)
+    const char *text, struct ctl_http_watch *watch,
+    struct ctl_http_reply *reply)
 {
 	char	 err[256];
 	int	 r;
 
-	r = ctl_http_exchange_as(reply, inv->socket, inv->command->method,
-	    target, text, inv->command->content_type, inv->command->accept,
-	    TIMEOUT_MS, err, sizeof(err));
+	r = ctl_http_exchange_watched(reply, inv->socket,
+	    inv->command->method, target, text, inv->command->content_type,
+	    inv->command->accept, TIMEOUT_MS, watch, err, sizeof(err));
+	if (watch != NULL)
+		inv->command->watch->end(watch, r == 0 &&
+		    reply->status >= 200 && reply->status <= 299);
 	switch (r) {
 	case 0:
 		return (0);
@@ -364,6 +380,8 @@ reply_handle(const struct invocation *inv, const struct ctl_http_reply *reply)
 	}
 	if (inv->json)
 		json_print(answer);
+	else if (inv->csv)
+		inv->command->csv(inv, answer);
 	else
 		inv->command->show(inv, answer);
 	json_decref(answer);
@@ -375,6 +393,7 @@ command_run(const struct invocation *inv)
 {
 	const struct command	*c = inv->command;
 	struct ctl_http_reply	 reply;
+	struct ctl_http_watch	*watch = NULL;
 	char			 target[TARGET_MAX], *text = NULL;
 	json_t			*body = NULL;
 	int			 code, used;
@@ -390,8 +409,10 @@ command_run(const struct invocation *inv)
 		out_of_memory();
 	if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) == NULL)
 		out_of_memory();
+	if (c->watch != NULL)
+		watch = c->watch->begin(inv, body);
 	json_decref(body);
-	code = request_send(inv, target, text, &reply);
+	code = request_send(inv, target, text, watch, &reply);
 	free(text);
 	if (code != 0)
 		return (code);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "node.h"
 #include "notify.h"
+#include "progress.h"
 #include "verify.h"
 
 static void
@@ -116,56 +117,124 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, &grace);
 }
 
+/*
+ * --verify: what it prints on stdout (a line per feed, the differences,
+ * the verdict) and, on a terminal, a progress bar per step on stderr
+ * (progress.h), cleared while a line is printed.
+ */
 struct verify_ctx {
-	struct node	*node;
-	int		 bad;
+	struct node		*node;
+	int			 bad;
+	struct progress		 bar;
+	uint64_t		 checked;	/* records of the feeds done */
+	int			 step;		/* of verify_views; -1 before */
 };
+
+static void
+verify_print(struct verify_ctx *ctx, const char *line)
+{
+	progress_clear(&ctx->bar);
+	printf("%s\n", line);
+}
+
+static void
+verify_feed_checked(uint64_t seq, void *arg)
+{
+	struct verify_ctx *ctx = arg;
+
+	progress_update(&ctx->bar, ctx->checked + seq, ctx->bar.total);
+}
 
 static int
 verify_feed(const unsigned char *origin, const struct feed_head *h, void *arg)
 {
 	struct verify_ctx *ctx = arg;
 	struct store_txn t;
-	char hex[KEY_HEX_LEN + 1], why[256];
+	char hex[KEY_HEX_LEN + 1], why[256], line[512];
 
 	hex_encode(hex, origin, KEY_PUBLIC_LEN);
 	if (store_read_begin(ctx->node->store, &t) == -1)
 		return -1;
-	if (feed_verify(&t, origin, why, sizeof(why)) == -1) {
-		printf("feed %s: %s\n", hex, why);
+	if (feed_verify_progress(&t, origin, verify_feed_checked, ctx, why,
+	    sizeof(why)) == -1) {
+		snprintf(line, sizeof(line), "feed %s: %s", hex, why);
 		ctx->bad++;
 	} else
-		printf("feed %s: %llu records, chain and signatures verified\n",
-		    hex, (unsigned long long)h->seq);
+		snprintf(line, sizeof(line), "feed %s: %llu records, chain and "
+		    "signatures verified", hex, (unsigned long long)h->seq);
 	store_read_end(&t);
+	ctx->checked += h->seq;
+	verify_print(ctx, line);
+	return 0;
+}
+
+static int
+verify_count(const unsigned char *origin, const struct feed_head *h,
+    void *arg)
+{
+	*(uint64_t *)arg += h->seq;
 	return 0;
 }
 
 static void
 verify_report(const char *what, void *arg)
 {
-	printf("%s\n", what);
+	verify_print(arg, what);
+}
+
+static void
+verify_progress(enum verify_step step, uint64_t done, uint64_t total,
+    void *arg)
+{
+	struct verify_ctx *ctx = arg;
+
+	if (ctx->step != (int)step) {
+		progress_end(&ctx->bar);
+		progress_start(&ctx->bar, progress_terminal(stderr),
+		    step == VERIFY_REPLAY ? "rebuilding views" :
+		    "comparing views", PROGRESS_COUNT, step == VERIFY_REPLAY ?
+		    "records" : "keys", total);
+		ctx->step = (int)step;
+	}
+	progress_update(&ctx->bar, done, total);
+}
+
+/* Every feed's chain and signatures; -1 when the store cannot be read. */
+static int
+verify_feeds(struct verify_ctx *ctx)
+{
+	struct store_txn t;
+	uint64_t records = 0;
+
+	if (store_read_begin(ctx->node->store, &t) == -1)
+		return -1;
+	if (feed_each(&t, verify_count, &records) == -1)
+		records = 0;
+	progress_start(&ctx->bar, progress_terminal(stderr), "checking feeds",
+	    PROGRESS_COUNT, "records", records);
+	if (feed_each(&t, verify_feed, ctx) == -1)
+		ctx->bad++;
+	store_read_end(&t);
+	progress_end(&ctx->bar);
+	return 0;
 }
 
 /* The feeds (chains, signatures), then the views against the feeds. */
 static int
 run_verify(struct node *n)
 {
-	struct verify_ctx ctx = { n, 0 };
-	struct store_txn t;
+	struct verify_ctx ctx = { .node = n, .step = -1 };
 	const char *tmp = getenv("TMPDIR");
 	char err[512];
 	int differences;
 
-	if (store_read_begin(n->store, &t) == -1) {
+	if (verify_feeds(&ctx) == -1) {
 		fprintf(stderr, "halled: cannot read the store\n");
 		return 1;
 	}
-	if (feed_each(&t, verify_feed, &ctx) == -1)
-		ctx.bad++;
-	store_read_end(&t);
 	differences = verify_views(n, tmp != NULL && tmp[0] != '\0' ? tmp :
-	    "/tmp", verify_report, NULL, err, sizeof(err));
+	    "/tmp", verify_report, verify_progress, &ctx, err, sizeof(err));
+	progress_end(&ctx.bar);
 	if (differences == -1) {
 		printf("views: cannot check them: %s\n", err);
 		ctx.bad++;

@@ -168,6 +168,13 @@ int
 feed_verify(struct store_txn *t, const unsigned char *origin, char *err,
     size_t errlen)
 {
+	return feed_verify_progress(t, origin, NULL, NULL, err, errlen);
+}
+
+int
+feed_verify_progress(struct store_txn *t, const unsigned char *origin,
+    feed_progress_fn progress, void *arg, char *err, size_t errlen)
+{
 	unsigned char prev[RECORD_HASH_LEN];
 	struct feed_head head;
 	struct record r;
@@ -203,11 +210,15 @@ feed_verify(struct store_txn *t, const unsigned char *origin, char *err,
 		}
 		memcpy(prev, r.hash, RECORD_HASH_LEN);
 		record_free(&r);
+		if (progress != NULL && seq % FEED_VERIFY_STEP == 0)
+			progress(seq, arg);
 	}
 	if (head.seq > 0 && memcmp(prev, head.hash, RECORD_HASH_LEN) != 0) {
 		snprintf(err, errlen, "head hash does not match record %llu",
 		    (unsigned long long)head.seq);
 		return -1;
 	}
+	if (progress != NULL)
+		progress(head.seq, arg);
 	return 0;
 }

@@ -69,4 +69,14 @@ int	feed_each(struct store_txn *t, feed_each_fn fn, void *arg);
 int	feed_verify(struct store_txn *t, const unsigned char *origin,
 	    char *err, size_t errlen);
 
+/*
+ * The same, calling progress(checked, arg) every FEED_VERIFY_STEP records
+ * checked and once at the end of a feed found good, with how many of the
+ * feed's records are checked; for a progress bar.
+ */
+#define FEED_VERIFY_STEP	256
+typedef void (*feed_progress_fn)(uint64_t checked, void *arg);
+int	feed_verify_progress(struct store_txn *t, const unsigned char *origin,
+	    feed_progress_fn progress, void *arg, char *err, size_t errlen);
+
 #endif

@@ -161,13 +161,38 @@ struct baskets_ctx {
 	json_int_t		 pending;	/* lines still awaiting a home */
 };
 
+/*
+ * The basket's item of the producer's sku, made if it has none: two orders
+ * under one label make one basket, with one item per producer and product.
+ */
+static json_t *
+basket_item(struct baskets_ctx *ctx, json_t *items,
+    const Halle__OrderLine *l)
+{
+	Halle__Producer *p;
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(items, i, it)
+		if (strcmp(json_string_value(json_object_get(it, "producer")),
+		    l->producer) == 0 && strcmp(json_string_value(
+		    json_object_get(it, "sku")), l->sku) == 0)
+			return it;
+	p = views_producer(ctx->t, l->producer, NULL);
+	it = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "producer",
+	    l->producer, "producer_name", p ? p->name : "", "sku", l->sku,
+	    "name", l->name, "quantity", (json_int_t)0, "pending", 0);
+	view_free(p);
+	json_array_append_new(items, it);
+	return it;
+}
+
 /* Adds what one order hands over to its basket. */
 static void
 basket_add(struct baskets_ctx *ctx, const Halle__Order *o)
 {
-	json_t *b = json_object_get(ctx->baskets, o->basket), *items;
+	json_t *b = json_object_get(ctx->baskets, o->basket), *items, *it;
 	struct views_line vl;
-	Halle__Producer *p;
 	size_t i;
 
 	if (b == NULL) {
@@ -185,14 +210,13 @@ basket_add(struct baskets_ctx *ctx, const Halle__Order *o)
 		if (vl.state == HALLE__LINE_STATE__LINE_STATE_PENDING)
 			ctx->pending++;
 		if (vl.confirmed > 0) {
-			p = views_producer(ctx->t, l->producer, NULL);
-			json_array_append_new(items, json_pack("{s:s, s:s, "
-			    "s:s, s:s, s:I, s:b}", "producer", l->producer,
-			    "producer_name", p ? p->name : "", "sku", l->sku,
-			    "name", l->name, "quantity",
-			    (json_int_t)vl.confirmed, "pending",
-			    vl.state == HALLE__LINE_STATE__LINE_STATE_PENDING));
-			view_free(p);
+			it = basket_item(ctx, items, l);
+			json_object_set_new(it, "quantity", json_integer(
+			    json_integer_value(json_object_get(it,
+			    "quantity")) + (json_int_t)vl.confirmed));
+			if (vl.state == HALLE__LINE_STATE__LINE_STATE_PENDING)
+				json_object_set_new(it, "pending",
+				    json_true());
 		}
 		view_free(vl.conf);
 	}

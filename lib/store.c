@@ -341,6 +341,17 @@ store_scan(struct store_txn *t, enum store_db db, const void *prefix,
 	return fn_rc == -1 ? -1 : 0;
 }
 
+size_t
+store_entries(struct store_txn *t, enum store_db db)
+{
+	MDB_stat	 st;
+
+	if (t->ret != 0 || sticky(t, mdb_stat(t->txn, t->store->dbi[db],
+	    &st)) == -1)
+		return 0;
+	return st.ms_entries;
+}
+
 void
 store_usage(struct store *s, size_t *used, size_t *map_size)
 {

@@ -94,6 +94,9 @@ typedef int (*store_scan_fn)(const void *key, size_t klen, const void *val,
 int	store_scan(struct store_txn *t, enum store_db db, const void *prefix,
 	    size_t plen, store_scan_fn fn, void *arg);
 
+/* The number of keys in db as t sees it; 0 on error (sticky). */
+size_t	store_entries(struct store_txn *t, enum store_db db);
+
 /* Bytes used by the data file and the current map size. */
 void	store_usage(struct store *s, size_t *used, size_t *map_size);
 

@@ -5,7 +5,9 @@
  * scratch store in batches of VERIFY_BATCH records, each one write
  * transaction. store_write may run a batch again from its start (when the
  * scratch map grows), so a batch starts from the positions saved before
- * it and keeps nothing else in memory.
+ * it and keeps nothing else in memory. Progress is told after each batch
+ * is committed (records replayed of the sum of the heads), then while the
+ * keys of both stores are compared (of the keys the two hold in all).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -44,7 +46,11 @@ struct verify {
 	int			 done;
 	int			 differences;
 	verify_report_fn	 report;
+	verify_progress_fn	 progress;	/* or NULL */
 	void			*arg;
+	uint64_t		 replay_total;	/* records in all feeds */
+	uint64_t		 compared;	/* keys compared so far */
+	uint64_t		 compare_total;	/* keys of both stores */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -80,6 +86,14 @@ key_text(char *out, size_t outlen, const void *key, size_t klen)
 	return out;
 }
 
+static void
+progress(struct verify *v, enum verify_step step, uint64_t done,
+    uint64_t total)
+{
+	if (v->progress != NULL)
+		v->progress(step, done, total, v->arg);
+}
+
 /* Replay */
 
 static int
@@ -102,6 +116,7 @@ collect_feed(const unsigned char *origin, const struct feed_head *h,
 	memcpy(f->origin, origin, KEY_PUBLIC_LEN);
 	f->head = h->seq;
 	f->next = f->start = 1;
+	v->replay_total += h->seq;
 	return 0;
 }
 
@@ -192,6 +207,7 @@ replay_batch(struct store_txn *t, void *arg)
 static int
 replay(struct verify *v, char *err, size_t errlen)
 {
+	uint64_t replayed;
 	size_t i;
 	int rc;
 
@@ -199,15 +215,23 @@ replay(struct verify *v, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the feeds");
 		return -1;
 	}
+	progress(v, VERIFY_REPLAY, 0, v->replay_total);
 	do {
 		rc = store_write(v->scratch.store, replay_batch, v, err, errlen);
 		if (rc == -1)
 			snprintf(err, errlen, "the replay failed (see the log)");
 		if (rc != 0)
 			return -1;
-		for (i = 0; i < v->nfeeds; i++)
+		replayed = 0;
+		for (i = 0; i < v->nfeeds; i++) {
 			v->feeds[i].start = v->feeds[i].next;
+			replayed += v->feeds[i].start - 1;
+		}
+		if (!v->done)
+			progress(v, VERIFY_REPLAY, replayed, v->replay_total);
 	} while (!v->done);
+	/* Done, though a feed cut short at an unreadable record is less. */
+	progress(v, VERIFY_REPLAY, v->replay_total, v->replay_total);
 	return 0;
 }
 
@@ -236,6 +260,9 @@ compare_key(const void *key, size_t klen, const void *val, size_t vlen,
 	size_t olen;
 	int rc;
 
+	if (++c->v->compared % VERIFY_PROGRESS_STEP == 0)
+		progress(c->v, VERIFY_COMPARE, c->v->compared,
+		    c->v->compare_total);
 	if (c->db == STORE_INDEX && klen >= 2 && memcmp(key, taken,
 	    dbkey_all(taken, 's')) == 0)
 		return 0;	/* stock: compared with the rulings */
@@ -412,6 +439,10 @@ compare(struct verify *v, char *err, size_t errlen)
 		return -1;
 	}
 	v->dst = &t;
+	v->compare_total = store_entries(&v->src, STORE_VIEWS) +
+	    store_entries(&t, STORE_VIEWS) + store_entries(&v->src,
+	    STORE_INDEX) + store_entries(&t, STORE_INDEX);
+	progress(v, VERIFY_COMPARE, 0, v->compare_total);
 	rc = compare_db(v, STORE_VIEWS);
 	if (rc == 0)
 		rc = compare_db(v, STORE_INDEX);
@@ -421,7 +452,10 @@ compare(struct verify *v, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot compare the stores");
 		return -1;
 	}
-	return compare_stock(v, err, errlen);
+	if ((rc = compare_stock(v, err, errlen)) == 0)
+		progress(v, VERIFY_COMPARE, v->compare_total,
+		    v->compare_total);
+	return rc;
 }
 
 /* The scratch store */
@@ -440,7 +474,7 @@ scratch_remove(const char *dir)
 
 int
 verify_views(struct node *n, const char *tmp_dir, verify_report_fn report,
-    void *arg, char *err, size_t errlen)
+    verify_progress_fn progress_fn, void *arg, char *err, size_t errlen)
 {
 	struct verify v;
 	char dir[4096];
@@ -450,6 +484,7 @@ verify_views(struct node *n, const char *tmp_dir, verify_report_fn report,
 	memset(&v, 0, sizeof(v));
 	v.node = n;
 	v.report = report;
+	v.progress = progress_fn;
 	v.arg = arg;
 	snprintf(dir, sizeof(dir), "%s/halle-verify.XXXXXX", tmp_dir);
 	if (mkdtemp(dir) == NULL) {

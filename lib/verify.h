@@ -28,19 +28,37 @@
 #define HALLE_VERIFY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "node.h"
 
 /* Called once per difference, with a line that names the key and what. */
 typedef void (*verify_report_fn)(const char *what, void *arg);
 
+/* The steps of verify_views, in their order. */
+enum verify_step {
+	VERIFY_REPLAY,		/* records replayed into the scratch store */
+	VERIFY_COMPARE		/* keys of both stores compared */
+};
+
+/*
+ * How far a step is: DONE of TOTAL units. Called with 0 when the step
+ * starts, every VERIFY_PROGRESS_STEP units or so, and with DONE == TOTAL
+ * when it ends; for a progress bar (the library prints nothing).
+ */
+#define VERIFY_PROGRESS_STEP	1024
+typedef void (*verify_progress_fn)(enum verify_step step, uint64_t done,
+	    uint64_t total, void *arg);
+
 /*
  * Rebuilds n's views from its feeds in a scratch store made (and removed)
- * under tmp_dir, and compares. Calls report for each difference. Returns
- * the number of differences (0: the views are what the feeds give), or -1
- * with the reason in err when the check itself could not run.
+ * under tmp_dir, and compares. Calls report for each difference, and
+ * progress (unless NULL) as it goes; both get arg. Returns the number of
+ * differences (0: the views are what the feeds give), or -1 with the
+ * reason in err when the check itself could not run.
  */
 int	verify_views(struct node *n, const char *tmp_dir,
-	    verify_report_fn report, void *arg, char *err, size_t errlen);
+	    verify_report_fn report, verify_progress_fn progress, void *arg,
+	    char *err, size_t errlen);
 
 #endif

@@ -116,6 +116,15 @@ expect "--skip-invalid" hallectl catalogue import --sk
 # A flag takes no value: the word after it is still an argument.
 expect "catalogue.json" "$fake" catalogue import --dry-run pr-a cat
 expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" catalogue export ""
+# --csv and --csv-sep, where a command has a CSV form; the separator's
+# value is the user's to type, and neither eats the word after.
+expect "--csv --csv-sep" hallectl distribution baskets ds-d --cs
+expect "--csv --csv-sep" hallectl sheet pr-a 2026-12-05 --csv
+expect "" hallectl producer list --cs
+expect "" hallectl sheet pr-a 2026-12-05 --csv-sep ""
+expect "ds-dddddddddddd" "$fake" distribution baskets --csv ""
+expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" --csv sheet ""
+expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" sheet --csv-sep ";" ""
 expect "ds-dddddddddddd" "$fake" order export ""
 expect "pr-aaaaaaaaaaaa pr-bbbbbbbbbbbb" "$fake" order export ds-d ""
 : >"$tmp/calls"

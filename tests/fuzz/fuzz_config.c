@@ -1,6 +1,6 @@
 /*
  * fuzz_config: libFuzzer target for the configuration parser
- * (lib/config.c): each input is written to a file that config_load()
+ * (lib/config*.c): each input is written to a file that config_load()
  * reads, as halled reads its configuration at start and on reload. The
  * file is an in-memory one (memfd_create), read through /proc/self/fd:
  * nothing touches the disk.

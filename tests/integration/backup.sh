@@ -46,6 +46,19 @@ assert_jq "$OUT" '.bytes > 0' "backup: bytes"
 assert_eq "$(jv "$OUT" .bytes)" "$(stat -c %s "$WORK/backup/data.mdb")" "backup: bytes is the file's size"
 ctl_ok $A backup "$WORK/backup2"
 assert_match '^backup written to .*/backup2 \(' "$OUT" "hallectl backup, readable"
+# Off a terminal, no progress bar: stderr says nothing.
+assert_eq "" "$ERR" "hallectl backup off a terminal: stderr"
+# On one (a pseudo-terminal from script(1)), the bar of the bytes written,
+# finished, then the same line.
+if command -v script >/dev/null 2>&1; then
+	run timeout 60 script -qec "'$HALLECTL' -s '$(sock_of $A)' backup '$WORK/backup3'" /dev/null
+	(( RC == 0 )) || fail "hallectl backup on a terminal exited $RC: $OUT $ERR"
+	grep -Eq "writing backup +\[#+\] 100%  [0-9.]+ (B|KiB|MiB)/[0-9.]+ (B|KiB|MiB)"$'\r'"?\$" <<<"$OUT" ||
+		fail "hallectl backup on a terminal: no finished bar in: $OUT"
+	assert_contains "backup written to $WORK/backup3 (" "$OUT" "hallectl backup on a terminal"
+else
+	note "script(1) is missing: the progress bar on a terminal is not checked"
+fi
 # a goes on after the backup: the backup stays as it was.
 ctlj $A order place "$DS" --basket "Panier 3" "$P:OEUFS:1"
 O3=$(jv "$J" .id)
@@ -104,4 +117,19 @@ stop_node $A
 run timeout 60 "$HALLED" -c "$(conf_of $A)" --verify
 (( RC == 0 )) || fail "halled --verify on a exited $RC: $OUT $ERR"
 assert_contains "store verified" "$OUT" "--verify on a"
+# Off a terminal, no progress bar: stderr says nothing.
+assert_eq "" "$ERR" "halled --verify off a terminal: stderr"
+# On one (script(1) gives it a pseudo-terminal), a bar per step, each
+# finished, then the same verdict.
+if command -v script >/dev/null 2>&1; then
+	run timeout 60 script -qec "'$HALLED' -c '$(conf_of $A)' --verify" /dev/null
+	(( RC == 0 )) || fail "halled --verify on a terminal exited $RC: $OUT $ERR"
+	for bar in "checking feeds" "rebuilding views" "comparing views"; do
+		grep -Eq "$bar +\[#+\] 100%  [0-9]+/[0-9]+ (records|keys)"$'\r'"?\$" <<<"$OUT" ||
+			fail "halled --verify on a terminal: no finished '$bar' bar in: $OUT"
+	done
+	assert_contains "store verified" "$OUT" "--verify on a terminal"
+else
+	note "script(1) is missing: the progress bars on a terminal are not checked"
+fi
 pass "verify"

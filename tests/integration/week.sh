@@ -263,6 +263,85 @@ assert_json "$S2" "[.markets[] | .products[] | select(.sku == \"CAROTTES-1KG\") 
 ctl_ok "$N" sheet "Ferme du Moulin" "$D"
 assert_contains "Pain de campagne" "$OUT" "readable sheet"
 
+step "the pick-up list and the sheet as CSV"
+# csv_rows FILE SEP: the CSV in FILE as a JSON array of its lines (arrays
+# of fields), read by python's csv module; fails unless it is UTF-8 with
+# every line ended by CRLF (no field here holds a line break).
+csv_rows() {
+	python3 - "$1" "$2" <<'PY'
+import csv, io, json, sys
+data = open(sys.argv[1], encoding="utf-8", newline="").read()
+rows = list(csv.reader(io.StringIO(data, newline=""), delimiter=sys.argv[2],
+                       strict=True))
+ends = data.count("\r\n")
+if ends != len(rows) or data.count("\n") != ends or not data.endswith("\r\n"):
+    sys.exit("not one CRLF per line: %r" % data[-80:])
+print(json.dumps(rows, ensure_ascii=False))
+PY
+}
+# A label a CSV must quote: a comma, double quotes, a semicolon, accents.
+TRICKY='Panier "Lilas", 3; rue de l'"'"'Église'
+export TRICKY_LABEL=$TRICKY
+ctlj "$N" order place "$D1" --basket "$TRICKY" "$P1:BRIOCHE:2" "$P2:CAROTTES-1KG:1"
+assert_json "$J" .basket "$TRICKY" "the label a CSV must quote, stored as it is"
+ctlj "$N" order list "$D1"
+# What the pick-up list must hand over, from the orders: per basket and
+# producer's product, the confirmed quantities added up.
+want=$(jq -c '[.[] | select(.cancelled | not) | .basket as $b | .lines[]
+	| select(.confirmed > 0) | {b: $b, p: .producer_name, sku, name, q: .confirmed}]
+	| group_by([.b, .p, .sku])
+	| map([.[0].b, .[0].p, .[0].sku, .[0].name, (map(.q) | add | tostring), "no", ""])
+	| sort' <<<"$J")
+assert_jq "$want" 'length >= 6' "the pick-up list to expect has a line per basket and product"
+ctlj "$N" distribution baskets "$D1"
+LIST=$J
+for sep in "" , ';'; do
+	ctl "$N" distribution baskets "$D1" --csv ${sep:+--csv-sep "$sep"} \
+	    >"$WORK/baskets.csv" 2>"$WORK/csv.err" ||
+		fail "distribution baskets --csv (sep '$sep') failed: $(cat "$WORK/csv.err")"
+	[[ ! -s $WORK/csv.err ]] || fail "distribution baskets --csv wrote on stderr: $(cat "$WORK/csv.err")"
+	rows=$(csv_rows "$WORK/baskets.csv" "${sep:-,}") || fail "pick-up list CSV (sep '$sep') unreadable"
+	assert_json "$rows" '.[0] | join("|")' "basket|producer|sku|product|quantity|pending|given" \
+	    "pick-up list CSV (sep '$sep'): header"
+	assert_eq "$want" "$(jq -c '.[1:] | sort' <<<"$rows")" \
+	    "pick-up list CSV (sep '$sep'): the orders, line for line"
+	assert_eq "$(jq -c '[.baskets[] | .label as $l | .items[] | [$l, .producer_name, .sku, .name,
+	    (.quantity | tostring), "no", ""]]' <<<"$LIST")" "$(jq -c '.[1:]' <<<"$rows")" \
+	    "pick-up list CSV (sep '$sep'): the lines of the list, in its order"
+	assert_json "$rows" "[.[] | select(.[0] == \$ENV.TRICKY_LABEL)] | length" 2 \
+	    "pick-up list CSV (sep '$sep'): the quoted label comes back whole"
+done
+grep -qF '"Panier ""Lilas"", 3; rue de l'"'"'Église"' "$WORK/baskets.csv" ||
+	fail "pick-up list CSV: the label is not quoted with its quotes doubled: $(cat "$WORK/baskets.csv")"
+ctl "$N" sheet "$P1" "$D" --csv --csv-sep ';' >"$WORK/sheet.csv"
+rows=$(csv_rows "$WORK/sheet.csv" ';') || fail "sheet CSV unreadable"
+ctlj "$N" sheet "$P1" "$D"
+assert_json "$rows" '.[0] | join("|")' "market|town|distribution|state|sku|product|basket|quantity" \
+    "sheet CSV: header"
+assert_eq "$(jq -c '[.markets[] as $m | $m.products[] as $p | $p.baskets[]
+    | [$m.name, $m.town, $m.distribution, (if $m.final then "final" else "provisional" end),
+       $p.sku, $p.name, .label, (.quantity | tostring)]]' <<<"$J")" "$(jq -c '.[1:]' <<<"$rows")" \
+    "sheet CSV: the lines of the sheet"
+assert_json "$rows" "[.[] | select(.[6] == \$ENV.TRICKY_LABEL and .[4] == \"BRIOCHE\") | .[7]] | join(\",\")" 2 \
+    "sheet CSV: the brioches of the quoted label"
+
+step "--csv: usage errors"
+# csv_usage WHAT ARGS...: hallectl ARGS is a usage error (2) saying WHAT.
+csv_usage() {
+	local what=$1; shift
+	run ctl "$N" "$@"
+	assert_eq 2 "$RC" "hallectl $*: exit status (stderr: $ERR)"
+	assert_contains "$what" "$ERR" "hallectl $*: the message"
+	[[ -z $OUT ]] || fail "hallectl $*: a usage error printed on stdout: $OUT"
+}
+csv_usage "--csv and --json exclude each other" distribution baskets "$D1" --csv --json
+csv_usage "--csv and --json exclude each other" --json sheet "$P1" "$D" --csv
+csv_usage "--csv-sep ';;'" distribution baskets "$D1" --csv --csv-sep ';;'
+csv_usage "--csv-sep '\"'" distribution baskets "$D1" --csv --csv-sep '"'
+csv_usage "--csv-sep ''" sheet "$P1" "$D" --csv --csv-sep ''
+csv_usage "--csv-sep goes with --csv" sheet "$P1" "$D" --csv-sep ';'
+csv_usage "'status' has no CSV form" status --csv
+
 step "cancelling a distribution releases the stock its lines held"
 ctlj "$N" distribution cancel "$D2"
 assert_json "$J" '[.state, .cancelled] | @csv' '"cancelled",true' "distribution D2 cancel"

@@ -27,6 +27,7 @@
 #define ANSWER_MAX	(64 * 1024 * 1024)
 
 static int	 answer_early;	/* the server answers after the head */
+static unsigned	 answer_delay_ms;	/* the server waits before answering */
 
 struct server {
 	char	 dir[80];
@@ -102,6 +103,8 @@ server_start(struct server *s, const char *answer, size_t extra)
 	if ((c = accept(s->fd, NULL, NULL)) == -1)
 		_exit(1);
 	request_read(c, req, sizeof(req));
+	if (answer_delay_ms > 0)
+		usleep(answer_delay_ms * 1000);
 	if (strcmp(answer, "%s") == 0) {
 		len = strlen(req) + 64;
 		if ((text = malloc(len)) == NULL)
@@ -273,6 +276,38 @@ test_failures(void **state)
 }
 
 static void
+tick(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/*
+ * A watch ticks while the node takes its time (a backup): about once a
+ * second at least. Without a watch nothing else changes.
+ */
+static void
+test_watched(void **state)
+{
+	struct ctl_http_reply	 reply;
+	struct server		 s;
+	char			 err[256];
+	int			 ticks = 0;
+	struct ctl_http_watch	 watch = { tick, &ticks };
+
+	answer_delay_ms = 2500;
+	server_start(&s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 0);
+	assert_int_equal(ctl_http_exchange_watched(&reply, s.path, "POST",
+	    "/v1/backup", "{}", NULL, NULL, 10000, &watch, err, sizeof(err)),
+	    0);
+	server_stop(&s);
+	answer_delay_ms = 0;
+	assert_int_equal(reply.status, 200);
+	assert_string_equal(reply.body, "{}");
+	assert_true(ticks >= 2);
+	ctl_http_reply_free(&reply);
+}
+
+static void
 test_escape(void **state)
 {
 	char	 out[32] = "/p/", small[8] = "/";
@@ -300,6 +335,7 @@ main(void)
 		cmocka_unit_test(test_refused_before_body),
 		cmocka_unit_test(test_bounded_answer),
 		cmocka_unit_test(test_failures),
+		cmocka_unit_test(test_watched),
 		cmocka_unit_test(test_escape),
 	};
 

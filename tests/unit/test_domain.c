@@ -1161,6 +1161,73 @@ test_sheet(void **state)
 	json_decref(sheet);
 }
 
+/* The item of PRODUCER's SKU in the basket, or NULL. */
+static json_t *
+basket_item(json_t *basket, const char *producer, const char *sku)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(json_object_get(basket, "items"), i, it)
+		if (strcmp(str(it, "producer"), producer) == 0 &&
+		    strcmp(str(it, "sku"), sku) == 0)
+			return it;
+	return NULL;
+}
+
+/*
+ * The pick-up list: baskets by label; two orders under one label are one
+ * basket with one item per producer and product; a cancelled order is
+ * left out.
+ */
+static void
+test_pickup_list(void **state)
+{
+	struct scene s;
+	char q[ID_MAX], cancelled[ID_MAX];
+	json_t *list, *baskets, *b;
+
+	scene_setup(&s, "Émargement", json_pack("[o, o]", product("PAIN",
+	    "Pain", 450, 550, 10), product("MIEL", "Miel", 900, 550, -1)));
+	add_producer("Ferme Émargement Voisine", q);
+	json_decref(OK(try_publish(q, json_pack("[o]", product("OEUFS",
+	    "Oeufs", 300, 550, -1)), 0)));
+	sell(s.market, q);
+	json_decref(OK(try_place(s.dist, "Panier B", json_pack("[o, o]",
+	    line(s.producer, "PAIN", 2), line(q, "OEUFS", 6)))));
+	assert_int_equal(place_confirmed(s.dist, "Panier A", s.producer,
+	    "PAIN", 1, NULL), 1);
+	json_decref(OK(try_place(s.dist, "Panier B", json_pack("[o, o]",
+	    line(s.producer, "PAIN", 3), line(s.producer, "MIEL", 1)))));
+	assert_int_equal(place_confirmed(s.dist, "Panier C", s.producer,
+	    "MIEL", 2, cancelled), 2);
+	json_decref(OK(service_order_cancel(&node, cancelled, &E)));
+
+	list = OK(service_distribution_baskets(&node, s.dist, &E));
+	assert_int_equal(num(list, "lines_pending"), 0);
+	baskets = json_object_get(list, "baskets");
+	assert_int_equal(json_array_size(baskets), 2);
+	b = json_array_get(baskets, 0);
+	assert_string_equal(str(b, "label"), "Panier A");
+	assert_int_equal(json_array_size(json_object_get(b, "items")), 1);
+	assert_int_equal(num(basket_item(b, s.producer, "PAIN"), "quantity"),
+	    1);
+	b = json_array_get(baskets, 1);
+	assert_string_equal(str(b, "label"), "Panier B");
+	assert_int_equal(json_array_size(json_object_get(b, "orders")), 2);
+	assert_int_equal(json_array_size(json_object_get(b, "items")), 3);
+	assert_int_equal(num(basket_item(b, s.producer, "PAIN"), "quantity"),
+	    2 + 3);
+	assert_string_equal(str(basket_item(b, s.producer, "PAIN"),
+	    "producer_name"), "Ferme Émargement");
+	assert_false(json_is_true(json_object_get(basket_item(b, s.producer,
+	    "PAIN"), "pending")));
+	assert_int_equal(num(basket_item(b, s.producer, "MIEL"), "quantity"),
+	    1);
+	assert_int_equal(num(basket_item(b, q, "OEUFS"), "quantity"), 6);
+	json_decref(list);
+}
+
 static void
 test_schedule(void **state)
 {
@@ -1332,6 +1399,7 @@ main(void)
 		cmocka_unit_test_setup(test_not_at_market, reset_clock),
 		cmocka_unit_test_setup(test_bad_dates, reset_clock),
 		cmocka_unit_test_setup(test_sheet, reset_clock),
+		cmocka_unit_test_setup(test_pickup_list, reset_clock),
 		cmocka_unit_test_setup(test_schedule, reset_clock),
 		cmocka_unit_test_setup(test_schedule_unscheduled, reset_clock),
 		cmocka_unit_test_setup(test_reopen, reset_clock),

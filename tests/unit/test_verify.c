@@ -4,7 +4,9 @@
  * distribution and orders placed, changed and cancelled. Its views must be
  * what its feed gives; then each test damages the store the way a bug
  * would (a view changed, deleted or invented, an index key lost, a stock
- * counter off), checks that verify names the key, and repairs it.
+ * counter off), checks that verify names the key, and repairs it. Every
+ * run also checks what verify_views tells of its progress: each step in
+ * its order, from 0 up to its total, never past it.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -25,6 +27,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "feed.h"
 #include "node.h"
 #include "service.h"
 #include "store.h"
@@ -42,6 +45,12 @@ static char			producer[64], market[64], order1[64];
 static char			distribution[64];
 static char			reports[16384];
 static int			nreports;
+
+/* What verify_views told of one step's progress. */
+static struct step_seen {
+	int		 calls;
+	uint64_t	 done, total;	/* at the last call */
+} steps[2];
 
 static int64_t
 fake_clock(void)
@@ -171,6 +180,30 @@ collect(const char *what, void *arg)
 	nreports++;
 }
 
+/* Steps in order, each from 0, never back, never past its total. */
+static void
+progress_seen(enum verify_step step, uint64_t done, uint64_t total,
+    void *arg)
+{
+	struct step_seen *s = &steps[step];
+
+	assert_true(step == VERIFY_REPLAY || step == VERIFY_COMPARE);
+	if (step == VERIFY_REPLAY)
+		assert_int_equal(steps[VERIFY_COMPARE].calls, 0);
+	else
+		assert_true(steps[VERIFY_REPLAY].calls > 0);
+	if (s->calls == 0)
+		assert_int_equal(done, 0);
+	else {
+		assert_int_equal(total, s->total);
+		assert_true(done >= s->done);
+	}
+	assert_true(done <= total);
+	s->calls++;
+	s->done = done;
+	s->total = total;
+}
+
 /* Runs verify_views; returns the number of differences it reported. */
 static int
 verify(void)
@@ -180,10 +213,17 @@ verify(void)
 
 	reports[0] = '\0';
 	nreports = 0;
-	rc = verify_views(&node, test_dir, collect, NULL, err, sizeof(err));
+	memset(steps, 0, sizeof(steps));
+	rc = verify_views(&node, test_dir, collect, progress_seen, NULL, err,
+	    sizeof(err));
 	if (rc == -1)
 		fail_msg("verify_views: %s", err);
 	assert_int_equal(rc, nreports);
+	/* Both steps ran to their end. */
+	assert_int_equal(steps[VERIFY_REPLAY].done,
+	    steps[VERIFY_REPLAY].total);
+	assert_int_equal(steps[VERIFY_COMPARE].done,
+	    steps[VERIFY_COMPARE].total);
 	return rc;
 }
 
@@ -251,10 +291,31 @@ raw_read(enum store_db db, const char *key, size_t *len)
 	return copy;
 }
 
+static int
+count_records(const unsigned char *origin, const struct feed_head *h,
+    void *arg)
+{
+	*(uint64_t *)arg += h->seq;
+	return 0;
+}
+
 static void
 test_whole(void **state)
 {
+	struct store_txn t;
+	uint64_t records = 0;
+	size_t keys;
+
 	expect_reports(0);
+	/* The replay counts the records of the feeds; the comparison, the
+	 * keys of the node's views and index, twice since they are equal. */
+	assert_int_equal(store_read_begin(node.store, &t), 0);
+	assert_int_equal(feed_each(&t, count_records, &records), 0);
+	keys = store_entries(&t, STORE_VIEWS) + store_entries(&t, STORE_INDEX);
+	store_read_end(&t);
+	assert_true(records > 0);
+	assert_int_equal(steps[VERIFY_REPLAY].total, records);
+	assert_int_equal(steps[VERIFY_COMPARE].total, 2 * keys);
 }
 
 static void
