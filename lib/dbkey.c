@@ -8,19 +8,60 @@
 #include "ids.h"
 #include "key.h"
 
-/* snprintf into a DBKEY_MAX buffer: the length, or 0 when it does not fit. */
+/* Appends len bytes of part at *n; 0, or -1 when the key would be too long. */
+static int
+put(char *key, size_t *n, const char *part, size_t len)
+{
+	if (*n + len >= DBKEY_MAX)
+		return -1;
+	memcpy(key + *n, part, len);
+	*n += len;
+	return 0;
+}
+
+/*
+ * Formats a key, NUL-terminated in a DBKEY_MAX buffer: the length, or 0
+ * when it does not fit. Only what keys use: %c, %s and %020llu. Keys are
+ * built for every record a node takes in, and vsnprintf was a twentieth
+ * of a catch-up's CPU.
+ */
 static size_t
 build(char *key, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	const char *s;
+	char c, digits[21];
+	size_t n = 0;
+	int rc = 0;
 
 	va_start(ap, fmt);
-	n = vsnprintf(key, DBKEY_MAX, fmt, ap);
+	for (; *fmt != '\0' && rc == 0; fmt++) {
+		if (*fmt != '%') {
+			rc = put(key, &n, fmt, 1);
+			continue;
+		}
+		switch (*++fmt) {
+		case 'c':
+			c = (char)va_arg(ap, int);
+			rc = put(key, &n, &c, 1);
+			break;
+		case 's':
+			s = va_arg(ap, const char *);
+			rc = put(key, &n, s, strlen(s));
+			break;
+		default:	/* "%020llu" */
+			snprintf(digits, sizeof(digits), "%020llu",
+			    va_arg(ap, unsigned long long));
+			rc = put(key, &n, digits, 20);
+			fmt += strlen("020llu") - 1;
+			break;
+		}
+	}
 	va_end(ap);
-	if (n < 0 || n >= DBKEY_MAX)
+	if (rc == -1)
 		return 0;
-	return (size_t)n;
+	key[n] = '\0';
+	return n;
 }
 
 size_t
