@@ -375,6 +375,7 @@ sync_peer_stats(struct sync *s, int p, struct sync_peer_stats *st)
 	peer = &s->peers[p];
 	*st = peer->st;
 	st->lag_in = st->lag_out = 0;
+	st->inflight_bytes = peer->inflight_bytes;
 	if ((heads = calloc(s->norigins, sizeof(*heads))) == NULL)
 		return 0;
 	if (sync_heads_load(s, heads) == 0)

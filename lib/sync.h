@@ -101,6 +101,7 @@ struct sync_peer_stats {
 	uint64_t	 forks;		/* forks proven by its runs */
 	uint64_t	 lag_in;	/* records it holds that this node lacks */
 	uint64_t	 lag_out;	/* records this node holds that it lacks */
+	uint64_t	 inflight_bytes;	/* RECORDS sent, not acknowledged */
 	char		 last_error[256];	/* "" when none */
 };
 

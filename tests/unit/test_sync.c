@@ -336,6 +336,24 @@ exchange_holding(int from, int to, uint8_t **held, size_t *held_len,
 	return bytes;
 }
 
+/* The bytes of the records in the RECORDS messages held. */
+static size_t
+bytes_of_records(uint8_t **held, const size_t *held_len, int nheld)
+{
+	Halle__PeerMessage *pm;
+	size_t bytes = 0, i;
+	int k;
+
+	for (k = 0; k < nheld; k++) {
+		pm = halle__peer_message__unpack(NULL, held_len[k], held[k]);
+		assert_non_null(pm);
+		for (i = 0; i < pm->records->n_envelopes; i++)
+			bytes += pm->records->envelopes[i].len;
+		halle__peer_message__free_unpacked(pm, NULL);
+	}
+	return bytes;
+}
+
 static void
 test_catch_up_bounded_in_bytes(void **state)
 {
@@ -352,6 +370,9 @@ test_catch_up_bounded_in_bytes(void **state)
 	assert_int_equal(head(B, A), before);
 	assert_true(nheld > 0);
 	assert_true(bytes <= SYNC_INFLIGHT_BYTES + 2 * 1024 * 1024);
+	/* What the status says is in flight is what was held back. */
+	assert_int_equal(stats(A, B).inflight_bytes, bytes_of_records(held,
+	    held_len, nheld));
 	/* Delivered, they are acknowledged, and the rest comes. */
 	for (k = 0; k < nheld; k++) {
 		sync_on_message(nodes[B].sync, peer_index(B, A), held[k],
@@ -360,6 +381,7 @@ test_catch_up_bounded_in_bytes(void **state)
 	}
 	exchange();
 	assert_int_equal(head(B, A), head(A, A));
+	assert_int_equal(stats(A, B).inflight_bytes, 0);
 }
 
 /* Bad input is counted and said, never fatal. */
