@@ -14,12 +14,11 @@
 #include "log.h"
 #include "peers.h"
 #include "sync.h"
+#include "zap.h"
 
 #define PEERS_TICK_MS		200
 #define PEERS_SILENT_MS		5000	/* in CONNECTING, for a peer that dials us */
 #define PEERS_PUMP_BUDGET	512	/* messages per socket per pump */
-#define PEERS_STRANGERS_LOGGED	64
-#define ZAP_ENDPOINT		"inproc://zeromq.zap.01"
 
 struct link {
 	char		 name[SYNC_NAME_MAX];
@@ -47,7 +46,8 @@ struct peers {
 	struct event_base	*base;
 	struct node		*node;
 	void			*zmq;
-	void			*zap, *router;
+	struct zap		 zap;		/* its socket is ours */
+	void			*router;
 	struct event		*zap_ev, *router_ev, *tick, *pump;
 	struct link		*links;
 	size_t			 nlinks;
@@ -55,9 +55,6 @@ struct peers {
 	size_t			 ngroupings;
 	struct sync		*sync;
 	int			 own_dirty;	/* own records to push */
-	uint64_t		 strangers;	/* handshakes refused */
-	unsigned char		 logged[PEERS_STRANGERS_LOGGED][32];
-	size_t			 nlogged;
 	unsigned char		 curve_public[crypto_box_PUBLICKEYBYTES];
 	unsigned char		 curve_secret[crypto_box_SECRETKEYBYTES];
 };
@@ -73,86 +70,17 @@ monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ZAP: admit a CURVE client whose key is a configured peer's. */
-
+/* ZAP: a CURVE client whose key is a configured peer's is that peer. */
 static int
-zap_recv_frames(void *sock, zmq_msg_t *frames, int max)
+admit_link(void *arg, const unsigned char *client_key)
 {
-	int n = 0, more;
-	size_t len = sizeof(more);
-
-	do {
-		if (n == max)
-			return -1;
-		zmq_msg_init(&frames[n]);
-		if (zmq_msg_recv(&frames[n], sock, ZMQ_DONTWAIT) == -1) {
-			zmq_msg_close(&frames[n]);
-			return n == 0 ? 0 : -1;
-		}
-		n++;
-		more = 0;
-		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &len);
-	} while (more);
-	return n;
-}
-
-static void
-zap_send(void *sock, const char *s, size_t len, int more)
-{
-	zmq_send(sock, s, len, more ? ZMQ_SNDMORE : 0);
-}
-
-static void
-stranger(struct peers *p, const unsigned char *curve_key)
-{
-	char hex[65];
-	size_t i;
-
-	p->strangers++;
-	for (i = 0; i < p->nlogged; i++)
-		if (memcmp(p->logged[i], curve_key, 32) == 0)
-			return;
-	if (p->nlogged < PEERS_STRANGERS_LOGGED)
-		memcpy(p->logged[p->nlogged++], curve_key, 32);
-	hex_encode(hex, curve_key, 32);
-	log_warnx("peers: refused a handshake from unknown key %s "
-	    "(X25519; logged once per key)", hex);
-}
-
-static int
-zap_handle(struct peers *p)
-{
-	zmq_msg_t f[8];
-	char user[16];
-	const unsigned char *client = NULL;
-	int n, i, admitted = -1;
+	struct peers *p = arg;
 	size_t k;
 
-	if ((n = zap_recv_frames(p->zap, f, 8)) <= 0)
-		return n;
-	if (n >= 7 && zmq_msg_size(&f[5]) == 5 &&
-	    memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
-	    zmq_msg_size(&f[6]) == 32) {
-		client = zmq_msg_data(&f[6]);
-		for (k = 0; k < p->nlinks; k++)
-			if (memcmp(p->links[k].curve_key, client, 32) == 0)
-				admitted = (int)k;
-	}
-	if (admitted == -1 && client != NULL)
-		stranger(p, client);
-	/* The reply: version, request id, status, text, user id, metadata. */
-	zap_send(p->zap, "1.0", 3, 1);
-	zap_send(p->zap, n > 1 ? zmq_msg_data(&f[1]) : "",
-	    n > 1 ? zmq_msg_size(&f[1]) : 0, 1);
-	zap_send(p->zap, admitted >= 0 ? "200" : "400", 3, 1);
-	zap_send(p->zap, admitted >= 0 ? "OK" : "unknown key",
-	    admitted >= 0 ? 2 : 11, 1);
-	snprintf(user, sizeof(user), "%d", admitted);
-	zap_send(p->zap, user, admitted >= 0 ? strlen(user) : 0, 1);
-	zap_send(p->zap, "", 0, 0);
-	for (i = 0; i < n; i++)
-		zmq_msg_close(&f[i]);
-	return 1;
+	for (k = 0; k < p->nlinks; k++)
+		if (memcmp(p->links[k].curve_key, client_key, 32) == 0)
+			return (int)k;
+	return -1;
 }
 
 /* Receiving */
@@ -367,7 +295,7 @@ peers_pump(struct peers *p)
 			p->own_dirty = 0;
 			sync_local_appended(p->sync);
 		}
-		while (readable(p->zap) && zap_handle(p) > 0)
+		while (readable(p->zap.sock) && zap_handle(&p->zap) > 0)
 			progress = 1;
 		while (budget > 0 && readable(p->router) &&
 		    router_recv_one(p)) {
@@ -475,11 +403,8 @@ start_router(struct peers *p, const char *listen, char *err, size_t errlen)
 {
 	int one = 1;
 
-	p->zap = zmq_socket(p->zmq, ZMQ_REP);
-	if (p->zap == NULL || zmq_bind(p->zap, ZAP_ENDPOINT) == -1) {
-		snprintf(err, errlen, "ZAP handler: %s", zmq_strerror(errno));
+	if (zap_bind(&p->zap, p->zmq, admit_link, p, err, errlen) == -1)
 		return -1;
-	}
 	p->router = zmq_socket(p->zmq, ZMQ_ROUTER);
 	if (p->router == NULL) {
 		snprintf(err, errlen, "ROUTER: %s", zmq_strerror(errno));
@@ -495,7 +420,7 @@ start_router(struct peers *p, const char *listen, char *err, size_t errlen)
 		    zmq_strerror(errno));
 		return -1;
 	}
-	if (watch(p, p->zap, &p->zap_ev) == -1 ||
+	if (watch(p, p->zap.sock, &p->zap_ev) == -1 ||
 	    watch(p, p->router, &p->router_ev) == -1) {
 		snprintf(err, errlen, "cannot watch the peer sockets");
 		return -1;
@@ -739,7 +664,7 @@ peers_stop(struct peers **pp)
 		free(p->links[i].endpoint);
 	}
 	close_socket(&p->router, &p->router_ev);
-	close_socket(&p->zap, &p->zap_ev);
+	close_socket(&p->zap.sock, &p->zap_ev);
 	if (p->zmq != NULL)
 		zmq_ctx_term(p->zmq);
 	for (i = 0; i < p->ngroupings; i++)
@@ -894,7 +819,7 @@ peers_status(struct peers *p, json_t *status)
 	json_object_set_new(status, "waiting_for", waiting);
 	if (p != NULL)
 		json_object_set_new(status, "handshakes_refused",
-		    json_integer((json_int_t)p->strangers));
+		    json_integer((json_int_t)p->zap.strangers));
 }
 
 void

@@ -12,9 +12,9 @@
  * The node binds a ROUTER on its `listen` endpoint and connects a DEALER to
  * each peer that has an `endpoint`. CURVE encrypts every link; its keys are
  * the nodes' Ed25519 keys converted to X25519, so a peer's configured key is
- * all that is needed. A ZAP handler, bound before any CURVE socket and kept
- * for the whole run, admits only the keys of configured peers; a stranger's
- * handshake fails, is logged once per key and counted.
+ * all that is needed. A ZAP handler (zap.h), bound before any CURVE socket
+ * and kept for the whole run, admits only the keys of configured peers; a
+ * stranger's handshake fails, is logged once per key and counted.
  *
  * A message to a peer leaves by the DEALER when this node dials it, else by
  * the ROUTER to the connection the peer last spoke from. ZMQ_FD is
