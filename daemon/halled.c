@@ -201,7 +201,7 @@ run_daemon(struct halled *d)
 		fatalx("%s", err);
 	if (control_start(&d->control, d, d->cfg.control, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (chores_start(d) == -1)
+	if (chores_start(d->base, &d->node) == -1)
 		fatalx("cannot schedule the node's chores");
 	log_info("node %s (%s) ready", d->cfg.name, d->node.id_hex);
 	notify_ready("node %s serving %s, %zu peers", d->cfg.name,
