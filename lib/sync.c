@@ -363,34 +363,95 @@ sync_own_feed_check(struct sync *s)
 	node_set_awaited(s->node, names);
 }
 
+void
+sync_rate_sample(struct sync *s, int p)
+{
+	struct sync_peer *peer = &s->peers[p];
+	unsigned last = (peer->rate_next + SYNC_RATE_SAMPLES - 1) %
+	    SYNC_RATE_SAMPLES;
+
+	if (peer->nrate_samples > 0 &&
+	    s->now - peer->rate_samples[last].at_ms < SYNC_RATE_SAMPLE_MS)
+		return;
+	peer->rate_samples[peer->rate_next].at_ms = s->now;
+	peer->rate_samples[peer->rate_next].records = peer->st.records_in;
+	peer->rate_next = (peer->rate_next + 1) % SYNC_RATE_SAMPLES;
+	if (peer->nrate_samples < SYNC_RATE_SAMPLES)
+		peer->nrate_samples++;
+}
+
+/* Records/s taken from the peer since the oldest sample; 0 without one. */
+static double
+rate(const struct sync *s, const struct sync_peer *peer)
+{
+	unsigned oldest = peer->nrate_samples < SYNC_RATE_SAMPLES ? 0 :
+	    peer->rate_next;
+	int64_t since;
+
+	if (peer->nrate_samples == 0)
+		return 0;
+	since = s->now - peer->rate_samples[oldest].at_ms;
+	if (since <= 0)
+		return 0;
+	return (double)(peer->st.records_in -
+	    peer->rate_samples[oldest].records) * 1000 / (double)since;
+}
+
+/* Seconds to take to_go records at rate, rounded up; -1 at no rate. */
+static int64_t
+time_left(uint64_t to_go, double rate)
+{
+	double s;
+	int64_t whole;
+
+	if (rate <= 0)
+		return -1;
+	s = (double)to_go / rate;
+	whole = (int64_t)s;
+	return (double)whole < s ? whole + 1 : whole;
+}
+
+/* Lags and records to go of peer p, from the heads this node holds. */
+static void
+lags(struct sync *s, int p, const struct feed_head *heads,
+    struct sync_peer_stats *st)
+{
+	const struct sync_peer *peer = &s->peers[p];
+	uint64_t mine, theirs;
+	size_t o;
+
+	for (o = 0; o < s->norigins; o++) {
+		mine = heads[o].seq;
+		theirs = peer->in[o].remote_seq;
+		if (!sync_in_scope(s, p, (int)o) || !peer->in[o].remote_known)
+			continue;
+		if (theirs <= mine) {
+			st->lag_out += mine - theirs;
+			continue;
+		}
+		st->lag_in += theirs - mine;
+		if (!(heads[o].flags & FEED_FROZEN))
+			st->to_go += theirs - mine;
+	}
+}
+
 int
 sync_peer_stats(struct sync *s, int p, struct sync_peer_stats *st)
 {
 	struct sync_peer *peer;
 	struct feed_head *heads;
-	size_t o;
 
 	if (p < 0 || (size_t)p >= s->npeers)
 		return -1;
 	peer = &s->peers[p];
 	*st = peer->st;
-	st->lag_in = st->lag_out = 0;
+	st->lag_in = st->lag_out = st->to_go = 0;
 	st->inflight_bytes = peer->inflight_bytes;
-	if ((heads = calloc(s->norigins, sizeof(*heads))) == NULL)
-		return 0;
-	if (sync_heads_load(s, heads) == 0)
-		for (o = 0; o < s->norigins; o++) {
-			uint64_t mine = heads[o].seq;
-			uint64_t theirs = peer->in[o].remote_seq;
-
-			if (!sync_in_scope(s, p, (int)o) ||
-			    !peer->in[o].remote_known)
-				continue;
-			if (theirs > mine)
-				st->lag_in += theirs - mine;
-			else
-				st->lag_out += mine - theirs;
-		}
+	st->rate = rate(s, peer);
+	if ((heads = calloc(s->norigins, sizeof(*heads))) != NULL &&
+	    sync_heads_load(s, heads) == 0)
+		lags(s, p, heads, st);
 	free(heads);
+	st->time_left_s = time_left(st->to_go, st->rate);
 	return 0;
 }

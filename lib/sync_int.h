@@ -69,6 +69,12 @@ struct sync_peer {
 	struct stream_in	*in;		/* one per origin slot */
 	struct stream_out	*out;
 	size_t			 inflight_bytes;	/* sum over out[] */
+	/* records_in, sampled for the rate (a ring; sync_rate_sample) */
+	struct {
+		int64_t		 at_ms;
+		uint64_t	 records;
+	}			 rate_samples[SYNC_RATE_SAMPLES];
+	unsigned		 nrate_samples, rate_next;
 };
 
 struct sync_out {
@@ -111,6 +117,8 @@ int	sync_heads_load(struct sync *s, struct feed_head *heads);
  * safe, else tells the node whom it waits for. After every message and tick.
  */
 void	sync_own_feed_check(struct sync *s);
+/* On the tick: samples peer p's records_in for its rate, when it is time. */
+void	sync_rate_sample(struct sync *s, int p);
 
 /* sync_stream.c; heads are as sync_heads_load() gives them. */
 /* Forgets both streams of every feed with peer p. */

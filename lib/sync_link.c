@@ -424,8 +424,10 @@ sync_on_tick(struct sync *s, int64_t now_ms)
 		for (p = 0; p < s->npeers; p++)
 			tick_peer(s, (int)p, heads);
 	free(heads);
-	for (p = 0; p < s->npeers; p++)
+	for (p = 0; p < s->npeers; p++) {
 		sync_flap_settle(s, (int)p);
+		sync_rate_sample(s, (int)p);
+	}
 	sync_stream_pump(s);
 	sync_own_feed_check(s);
 }
