@@ -15,7 +15,7 @@ static json_t *
 peer_json(const struct peer_status *p)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:s, s:I, s:I, s:I}", "name", p->name,
+	    "s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:f, s:o}", "name", p->name,
 	    "id", p->id, "endpoint", p->endpoint ? p->endpoint : "",
 	    "state", status_peer_state(p),
 	    "since_s", maybe(p->since_s),
@@ -30,7 +30,10 @@ peer_json(const struct peer_status *p)
 	    "last_error", p->last_error,
 	    "bytes_in", (json_int_t)p->bytes_in,
 	    "bytes_out", (json_int_t)p->bytes_out,
-	    "bytes_in_flight", (json_int_t)p->bytes_in_flight);
+	    "bytes_in_flight", (json_int_t)p->bytes_in_flight,
+	    "to_go", (json_int_t)p->to_go,
+	    "rate", (double)(int64_t)(p->rate * 10 + 0.5) / 10,
+	    "time_left_s", maybe(p->time_left_s));
 }
 
 static json_t *

@@ -206,6 +206,9 @@ peer_metrics(FILE *f, const struct daemon_status *st)
 	    "Bytes of peer protocol sent to the peer.", p->bytes_out);
 	PEERS("halle_peer_bytes_in_flight", "gauge", "Bytes of records sent "
 	    "to the peer and not yet acknowledged.", p->bytes_in_flight);
+	PEERS("halle_peer_records_to_go", "gauge", "Records this node lacks "
+	    "of the feeds it pulls from the peer, frozen feeds aside: what "
+	    "its catch-up from the peer has to go.", p->to_go);
 	family(f, "halle_peer_lag_records", "gauge", "Records the peer holds "
 	    "that this node lacks (in), and the reverse (out).");
 	for (i = 0; i < st->npeers; i++) {

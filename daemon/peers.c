@@ -710,6 +710,9 @@ link_status(struct peer_status *ps, const struct link *l,
 	ps->bytes_in = l->bytes_in;
 	ps->bytes_out = l->bytes_out;
 	ps->bytes_in_flight = ss->inflight_bytes;
+	ps->to_go = ss->to_go;
+	ps->rate = ss->rate;
+	ps->time_left_s = ss->time_left_s;
 	snprintf(ps->last_error, sizeof(ps->last_error), "%s",
 	    l->key_refused ? "the peer refused this node's key at the "
 	    "handshake" : ss->last_error);

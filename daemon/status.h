@@ -46,6 +46,10 @@ struct peer_status {
 	uint64_t		 lag_in, lag_out;
 	uint64_t		 bytes_in, bytes_out;	/* peer protocol */
 	uint64_t		 bytes_in_flight;	/* records unacknowledged */
+	/* The catch-up from it (sync.h): records to go, records/s, s left. */
+	uint64_t		 to_go;
+	double			 rate;
+	int64_t			 time_left_s;	/* -1: the rate is 0 */
 	int			 awaited;	/* the wait for our own feed
 						   waits for it (node.h) */
 	char			 last_error[256];	/* "" when none */
