@@ -13,13 +13,14 @@
 
 #include <event2/http.h>
 
+#include "api_json.h"
 #include "control.h"
 #include "dfc.h"
-#include "metrics.h"
 #include "service.h"
+#include "status.h"
 
 struct route_args {
-	struct halled			*daemon;
+	const struct api_context	*ctx;
 	struct node			*node;
 	const struct api_request	*req;
 	const char			*param[3];
@@ -45,10 +46,14 @@ struct route {
 static json_t *
 status(ARGS)
 {
-	json_t *o = service_status(a->node, a->err);
+	struct daemon_status st;
+	json_t *o;
 
-	if (o != NULL)
-		peers_status(a->daemon->peers, o);
+	if (a->ctx->status(a->ctx->arg, &st, a->err) == -1)
+		return NULL;
+	if ((o = api_json_status(&st)) == NULL)
+		error_set(a->err, HALLE_E_INTERNAL, "out of memory");
+	status_free(&st);
 	return o;
 }
 
@@ -58,7 +63,7 @@ feeds(ARGS)
 	json_t *o = service_feeds(a->node, a->err);
 
 	if (o != NULL)
-		peers_describe_feeds(a->daemon->peers, o);
+		api_json_describe_feeds(o, a->node);
 	return o;
 }
 
@@ -101,7 +106,7 @@ reload(ARGS)
 {
 	char why[512];
 
-	if (halled_reload(a->daemon, why, sizeof(why)) == -1) {
+	if (a->ctx->reload(a->ctx->arg, why, sizeof(why)) == -1) {
 		error_set(a->err, HALLE_E_BAD_CONFIG, "%s", why);
 		return NULL;
 	}
@@ -112,7 +117,7 @@ reload(ARGS)
 static json_t *
 metrics(ARGS)
 {
-	char *text = metrics_text(a->daemon, a->err);
+	char *text = a->ctx->metrics(a->ctx->arg, a->err);
 	json_t *o;
 
 	if (text == NULL)
@@ -310,8 +315,8 @@ route_match(const char *pattern, const struct api_request *req,
 }
 
 json_t *
-api_dispatch(struct halled *d, const struct api_request *req, int *status,
-    const char **type, struct halle_error *err)
+api_dispatch(const struct api_context *ctx, const struct api_request *req,
+    int *status, const char **type, struct halle_error *err)
 {
 	struct route_args args;
 	json_t *answer;
@@ -330,8 +335,8 @@ api_dispatch(struct halled *d, const struct api_request *req, int *status,
 			    "the body must be a JSON object");
 			return NULL;
 		}
-		args.daemon = d;
-		args.node = &d->node;
+		args.ctx = ctx;
+		args.node = ctx->node;
 		args.req = req;
 		args.err = err;
 		args.status = routes[i].status;

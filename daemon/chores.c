@@ -12,19 +12,19 @@ static struct event *chores_timer;
 static void
 chores_run(evutil_socket_t fd, short what, void *arg)
 {
-	struct halled *d = arg;
+	struct node *n = arg;
 	struct halle_error err;
 	int marked;
 
-	if (!node_may_write(&d->node))
+	if (!node_may_write(n))
 		return;		/* lib says why in the status */
-	if (service_rule_pending(&d->node, &err) == -1)
+	if (service_rule_pending(n, &err) == -1)
 		log_warnx("chores: cannot rule on queued orders: %s",
 		    err.message);
-	if (service_stock_work(&d->node, &err) == -1)
+	if (service_stock_work(n, &err) == -1)
 		log_warnx("chores: cannot grant or give back stock rights: %s",
 		    err.message);
-	if ((marked = service_close_due(&d->node, &err)) == -1)
+	if ((marked = service_close_due(n, &err)) == -1)
 		log_warnx("chores: cannot mark closed distributions: %s",
 		    err.message);
 	else if (marked > 0)
@@ -33,11 +33,11 @@ chores_run(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-chores_start(struct halled *d)
+chores_start(struct event_base *base, struct node *n)
 {
 	struct timeval every = { CHORES_INTERVAL_S, 0 };
 
-	chores_timer = event_new(d->base, -1, EV_PERSIST, chores_run, d);
+	chores_timer = event_new(base, -1, EV_PERSIST, chores_run, n);
 	if (chores_timer == NULL || event_add(chores_timer, &every) == -1)
 		return -1;
 	return 0;

@@ -9,12 +9,14 @@
 #ifndef HALLE_CHORES_H
 #define HALLE_CHORES_H
 
-#include "halled.h"
+#include <event2/event.h>
+
+#include "node.h"
 
 #define CHORES_INTERVAL_S	2
 
-/* Starts the timer; 0 or -1. */
-int	chores_start(struct halled *d);
+/* Starts the timer of node n's chores on base; 0 or -1. */
+int	chores_start(struct event_base *base, struct node *n);
 void	chores_stop(void);
 
 #endif

@@ -23,12 +23,13 @@
 #include "log.h"
 #include "metrics.h"
 
+#define SOCKET_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
+
 struct control {
-	struct httpd	*httpd;
-	struct halled	*daemon;
-	struct metrics	*metrics;	/* metrics_listen, when configured */
-	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int		 quiesced;
+	struct httpd		*httpd;
+	struct api_context	 ctx;
+	char			 path[SOCKET_PATH_MAX];
+	int			 quiesced;
 };
 
 static const struct httpd_limits control_limits = {
@@ -254,7 +255,7 @@ control_request(struct evhttp_request *req, void *arg)
 	ar.accept_ld = lists_ld(evhttp_find_header(headers, "Accept"));
 	if (read_body(req, &ar, &err) == -1)
 		goto out;
-	answer = api_dispatch(c->daemon, &ar, &status, &type, &err);
+	answer = api_dispatch(&c->ctx, &ar, &status, &type, &err);
 out:
 	if (answer != NULL)
 		reply_json(req, status, answer, type);
@@ -272,8 +273,8 @@ out:
 }
 
 int
-control_start(struct control **cp, struct halled *d, const char *path,
-    char *err, size_t errlen)
+control_start(struct control **cp, struct event_base *base, const char *path,
+    const struct api_context *ctx, char *err, size_t errlen)
 {
 	struct control *c;
 	int fd;
@@ -282,13 +283,13 @@ control_start(struct control **cp, struct halled *d, const char *path,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	c->daemon = d;
+	c->ctx = *ctx;
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	if ((fd = control_listen(path, err, errlen)) == -1) {
 		free(c);
 		return -1;
 	}
-	if ((c->httpd = httpd_new(d->base, &control_limits, control_request,
+	if ((c->httpd = httpd_new(base, &control_limits, control_request,
 	    c)) == NULL || httpd_listen_fd(c->httpd, fd) == -1) {
 		snprintf(err, errlen, "%s: cannot serve HTTP", path);
 		httpd_free(&c->httpd);
@@ -299,11 +300,6 @@ control_start(struct control **cp, struct halled *d, const char *path,
 	}
 	log_info("control: listening on %s", path);
 	*cp = c;
-	if (d->cfg.metrics_listen != NULL && metrics_start(&c->metrics, d,
-	    d->cfg.metrics_listen, err, errlen) == -1) {
-		control_stop(cp);
-		return -1;
-	}
 	return 0;
 }
 
@@ -317,17 +313,10 @@ control_quiesce(struct control *c)
 	unlink(c->path);
 }
 
-int
-control_servers(struct control *c, const struct httpd *servers[2])
+const struct httpd *
+control_server(struct control *c)
 {
-	int n = 0;
-
-	if (c == NULL)
-		return 0;
-	servers[n++] = c->httpd;
-	if (c->metrics != NULL)
-		servers[n++] = metrics_server(c->metrics);
-	return n;
+	return c != NULL ? c->httpd : NULL;
 }
 
 void
@@ -337,7 +326,6 @@ control_stop(struct control **cp)
 
 	if (c == NULL)
 		return;
-	metrics_stop(&c->metrics);
 	httpd_free(&c->httpd);	/* closes the listening socket */
 	unlink(c->path);
 	free(c);

@@ -2,6 +2,11 @@
  * control: the control API's HTTP server on a Unix socket (libevent's
  * evhttp). It owns the socket, reads and parses requests, and hands each to
  * the route table in api.c; errors become JSON bodies with a stable code.
+ *
+ * The API layer (control.c, api.c, api_json.c, api_status.c) reaches the
+ * daemon only through struct api_context: the node, for lib's service
+ * layer, and callbacks for what is the daemon's (its status, a reload, the
+ * metrics text). It knows nothing else of the daemon.
  */
 #ifndef HALLE_CONTROL_H
 #define HALLE_CONTROL_H
@@ -12,7 +17,7 @@
 #include <jansson.h>
 
 #include "error.h"
-#include "halled.h"
+#include "node.h"
 
 /* The bounds of the control socket: see httpd.h, docs/security.md. */
 #define CONTROL_MAX_HEADERS	(16 * 1024)	/* request line + headers */
@@ -24,15 +29,33 @@
 
 struct control;
 struct httpd;
+struct daemon_status;
+
+/* What the control API reaches of the daemon. */
+struct api_context {
+	struct node	*node;
+	void		*arg;		/* passed to each callback */
+	/* A status snapshot (status.h) to status_free(); 0, or -1 with err. */
+	int		(*status)(void *arg, struct daemon_status *st,
+			    struct halle_error *err);
+	/*
+	 * Reads the configuration file again and applies its peers and
+	 * groupings, as SIGHUP does. 0, or -1 with the reason in why; the
+	 * running configuration then stays.
+	 */
+	int		(*reload)(void *arg, char *why, size_t whylen);
+	/* The metrics text (metrics.h) to free(); NULL with err filled. */
+	char		*(*metrics)(void *arg, struct halle_error *err);
+};
 
 /*
  * Creates the socket at path (mode 0660; a stale socket left by a crash is
- * replaced, a live one is an error) and serves the API on base; with
- * metrics_listen in d's configuration, also serves GET /metrics there
- * (metrics.h). 0, or -1 with the reason in err.
+ * replaced, a live one is an error) and serves the API on base, reaching
+ * the daemon through ctx (copied). 0, or -1 with the reason in err.
  */
-int	control_start(struct control **cp, struct halled *d, const char *path,
-	    char *err, size_t errlen);
+int	control_start(struct control **cp, struct event_base *base,
+	    const char *path, const struct api_context *ctx, char *err,
+	    size_t errlen);
 /*
  * Stops accepting connections (closes and removes the socket); requests
  * already read are answered. For a clean stop before control_stop().
@@ -40,11 +63,8 @@ int	control_start(struct control **cp, struct halled *d, const char *path,
 void	control_quiesce(struct control *c);
 /* Closes the socket, removes its file, frees everything. */
 void	control_stop(struct control **cp);
-/*
- * The HTTP servers: the control socket's, then metrics_listen's when
- * configured. Their number; 0 when c is NULL.
- */
-int	control_servers(struct control *c, const struct httpd *servers[2]);
+/* The control socket's HTTP server, for its figures; NULL when c is. */
+const struct httpd *control_server(struct control *c);
 
 /* Routing, in api.c. */
 struct api_request {
@@ -70,7 +90,8 @@ struct api_request {
  * that answers plain text (GET /metrics) returns a JSON string: its
  * characters are the body, sent as METRICS_CONTENT_TYPE.
  */
-json_t	*api_dispatch(struct halled *d, const struct api_request *req,
-	    int *status, const char **type, struct halle_error *err);
+json_t	*api_dispatch(const struct api_context *ctx,
+	    const struct api_request *req, int *status, const char **type,
+	    struct halle_error *err);
 
 #endif

@@ -4,7 +4,7 @@
  * the node sent and prints it for a person; --json bypasses them. The
  * status follows bgpctl's "show summary": key: value lines, then a table
  * per grouping and per peer with relative times ("Never", "00:04:10",
- * "1d02h03m").
+ * "1d02h03m"), and one of the peers this node is catching up from.
  */
 #include <stdio.h>
 #include <string.h>
@@ -114,6 +114,57 @@ show_peers(json_t *peers)
 	table_flush(&t, "");
 }
 
+/* "45,210/s", "0.4/s": records per second. */
+static char *
+rate_format(char *buf, size_t len, json_t *rate)
+{
+	double	 r = json_number_value(rate);
+	char	 n[32];
+
+	if (r >= 10)
+		snprintf(buf, len, "%s/s", integer_format(n, sizeof(n),
+		    (long long)(r + 0.5)));
+	else
+		snprintf(buf, len, "%.1f/s", r);
+	return (buf);
+}
+
+/*
+ * One row per peer this node is catching up from (records to go): how
+ * many, at what rate, and the time left at that rate ("-" while nothing
+ * comes).
+ */
+static void
+show_catch_up(json_t *peers)
+{
+	static const struct column columns[] = { { "CATCHING UP FROM", 0 },
+	    { "TO GO", 1 }, { "RATE", 1 }, { "TIME LEFT", 1 } };
+	struct table	 t;
+	json_t		*p, *left;
+	size_t		 i, rows = 0;
+	char		 to_go[32], rate[32], time_left[32];
+
+	json_array_foreach(peers, i, p)
+		rows += field_integer(p, "to_go") > 0;
+	if (rows == 0)
+		return;
+	table_init(&t, columns, nitems(columns));
+	json_array_foreach(peers, i, p) {
+		if (field_integer(p, "to_go") <= 0)
+			continue;
+		left = json_object_get(p, "time_left_s");
+		const char *row[] = { field_string(p, "name"),
+		    integer_format(to_go, sizeof(to_go),
+		    field_integer(p, "to_go")),
+		    rate_format(rate, sizeof(rate), json_object_get(p, "rate")),
+		    json_is_integer(left) ? age_format(time_left,
+		    sizeof(time_left), left) : "-" };
+		table_add(&t, row);
+	}
+	printf("\n");
+	table_flush(&t, "");
+}
+
 /* Why a node takes no writes, and the peers it waits for. */
 static void
 show_write_wait(struct table *t, json_t *answer)
@@ -171,6 +222,7 @@ show_status(const struct invocation *inv, json_t *answer)
 	table_flush(&t, "");
 	show_groupings(json_object_get(answer, "groupings"));
 	show_peers(json_object_get(answer, "peers"));
+	show_catch_up(json_object_get(answer, "peers"));
 }
 
 void

@@ -6,8 +6,22 @@
  *   halled -c FILE --show-id    print the node's public key and exit
  *   halled -c FILE --verify     check a stopped node's store and exit
  *
- * The daemon is one libevent loop: the control API's HTTP server and the
- * signals. Every write is committed to LMDB before its answer is sent.
+ * The daemon is one libevent loop: the peer links (peers.h), the control
+ * API's HTTP server (control.h), /metrics on metrics_listen (metrics.h),
+ * the chores and the signals. Every write is committed to LMDB before its
+ * answer is sent.
+ *
+ * This file owns the parts (struct halled) and wires them; no part knows
+ * that struct, and the arrows only go down:
+ *
+ *   halled.c
+ *     +--> peers.c, zap.c ----------------> status.h, lib (sync engine)
+ *     +--> control.c, api.c, api_json.c --> status.h, lib (service layer)
+ *     +--> metrics.c ---------------------> status.h, httpd.c
+ *     +--> chores.c ----------------------> lib
+ *
+ * The API layer and the metrics reach the daemon only through the
+ * callbacks below (struct api_context, struct metrics_source).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -21,13 +35,24 @@
 #include "config.h"
 #include "chores.h"
 #include "control.h"
-#include "halled.h"
 #include "feed.h"
 #include "log.h"
+#include "metrics.h"
 #include "node.h"
 #include "notify.h"
+#include "peers.h"
 #include "progress.h"
+#include "status.h"
 #include "verify.h"
+
+struct halled {
+	struct halle_config	 cfg;
+	struct node		 node;
+	struct peers		*peers;
+	struct control		*control;
+	struct metrics		*metrics;	/* metrics_listen, if set */
+	struct event_base	*base;
+};
 
 static void
 usage(FILE *f)
@@ -40,7 +65,12 @@ usage(FILE *f)
 	    "  -V, --version      print the version and exit\n");
 }
 
-int
+/*
+ * Reads the configuration file again and applies its peers and groupings
+ * (the [node] section needs a restart). 0, or -1 with the reason in err;
+ * on error the running configuration stays as it was.
+ */
+static int
 halled_reload(struct halled *d, char *err, size_t errlen)
 {
 	struct halle_config next;
@@ -85,6 +115,78 @@ halled_reload(struct halled *d, char *err, size_t errlen)
 	log_info("reload: %zu peers, %zu groupings", d->cfg.npeers,
 	    d->cfg.ngroupings);
 	return 0;
+}
+
+/* The callbacks of the API and the metrics (control.h, metrics.h). */
+
+/* The daemon's status snapshot: lib's, the links', the configuration's. */
+static int
+halled_status(void *arg, struct daemon_status *st, struct halle_error *err)
+{
+	struct halled *d = arg;
+
+	memset(st, 0, sizeof(*st));
+	if (service_status_get(&d->node, &st->node, err) == -1)
+		return -1;
+	if (peers_status(d->peers, st) == -1) {
+		status_free(st);
+		return error_set(err, HALLE_E_INTERNAL, "out of memory");
+	}
+	if (status_fill(st, &d->node, &d->cfg, err) == -1) {
+		status_free(st);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+halled_reload_cb(void *arg, char *why, size_t whylen)
+{
+	return halled_reload(arg, why, whylen);
+}
+
+static int
+halled_servers(void *arg, const struct httpd *servers[2])
+{
+	struct halled *d = arg;
+	int n = 0;
+
+	if (d->control != NULL)
+		servers[n++] = control_server(d->control);
+	if (d->metrics != NULL)
+		servers[n++] = metrics_server(d->metrics);
+	return n;
+}
+
+static char *
+halled_metrics(void *arg, struct halle_error *err)
+{
+	const struct metrics_source src = { arg, halled_status,
+	    halled_servers };
+
+	return metrics_text(&src, err);
+}
+
+/* The control socket, /metrics on metrics_listen, the chores. */
+static void
+halled_serve(struct halled *d)
+{
+	const struct api_context ctx = { &d->node, d, halled_status,
+	    halled_reload_cb, halled_metrics };
+	const struct metrics_source src = { d, halled_status,
+	    halled_servers };
+	char err[512];
+
+	if (control_start(&d->control, d->base, d->cfg.control, &ctx, err,
+	    sizeof(err)) == -1)
+		log_fatalx("%s", err);
+	if (d->cfg.metrics_listen != NULL && metrics_start(&d->metrics,
+	    d->base, d->cfg.metrics_listen, &src, err, sizeof(err)) == -1) {
+		control_stop(&d->control);	/* its socket file goes */
+		log_fatalx("%s", err);
+	}
+	if (chores_start(d->base, &d->node) == -1)
+		log_fatalx("cannot schedule the node's chores");
 }
 
 static void
@@ -268,15 +370,13 @@ run_daemon(struct halled *d)
 	if (peers_start(&d->peers, d->base, &d->node, &d->cfg, err,
 	    sizeof(err)) == -1)
 		log_fatalx("%s", err);
-	if (control_start(&d->control, d, d->cfg.control, err, sizeof(err)) == -1)
-		log_fatalx("%s", err);
-	if (chores_start(d) == -1)
-		log_fatalx("cannot schedule the node's chores");
+	halled_serve(d);
 	log_info("node %s (%s) ready", d->cfg.name, d->node.id_hex);
 	notify_ready("node %s serving %s, %zu peers", d->cfg.name,
 	    d->cfg.control, d->cfg.npeers);
 	event_base_dispatch(d->base);
 	chores_stop();
+	metrics_stop(&d->metrics);
 	control_stop(&d->control);
 	peers_stop(&d->peers);
 	for (i = 0; i < 3; i++)
@@ -284,6 +384,20 @@ run_daemon(struct halled *d)
 	notify_free();
 	event_base_free(d->base);
 	log_info("stopped");
+	return 0;
+}
+
+/* --show-id: the node's public key (node_identity makes it if need be). */
+static int
+show_identity(struct node *node, const struct halle_config *cfg)
+{
+	char err[1024];
+
+	if (node_identity(node, cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "halled: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", node->id_hex);
 	return 0;
 }
 
@@ -332,23 +446,15 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_init(cfg->log_level, "halled");
-	if (show_id) {
-		if (node_identity(node, cfg, err, sizeof(err)) == -1) {
-			fprintf(stderr, "halled: %s\n", err);
-			config_free(cfg);
-			return 1;
-		}
-		printf("%s\n", node->id_hex);
-		config_free(cfg);
-		return 0;
-	}
-	if (node_open(node, cfg, err, sizeof(err)) == -1) {
+	if (show_id)
+		rc = show_identity(node, cfg);
+	else if (node_open(node, cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "halled: %s\n", err);
-		config_free(cfg);
-		return 1;
+		rc = 1;
+	} else {
+		rc = verify ? run_verify(node) : run_daemon(&d);
+		node_close(node);
 	}
-	rc = verify ? run_verify(node) : run_daemon(&d);
-	node_close(node);
 	config_free(cfg);
 	return rc;
 }

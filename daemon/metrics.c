@@ -21,15 +21,14 @@
 #include <event2/http.h>
 
 #include "api_status.h"
-#include "control.h"
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
-#include "service.h"
+#include "status.h"
 
 struct metrics {
-	struct httpd	*httpd;
-	struct halled	*daemon;
+	struct httpd		*httpd;
+	struct metrics_source	 src;
 };
 
 /* metrics_listen is for a scraper: GET /metrics, small and quick. */
@@ -40,7 +39,7 @@ static const struct httpd_limits metrics_limits = {
 	.max_connections = METRICS_MAX_CONNECTIONS,
 	.request_timeout_s = METRICS_REQUEST_TIMEOUT,
 	.io_timeout_s = METRICS_IO_TIMEOUT,
-	.accept_pause_ms = CONTROL_ACCEPT_PAUSE_MS,
+	.accept_pause_ms = METRICS_ACCEPT_PAUSE_MS,
 };
 
 static void
@@ -80,12 +79,6 @@ sample(FILE *f, const char *name, long long value, int nlabels, ...)
 	fprintf(f, "%s %lld\n", nlabels ? "}" : "", value);
 }
 
-static long long
-field(json_t *o, const char *key)
-{
-	return (long long)json_integer_value(json_object_get(o, key));
-}
-
 static void
 node_metrics(FILE *f, const struct service_status *st)
 {
@@ -112,30 +105,37 @@ node_metrics(FILE *f, const struct service_status *st)
 	sample(f, "halle_writable", st->writable, 0);
 }
 
-/* Per feed: its node's name when known, else its key; each label once. */
-static void
-feed_metrics(FILE *f, json_t *feeds)
+/* The label of feed i: its node's name when known, else its key. */
+static const char *
+feed_label(const struct daemon_status *st, size_t i)
 {
-	json_t *feed, *seen = json_object();
-	const char *name, *origin, *label;
+	const char *name = st->feeds[i].name;
+	size_t k;
+
+	if (name == NULL || name[0] == '\0')
+		return st->feeds[i].origin_hex;
+	for (k = 0; k < i; k++)
+		if (st->feeds[k].name != NULL &&
+		    strcmp(st->feeds[k].name, name) == 0)
+			return st->feeds[i].origin_hex;
+	return name;
+}
+
+/*
+ * Per feed. Its label is unique: a name (at most 63 characters) taken by
+ * an earlier feed gives way to the key (64 hex digits, one feed each).
+ */
+static void
+feed_metrics(FILE *f, const struct daemon_status *st)
+{
 	size_t i;
 
 	family(f, "halle_feed_records", "gauge",
 	    "Records held of each feed, by its origin node.");
-	json_array_foreach(feeds, i, feed) {
-		name = json_string_value(json_object_get(feed, "name"));
-		origin = json_string_value(json_object_get(feed, "origin"));
-		if (origin == NULL)
-			continue;
-		label = name != NULL && name[0] != '\0' &&
-		    json_object_get(seen, name) == NULL ? name : origin;
-		if (json_object_get(seen, label) != NULL)
-			continue;
-		json_object_set_new(seen, label, json_true());
-		sample(f, "halle_feed_records", field(feed, "head_seq"), 1,
-		    "origin", label);
-	}
-	json_decref(seen);
+	for (i = 0; i < st->nfeeds; i++)
+		sample(f, "halle_feed_records",
+		    (long long)st->feeds[i].head_seq, 1, "origin",
+		    feed_label(st, i));
 }
 
 static void
@@ -173,71 +173,64 @@ order_metrics(FILE *f, const struct service_order_counts *c)
 	sample(f, "halle_ids_claimed", (long long)c->ids_claimed, 0);
 }
 
-/* A family with one sample per peer of status["peers"]. */
-static void
-peer_family(FILE *f, json_t *peers, const char *name, const char *type,
-    const char *help, const char *key)
-{
-	json_t *p;
-	size_t i;
-
-	family(f, name, type, help);
-	json_array_foreach(peers, i, p)
-		sample(f, name, field(p, key), 1, "peer",
-		    json_string_value(json_object_get(p, "name")));
-}
+/* A family with one sample per peer, expr of struct peer_status *p. */
+#define PEERS(fam, type, help, expr) do {				\
+	family(f, fam, type, help);					\
+	for (i = 0; i < st->npeers; i++) {				\
+		p = &st->peers[i];					\
+		sample(f, fam, (long long)(expr), 1, "peer", p->name);	\
+	}								\
+} while (0)
 
 static void
-peer_metrics(FILE *f, json_t *status)
+peer_metrics(FILE *f, const struct daemon_status *st)
 {
-	json_t *peers = json_object_get(status, "peers"), *p;
-	const char *name, *state;
+	const struct peer_status *p;
 	size_t i;
 
-	if (json_object_get(status, "handshakes_refused") == NULL)
+	if (!st->linked)
 		return;		/* no peer configured */
-	family(f, "halle_peer_up", "gauge",
-	    "1 when the link to the peer is up, else 0.");
-	json_array_foreach(peers, i, p) {
-		name = json_string_value(json_object_get(p, "name"));
-		state = json_string_value(json_object_get(p, "state"));
-		sample(f, "halle_peer_up", state != NULL &&
-		    strcmp(state, "up") == 0, 1, "peer", name);
-	}
-	peer_family(f, peers, "halle_peer_records_in_total", "counter",
-	    "New records accepted from the peer.", "records_in");
-	peer_family(f, peers, "halle_peer_records_out_total", "counter",
-	    "Records sent to the peer.", "records_out");
-	peer_family(f, peers, "halle_peer_rejected_total", "counter",
-	    "Runs and messages refused from the peer.", "rejected");
-	peer_family(f, peers, "halle_peer_forks_total", "counter",
-	    "Forks the peer's runs proved.", "forks");
-	peer_family(f, peers, "halle_peer_bytes_in_total", "counter",
-	    "Bytes of peer protocol received from the peer.", "bytes_in");
-	peer_family(f, peers, "halle_peer_bytes_out_total", "counter",
-	    "Bytes of peer protocol sent to the peer.", "bytes_out");
+	PEERS("halle_peer_up", "gauge",
+	    "1 when the link to the peer is up, else 0.", status_peer_up(p));
+	PEERS("halle_peer_records_in_total", "counter",
+	    "New records accepted from the peer.", p->records_in);
+	PEERS("halle_peer_records_out_total", "counter",
+	    "Records sent to the peer.", p->records_out);
+	PEERS("halle_peer_rejected_total", "counter",
+	    "Runs and messages refused from the peer.", p->rejected);
+	PEERS("halle_peer_forks_total", "counter",
+	    "Forks the peer's runs proved.", p->forks);
+	PEERS("halle_peer_bytes_in_total", "counter",
+	    "Bytes of peer protocol received from the peer.", p->bytes_in);
+	PEERS("halle_peer_bytes_out_total", "counter",
+	    "Bytes of peer protocol sent to the peer.", p->bytes_out);
+	PEERS("halle_peer_bytes_in_flight", "gauge", "Bytes of records sent "
+	    "to the peer and not yet acknowledged.", p->bytes_in_flight);
+	PEERS("halle_peer_records_to_go", "gauge", "Records this node lacks "
+	    "of the feeds it pulls from the peer, frozen feeds aside: what "
+	    "its catch-up from the peer has to go.", p->to_go);
 	family(f, "halle_peer_lag_records", "gauge", "Records the peer holds "
 	    "that this node lacks (in), and the reverse (out).");
-	json_array_foreach(peers, i, p) {
-		name = json_string_value(json_object_get(p, "name"));
-		sample(f, "halle_peer_lag_records", field(p, "lag_in"), 2,
-		    "peer", name, "direction", "in");
-		sample(f, "halle_peer_lag_records", field(p, "lag_out"), 2,
-		    "peer", name, "direction", "out");
+	for (i = 0; i < st->npeers; i++) {
+		p = &st->peers[i];
+		sample(f, "halle_peer_lag_records", (long long)p->lag_in, 2,
+		    "peer", p->name, "direction", "in");
+		sample(f, "halle_peer_lag_records", (long long)p->lag_out, 2,
+		    "peer", p->name, "direction", "out");
 	}
 	family(f, "halle_handshakes_refused_total", "counter",
 	    "CURVE handshakes refused to keys of no configured peer.");
 	sample(f, "halle_handshakes_refused_total",
-	    field(status, "handshakes_refused"), 0);
+	    (long long)st->handshakes_refused, 0);
 }
+#undef PEERS
 
 /* The bounds of the HTTP servers and what they met (httpd.h). */
 static void
-server_metrics(FILE *f, struct control *c)
+server_metrics(FILE *f, const struct httpd *const *servers, int n)
 {
-	const struct httpd *servers[2];
 	struct httpd_stats st[2];
-	int i, n = control_servers(c, servers);
+	int i;
 
 	for (i = 0; i < n; i++)
 		httpd_get_stats(servers[i], &st[i]);
@@ -270,37 +263,34 @@ server_metrics(FILE *f, struct control *c)
 }
 
 char *
-metrics_text(struct halled *d, struct halle_error *err)
+metrics_text(const struct metrics_source *src, struct halle_error *err)
 {
-	struct service_status st;
-	json_t *links = json_object(), *feeds = NULL;
+	struct daemon_status st;
+	const struct httpd *servers[2];
 	char *text = NULL;
 	size_t len;
 	FILE *f;
+	int nservers;
 
-	/* The node's part from lib's struct; the links' from peers.c. */
-	if (service_status_get(&d->node, &st, err) == -1 ||
-	    (feeds = service_feeds(&d->node, err)) == NULL)
-		goto out;
-	peers_status(d->peers, links);
-	peers_describe_feeds(d->peers, feeds);
+	if (src->status(src->arg, &st, err) == -1)
+		return NULL;
+	nservers = src->servers(src->arg, servers);
 	if ((f = open_memstream(&text, &len)) == NULL) {
 		error_set(err, HALLE_E_INTERNAL, "out of memory");
-		goto out;
+		status_free(&st);
+		return NULL;
 	}
-	node_metrics(f, &st);
-	feed_metrics(f, feeds);
-	order_metrics(f, &st.orders);
-	peer_metrics(f, links);
-	server_metrics(f, d->control);
+	node_metrics(f, &st.node);
+	feed_metrics(f, &st);
+	order_metrics(f, &st.node.orders);
+	peer_metrics(f, &st);
+	server_metrics(f, servers, nservers);
 	if (fclose(f) != 0) {
 		free(text);
 		text = NULL;
 		error_set(err, HALLE_E_INTERNAL, "out of memory");
 	}
-out:
-	json_decref(links);
-	json_decref(feeds);
+	status_free(&st);
 	return text;
 }
 
@@ -324,7 +314,7 @@ metrics_request(struct evhttp_request *req, void *arg)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Allow", "GET, HEAD");
 		error_set(&err, HALLE_E_METHOD_NOT_ALLOWED, "GET only");
-	} else if ((text = metrics_text(m->daemon, &err)) != NULL) {
+	} else if ((text = metrics_text(&m->src, &err)) != NULL) {
 		if ((out = evbuffer_new()) == NULL) {
 			free(text);
 			httpd_reply_error(req, 500,
@@ -346,8 +336,9 @@ metrics_request(struct evhttp_request *req, void *arg)
 }
 
 int
-metrics_start(struct metrics **mp, struct halled *d, const char *address,
-    char *err, size_t errlen)
+metrics_start(struct metrics **mp, struct event_base *base,
+    const char *address, const struct metrics_source *src, char *err,
+    size_t errlen)
 {
 	struct metrics *m;
 	char host[256];
@@ -370,8 +361,8 @@ metrics_start(struct metrics **mp, struct halled *d, const char *address,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	m->daemon = d;
-	if ((m->httpd = httpd_new(d->base, &metrics_limits, metrics_request,
+	m->src = *src;
+	if ((m->httpd = httpd_new(base, &metrics_limits, metrics_request,
 	    m)) == NULL || httpd_listen_address(m->httpd, host,
 	    (unsigned short)atoi(colon + 1)) == -1) {
 		snprintf(err, errlen, "metrics_listen %s: cannot listen: %s",

@@ -10,16 +10,15 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#include "feed.h"
 #include "log.h"
 #include "peers.h"
+#include "status.h"
 #include "sync.h"
+#include "zap.h"
 
 #define PEERS_TICK_MS		200
 #define PEERS_SILENT_MS		5000	/* in CONNECTING, for a peer that dials us */
 #define PEERS_PUMP_BUDGET	512	/* messages per socket per pump */
-#define PEERS_STRANGERS_LOGGED	64
-#define ZAP_ENDPOINT		"inproc://zeromq.zap.01"
 
 struct link {
 	char		 name[SYNC_NAME_MAX];
@@ -37,27 +36,17 @@ struct link {
 	int		 redial_s;		/* back-off, seconds */
 };
 
-struct grouping {
-	char		 name[SYNC_NAME_MAX];
-	unsigned char	(*members)[KEY_PUBLIC_LEN];	/* peers, then self */
-	size_t		 nmembers;
-};
-
 struct peers {
 	struct event_base	*base;
 	struct node		*node;
 	void			*zmq;
-	void			*zap, *router;
+	struct zap		 zap;		/* its socket is ours */
+	void			*router;
 	struct event		*zap_ev, *router_ev, *tick, *pump;
 	struct link		*links;
 	size_t			 nlinks;
-	struct grouping		*groupings;
-	size_t			 ngroupings;
 	struct sync		*sync;
 	int			 own_dirty;	/* own records to push */
-	uint64_t		 strangers;	/* handshakes refused */
-	unsigned char		 logged[PEERS_STRANGERS_LOGGED][32];
-	size_t			 nlogged;
 	unsigned char		 curve_public[crypto_box_PUBLICKEYBYTES];
 	unsigned char		 curve_secret[crypto_box_SECRETKEYBYTES];
 };
@@ -73,86 +62,17 @@ monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ZAP: admit a CURVE client whose key is a configured peer's. */
-
+/* ZAP: a CURVE client whose key is a configured peer's is that peer. */
 static int
-zap_recv_frames(void *sock, zmq_msg_t *frames, int max)
+admit_link(void *arg, const unsigned char *client_key)
 {
-	int n = 0, more;
-	size_t len = sizeof(more);
-
-	do {
-		if (n == max)
-			return -1;
-		zmq_msg_init(&frames[n]);
-		if (zmq_msg_recv(&frames[n], sock, ZMQ_DONTWAIT) == -1) {
-			zmq_msg_close(&frames[n]);
-			return n == 0 ? 0 : -1;
-		}
-		n++;
-		more = 0;
-		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &len);
-	} while (more);
-	return n;
-}
-
-static void
-zap_send(void *sock, const char *s, size_t len, int more)
-{
-	zmq_send(sock, s, len, more ? ZMQ_SNDMORE : 0);
-}
-
-static void
-stranger(struct peers *p, const unsigned char *curve_key)
-{
-	char hex[65];
-	size_t i;
-
-	p->strangers++;
-	for (i = 0; i < p->nlogged; i++)
-		if (memcmp(p->logged[i], curve_key, 32) == 0)
-			return;
-	if (p->nlogged < PEERS_STRANGERS_LOGGED)
-		memcpy(p->logged[p->nlogged++], curve_key, 32);
-	hex_encode(hex, curve_key, 32);
-	log_warnx("peers: refused a handshake from unknown key %s "
-	    "(X25519; logged once per key)", hex);
-}
-
-static int
-zap_handle(struct peers *p)
-{
-	zmq_msg_t f[8];
-	char user[16];
-	const unsigned char *client = NULL;
-	int n, i, admitted = -1;
+	struct peers *p = arg;
 	size_t k;
 
-	if ((n = zap_recv_frames(p->zap, f, 8)) <= 0)
-		return n;
-	if (n >= 7 && zmq_msg_size(&f[5]) == 5 &&
-	    memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
-	    zmq_msg_size(&f[6]) == 32) {
-		client = zmq_msg_data(&f[6]);
-		for (k = 0; k < p->nlinks; k++)
-			if (memcmp(p->links[k].curve_key, client, 32) == 0)
-				admitted = (int)k;
-	}
-	if (admitted == -1 && client != NULL)
-		stranger(p, client);
-	/* The reply: version, request id, status, text, user id, metadata. */
-	zap_send(p->zap, "1.0", 3, 1);
-	zap_send(p->zap, n > 1 ? zmq_msg_data(&f[1]) : "",
-	    n > 1 ? zmq_msg_size(&f[1]) : 0, 1);
-	zap_send(p->zap, admitted >= 0 ? "200" : "400", 3, 1);
-	zap_send(p->zap, admitted >= 0 ? "OK" : "unknown key",
-	    admitted >= 0 ? 2 : 11, 1);
-	snprintf(user, sizeof(user), "%d", admitted);
-	zap_send(p->zap, user, admitted >= 0 ? strlen(user) : 0, 1);
-	zap_send(p->zap, "", 0, 0);
-	for (i = 0; i < n; i++)
-		zmq_msg_close(&f[i]);
-	return 1;
+	for (k = 0; k < p->nlinks; k++)
+		if (memcmp(p->links[k].curve_key, client_key, 32) == 0)
+			return (int)k;
+	return -1;
 }
 
 /* Receiving */
@@ -367,7 +287,7 @@ peers_pump(struct peers *p)
 			p->own_dirty = 0;
 			sync_local_appended(p->sync);
 		}
-		while (readable(p->zap) && zap_handle(p) > 0)
+		while (readable(p->zap.sock) && zap_handle(&p->zap) > 0)
 			progress = 1;
 		while (budget > 0 && readable(p->router) &&
 		    router_recv_one(p)) {
@@ -475,11 +395,8 @@ start_router(struct peers *p, const char *listen, char *err, size_t errlen)
 {
 	int one = 1;
 
-	p->zap = zmq_socket(p->zmq, ZMQ_REP);
-	if (p->zap == NULL || zmq_bind(p->zap, ZAP_ENDPOINT) == -1) {
-		snprintf(err, errlen, "ZAP handler: %s", zmq_strerror(errno));
+	if (zap_bind(&p->zap, p->zmq, admit_link, p, err, errlen) == -1)
 		return -1;
-	}
 	p->router = zmq_socket(p->zmq, ZMQ_ROUTER);
 	if (p->router == NULL) {
 		snprintf(err, errlen, "ROUTER: %s", zmq_strerror(errno));
@@ -495,7 +412,7 @@ start_router(struct peers *p, const char *listen, char *err, size_t errlen)
 		    zmq_strerror(errno));
 		return -1;
 	}
-	if (watch(p, p->zap, &p->zap_ev) == -1 ||
+	if (watch(p, p->zap.sock, &p->zap_ev) == -1 ||
 	    watch(p, p->router, &p->router_ev) == -1) {
 		snprintf(err, errlen, "cannot watch the peer sockets");
 		return -1;
@@ -555,11 +472,9 @@ static int
 copy_config(struct peers *p, const struct halle_config *cfg, char *err,
     size_t errlen)
 {
-	size_t i, j;
+	size_t i;
 
-	p->links = calloc(cfg->npeers, sizeof(*p->links));
-	p->groupings = calloc(cfg->ngroupings + 1, sizeof(*p->groupings));
-	if (p->links == NULL || p->groupings == NULL)
+	if ((p->links = calloc(cfg->npeers, sizeof(*p->links))) == NULL)
 		goto nomem;
 	p->nlinks = cfg->npeers;
 	for (i = 0; i < cfg->npeers; i++) {
@@ -577,29 +492,57 @@ copy_config(struct peers *p, const struct halle_config *cfg, char *err,
 		    (l->endpoint = strdup(cfg->peers[i].endpoint)) == NULL)
 			goto nomem;
 	}
-	p->ngroupings = cfg->ngroupings;
-	for (i = 0; i < cfg->ngroupings; i++) {
-		struct grouping *g = &p->groupings[i];
-		const struct config_grouping *cg = &cfg->groupings[i];
-
-		snprintf(g->name, sizeof(g->name), "%s", cg->name);
-		if ((g->members = calloc(cg->nmembers + 1,
-		    sizeof(*g->members))) == NULL)
-			goto nomem;
-		for (j = 0; j < cg->nmembers; j++)
-			memcpy(g->members[j], cfg->peers[cg->member_peers[j]].key,
-			    KEY_PUBLIC_LEN);
-		memcpy(g->members[j], p->node->key.public_key, KEY_PUBLIC_LEN);
-		g->nmembers = cg->nmembers + 1;
-	}
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");
 	return -1;
 }
 
+static void
+groupings_free(struct sync_grouping_config *gc, size_t n)
+{
+	size_t i;
+
+	for (i = 0; gc != NULL && i < n; i++)
+		free((void *)gc[i].members);
+	free(gc);
+}
+
+/*
+ * The engine's groupings from the configuration's: each one's peers by
+ * key, then this node. Freed by groupings_free (the engine copies them).
+ */
+static struct sync_grouping_config *
+groupings_config(struct peers *p, const struct halle_config *cfg)
+{
+	struct sync_grouping_config *gc;
+	unsigned char (*members)[KEY_PUBLIC_LEN];
+	size_t i, j;
+
+	if ((gc = calloc(cfg->ngroupings + 1, sizeof(*gc))) == NULL)
+		return NULL;
+	for (i = 0; i < cfg->ngroupings; i++) {
+		const struct config_grouping *cg = &cfg->groupings[i];
+
+		snprintf(gc[i].name, sizeof(gc[i].name), "%s", cg->name);
+		if ((members = calloc(cg->nmembers + 1,
+		    sizeof(*members))) == NULL) {
+			groupings_free(gc, i);
+			return NULL;
+		}
+		for (j = 0; j < cg->nmembers; j++)
+			memcpy(members[j], cfg->peers[cg->member_peers[j]].key,
+			    KEY_PUBLIC_LEN);
+		memcpy(members[j], p->node->key.public_key, KEY_PUBLIC_LEN);
+		gc[i].members = (const unsigned char (*)[KEY_PUBLIC_LEN])
+		    members;
+		gc[i].nmembers = cg->nmembers + 1;
+	}
+	return gc;
+}
+
 static int
-start_sync(struct peers *p)
+start_sync(struct peers *p, const struct halle_config *cfg)
 {
 	struct sync_peer_config *pc;
 	struct sync_grouping_config *gc;
@@ -607,10 +550,10 @@ start_sync(struct peers *p)
 	size_t i;
 
 	pc = calloc(p->nlinks + 1, sizeof(*pc));
-	gc = calloc(p->ngroupings + 1, sizeof(*gc));
+	gc = groupings_config(p, cfg);
 	if (pc == NULL || gc == NULL) {
 		free(pc);
-		free(gc);
+		groupings_free(gc, cfg->ngroupings);
 		return -1;
 	}
 	for (i = 0; i < p->nlinks; i++) {
@@ -619,21 +562,14 @@ start_sync(struct peers *p)
 		memcpy(pc[i].key, p->links[i].key, KEY_PUBLIC_LEN);
 		pc[i].dialled = p->links[i].endpoint != NULL;
 	}
-	for (i = 0; i < p->ngroupings; i++) {
-		snprintf(gc[i].name, sizeof(gc[i].name), "%s",
-		    p->groupings[i].name);
-		gc[i].members = (const unsigned char (*)[KEY_PUBLIC_LEN])
-		    p->groupings[i].members;
-		gc[i].nmembers = p->groupings[i].nmembers;
-	}
 	memset(&sc, 0, sizeof(sc));
 	sc.peers = pc;
 	sc.npeers = p->nlinks;
 	sc.groupings = gc;
-	sc.ngroupings = p->ngroupings;
+	sc.ngroupings = cfg->ngroupings;
 	p->sync = sync_new(p->node, &sc);
 	free(pc);
-	free(gc);
+	groupings_free(gc, cfg->ngroupings);
 	if (p->sync == NULL)
 		return -1;
 	sync_on_tick(p->sync, monotonic_ms());
@@ -678,7 +614,7 @@ peers_start(struct peers **pp, struct event_base *base, struct node *n,
 		if (p->links[i].endpoint != NULL &&
 		    start_dealer(p, &p->links[i], err, errlen) == -1)
 			goto fail;
-	if (start_sync(p) == -1) {
+	if (start_sync(p, cfg) == -1) {
 		snprintf(err, errlen, "cannot start the sync engine");
 		goto fail;
 	}
@@ -695,7 +631,7 @@ peers_start(struct peers **pp, struct event_base *base, struct node *n,
 	n->on_own_append = on_own_append;
 	n->on_own_append_arg = p;
 	log_info("peers: listening on %s, %zu peers, %zu groupings",
-	    cfg->listen, p->nlinks, p->ngroupings);
+	    cfg->listen, p->nlinks, cfg->ngroupings);
 	peers_pump(p);
 	return 0;
 fail:
@@ -739,12 +675,9 @@ peers_stop(struct peers **pp)
 		free(p->links[i].endpoint);
 	}
 	close_socket(&p->router, &p->router_ev);
-	close_socket(&p->zap, &p->zap_ev);
+	close_socket(&p->zap.sock, &p->zap_ev);
 	if (p->zmq != NULL)
 		zmq_ctx_term(p->zmq);
-	for (i = 0; i < p->ngroupings; i++)
-		free(p->groupings[i].members);
-	free(p->groupings);
 	free(p->links);
 	sodium_memzero(p->curve_secret, sizeof(p->curve_secret));
 	free(p);
@@ -753,176 +686,57 @@ peers_stop(struct peers **pp)
 
 /* Status */
 
-static const char *
-peer_state(const struct sync_peer_stats *st)
+/* The figures of one link: the transport's and the engine's. */
+static void
+link_status(struct peer_status *ps, const struct link *l,
+    const struct sync_peer_stats *ss, int64_t now)
 {
-	switch (st->state) {
-	case SYNC_UP:
-		return "up";
-	case SYNC_REFUSED:
-		return "refused";
-	case SYNC_DOWN:
-		return "down";
-	default:
-		return "connecting";
-	}
+	ps->name = l->name;
+	memcpy(ps->key, l->key, KEY_PUBLIC_LEN);
+	hex_encode(ps->id, l->key, KEY_PUBLIC_LEN);
+	ps->endpoint = l->endpoint;
+	ps->state = ss->state;
+	ps->key_refused = l->key_refused;
+	ps->since_s = ss->since_ms <= 0 ? -1 : (now - ss->since_ms) / 1000;
+	ps->last_seen_s = ss->last_seen_ms <= 0 ? -1 :
+	    (now - ss->last_seen_ms) / 1000;
+	ps->rtt_ms = ss->rtt_ms < 0 ? -1 : ss->rtt_ms;
+	ps->records_in = ss->records_in;
+	ps->records_out = ss->records_out;
+	ps->rejected = ss->rejected;
+	ps->forks = ss->forks;
+	ps->lag_in = ss->lag_in;
+	ps->lag_out = ss->lag_out;
+	ps->bytes_in = l->bytes_in;
+	ps->bytes_out = l->bytes_out;
+	ps->bytes_in_flight = ss->inflight_bytes;
+	ps->to_go = ss->to_go;
+	ps->rate = ss->rate;
+	ps->time_left_s = ss->time_left_s;
+	snprintf(ps->last_error, sizeof(ps->last_error), "%s",
+	    l->key_refused ? "the peer refused this node's key at the "
+	    "handshake" : ss->last_error);
 }
 
-static json_t *
-seconds_since(int64_t now, int64_t then)
+int
+peers_status(struct peers *p, struct daemon_status *st)
 {
-	return then <= 0 ? json_null() : json_integer((now - then) / 1000);
-}
-
-struct feed_count {
-	const struct grouping	*g;
-	json_int_t		 feeds;
-};
-
-static int
-count_grouping_feed(const unsigned char *origin, const struct feed_head *h,
-    void *arg)
-{
-	struct feed_count *fc = arg;
-	size_t i;
-
-	for (i = 0; i < fc->g->nmembers; i++)
-		if (memcmp(fc->g->members[i], origin, KEY_PUBLIC_LEN) == 0) {
-			fc->feeds++;
-			break;
-		}
-	return 0;
-}
-
-static int
-member_peer(const struct peers *p, const unsigned char *key)
-{
-	size_t i;
-
-	for (i = 0; i < p->nlinks; i++)
-		if (memcmp(p->links[i].key, key, KEY_PUBLIC_LEN) == 0)
-			return (int)i;
-	return -1;
-}
-
-static json_t *
-grouping_status(struct peers *p, const struct grouping *g)
-{
-	struct feed_count fc = { g, 0 };
-	struct sync_peer_stats st;
-	struct store_txn t;
-	json_t *members = json_array();
-	size_t i;
-	int in_sync = 1, k;
-
-	for (i = 0; i < g->nmembers; i++) {
-		k = member_peer(p, g->members[i]);
-		json_array_append_new(members, json_string(k >= 0 ?
-		    p->links[k].name : p->node->cfg->name));
-		if (k < 0 || sync_peer_stats(p->sync, k, &st) == -1)
-			continue;
-		/*
-		 * In sync: every linked member agrees with this node. A
-		 * member this node does not dial and that has not dialled
-		 * it is reached through relays: it does not count.
-		 */
-		if (st.state == SYNC_UP ? st.lag_in || st.lag_out :
-		    p->links[k].endpoint != NULL || st.state != SYNC_DOWN)
-			in_sync = 0;
-	}
-	if (store_read_begin(p->node->store, &t) == 0) {
-		feed_each(&t, count_grouping_feed, &fc);
-		store_read_end(&t);
-	}
-	return json_pack("{s:s, s:o, s:I, s:b}", "name", g->name,
-	    "members", members, "feeds", fc.feeds, "in_sync", in_sync);
-}
-
-void
-peers_status(struct peers *p, json_t *status)
-{
-	struct sync_peer_stats st;
-	json_t *peers = json_array(), *groupings = json_array(), *o;
-	json_t *waiting = json_array();
+	struct sync_peer_stats ss;
 	int64_t now = monotonic_ms();
 	size_t i;
 
-	for (i = 0; p != NULL && i < p->nlinks; i++) {
-		const struct link *l = &p->links[i];
-
-		if (sync_peer_stats(p->sync, (int)i, &st) == -1)
+	if (p == NULL)
+		return 0;
+	if ((st->peers = calloc(p->nlinks + 1, sizeof(*st->peers))) == NULL)
+		return -1;
+	st->linked = 1;
+	st->handshakes_refused = p->zap.strangers;
+	for (i = 0; i < p->nlinks; i++) {
+		if (sync_peer_stats(p->sync, (int)i, &ss) == -1)
 			continue;
-		o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, "
-		    "s:I, s:I, s:I, s:I, s:s}", "name", l->name,
-		    "id", "", "endpoint", l->endpoint ? l->endpoint : "",
-		    "state", peer_state(&st),
-		    "since_s", seconds_since(now, st.since_ms),
-		    "last_seen_s", seconds_since(now, st.last_seen_ms),
-		    "rtt_ms", st.rtt_ms < 0 ? json_null() :
-		    json_integer(st.rtt_ms),
-		    "records_in", (json_int_t)st.records_in,
-		    "records_out", (json_int_t)st.records_out,
-		    "rejected", (json_int_t)st.rejected,
-		    "forks", (json_int_t)st.forks,
-		    "lag_in", (json_int_t)st.lag_in,
-		    "lag_out", (json_int_t)st.lag_out,
-		    "last_error", st.last_error);
-		{
-			char hex[KEY_HEX_LEN + 1];
-
-			hex_encode(hex, l->key, KEY_PUBLIC_LEN);
-			json_object_set_new(o, "id", json_string(hex));
-			json_object_set_new(o, "bytes_in",
-			    json_integer((json_int_t)l->bytes_in));
-			json_object_set_new(o, "bytes_out",
-			    json_integer((json_int_t)l->bytes_out));
-		}
-		if (l->key_refused) {
-			json_object_set_new(o, "state", json_string("refused"));
-			json_object_set_new(o, "last_error", json_string(
-			    "the peer refused this node's key at the handshake"));
-		}
-		json_array_append_new(peers, o);
-		if (sync_own_feed_awaits(p->sync, (int)i))
-			json_array_append_new(waiting, json_string(l->name));
+		link_status(&st->peers[st->npeers], &p->links[i], &ss, now);
+		st->peers[st->npeers++].awaited =
+		    sync_own_feed_awaits(p->sync, (int)i);
 	}
-	for (i = 0; p != NULL && i < p->ngroupings; i++)
-		json_array_append_new(groupings, grouping_status(p,
-		    &p->groupings[i]));
-	json_object_set_new(status, "peers", peers);
-	json_object_set_new(status, "groupings", groupings);
-	json_object_set_new(status, "waiting_for", waiting);
-	if (p != NULL)
-		json_object_set_new(status, "handshakes_refused",
-		    json_integer((json_int_t)p->strangers));
-}
-
-void
-peers_describe_feeds(struct peers *p, json_t *feeds)
-{
-	unsigned char origin[KEY_PUBLIC_LEN];
-	json_t *feed, *names;
-	size_t i, g, m;
-	int k;
-
-	json_array_foreach(feeds, i, feed) {
-		const char *hex = json_string_value(json_object_get(feed,
-		    "origin"));
-
-		names = json_array();
-		if (p != NULL && hex != NULL &&
-		    hex_decode(origin, KEY_PUBLIC_LEN, hex) == 0) {
-			if ((k = member_peer(p, origin)) >= 0)
-				json_object_set_new(feed, "name",
-				    json_string(p->links[k].name));
-			for (g = 0; g < p->ngroupings; g++)
-				for (m = 0; m < p->groupings[g].nmembers; m++)
-					if (memcmp(p->groupings[g].members[m],
-					    origin, KEY_PUBLIC_LEN) == 0)
-						json_array_append_new(names,
-						    json_string(
-						    p->groupings[g].name));
-		}
-		json_object_set_new(feed, "groupings", names);
-	}
+	return 0;
 }

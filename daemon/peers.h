@@ -12,14 +12,17 @@
  * The node binds a ROUTER on its `listen` endpoint and connects a DEALER to
  * each peer that has an `endpoint`. CURVE encrypts every link; its keys are
  * the nodes' Ed25519 keys converted to X25519, so a peer's configured key is
- * all that is needed. A ZAP handler, bound before any CURVE socket and kept
- * for the whole run, admits only the keys of configured peers; a stranger's
- * handshake fails, is logged once per key and counted.
+ * all that is needed. A ZAP handler (zap.h), bound before any CURVE socket
+ * and kept for the whole run, admits only the keys of configured peers; a
+ * stranger's handshake fails, is logged once per key and counted.
  *
  * A message to a peer leaves by the DEALER when this node dials it, else by
  * the ROUTER to the connection the peer last spoke from. ZMQ_FD is
  * edge-triggered: every wake-up, and every send, is followed by draining
  * every socket while ZMQ_EVENTS says there is more.
+ *
+ * This is the transport only: what the links and the engine report goes
+ * out as struct peer_status (status.h), rendered by others.
  */
 #ifndef HALLE_PEERS_H
 #define HALLE_PEERS_H
@@ -27,12 +30,12 @@
 #include <stddef.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "config.h"
 #include "node.h"
 
 struct peers;
+struct daemon_status;
 
 /*
  * Starts the links and the sync engine of node n as cfg says (its peers
@@ -46,12 +49,11 @@ int	peers_start(struct peers **pp, struct event_base *base,
 void	peers_stop(struct peers **pp);
 
 /*
- * Replaces status["peers"], status["groupings"] and status["waiting_for"]
- * (the peers whose word on its own feed the node waits for) with what is
- * known.
+ * Fills the peers' part of st (status.h): one peer_status per configured
+ * peer, from its link and the sync engine, and the handshakes refused to
+ * unknown keys; st->linked says the links run (p is not NULL). Its strings
+ * belong to p. 0, or -1 when out of memory.
  */
-void	peers_status(struct peers *p, json_t *status);
-/* Names each feed's origin and lists the groupings it belongs to. */
-void	peers_describe_feeds(struct peers *p, json_t *feeds);
+int	peers_status(struct peers *p, struct daemon_status *st);
 
 #endif

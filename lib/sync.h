@@ -48,6 +48,14 @@
 #define SYNC_INFLIGHT_BATCHES	8
 #define SYNC_WINDOW		8192	/* records a peer may send unacknowledged */
 #define SYNC_NAME_MAX		64
+/*
+ * The rate of records taken from a peer is a moving average: the count is
+ * sampled on the tick at most every SYNC_RATE_SAMPLE_MS, and the rate is
+ * what came since the oldest of the last SYNC_RATE_SAMPLES samples (about
+ * the last 5 s), over the time since.
+ */
+#define SYNC_RATE_SAMPLE_MS	1000
+#define SYNC_RATE_SAMPLES	5
 
 struct sync_peer_config {
 	char		 name[SYNC_NAME_MAX];
@@ -101,6 +109,17 @@ struct sync_peer_stats {
 	uint64_t	 forks;		/* forks proven by its runs */
 	uint64_t	 lag_in;	/* records it holds that this node lacks */
 	uint64_t	 lag_out;	/* records this node holds that it lacks */
+	uint64_t	 inflight_bytes;	/* RECORDS sent, not acknowledged */
+	/*
+	 * The catch-up from the peer: the records this node lacks of the
+	 * feeds it pulls from it (per feed both may hold and not frozen, the
+	 * peer's head as last heard less this node's, summed); the rate at
+	 * which records are taken from it (records/s, moving average); and
+	 * to_go / rate in seconds, rounded up (-1 while the rate is 0).
+	 */
+	uint64_t	 to_go;
+	double		 rate;
+	int64_t		 time_left_s;
 	char		 last_error[256];	/* "" when none */
 };
 

@@ -1,7 +1,8 @@
 /*
- * sync_int: what sync.c (links, handshake, heartbeats), sync_stream.c
- * (heads, pulls, runs of records) and sync_fork.c (fork proofs) share. Not
- * for other modules.
+ * sync_int: what sync.c (bookkeeping: origins, scope, outbox, the wait for
+ * the node's own feed, figures), sync_link.c (links, handshake,
+ * heartbeats), sync_stream.c (heads, pulls, runs of records) and
+ * sync_fork.c (fork proofs) share. Not for other modules.
  *
  * Every configured grouping member, this node and every peer is an
  * "origin" slot, kept sorted by key (the order of the heads digest). A
@@ -68,6 +69,12 @@ struct sync_peer {
 	struct stream_in	*in;		/* one per origin slot */
 	struct stream_out	*out;
 	size_t			 inflight_bytes;	/* sum over out[] */
+	/* records_in, sampled for the rate (a ring; sync_rate_sample) */
+	struct {
+		int64_t		 at_ms;
+		uint64_t	 records;
+	}			 rate_samples[SYNC_RATE_SAMPLES];
+	unsigned		 nrate_samples, rate_next;
 };
 
 struct sync_out {
@@ -105,6 +112,13 @@ int	sync_origin_find(const struct sync *s, const unsigned char *key);
 int	sync_in_scope(const struct sync *s, int p, int o);
 /* Reads the head of every slot into heads (norigins of them); 0 or -1. */
 int	sync_heads_load(struct sync *s, struct feed_head *heads);
+/*
+ * While the node waits for word of its own feed: ends the wait once it is
+ * safe, else tells the node whom it waits for. After every message and tick.
+ */
+void	sync_own_feed_check(struct sync *s);
+/* On the tick: samples peer p's records_in for its rate, when it is time. */
+void	sync_rate_sample(struct sync *s, int p);
 
 /* sync_stream.c; heads are as sync_heads_load() gives them. */
 /* Forgets both streams of every feed with peer p. */

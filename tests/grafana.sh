@@ -9,7 +9,8 @@
 #
 # The dashboard's model: a Prometheus data source variable, every query
 # through it, unique panel ids, and the metrics the issue asks for (peers
-# up, lag, records in and out, refusals, writes, order lines, store size).
+# up, lag, records in and out, refusals, writes, order lines, store size,
+# the records to go of a catch-up).
 # Where promtool is installed (Debian: prometheus), every expression must
 # also parse as PromQL; elsewhere that check is noted and skipped.
 . "$(dirname "$0")/integration/lib.sh"
@@ -37,7 +38,8 @@ grep -oE '\bhalle_[a-z0-9_]+' "$WORK/exprs" | sort -u >"$WORK/names"
 for m in halle_peer_up halle_peer_lag_records halle_peer_records_in_total \
     halle_peer_records_out_total halle_peer_rejected_total \
     halle_handshakes_refused_total halle_feed_records halle_records \
-    halle_order_lines halle_order_lines_confirmed_locally halle_store_bytes; do
+    halle_order_lines halle_order_lines_confirmed_locally halle_store_bytes \
+    halle_peer_records_to_go; do
 	grep -qx "$m" "$WORK/names" || fail "the dashboard does not query $m"
 done
 pass "$(wc -l <"$WORK/exprs") expressions, $(wc -l <"$WORK/names") metrics"

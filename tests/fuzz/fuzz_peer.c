@@ -1,6 +1,6 @@
 /*
  * fuzz_peer: libFuzzer target for the peer protocol as a node receives it
- * (lib/sync.c, lib/sync_stream.c, and behind them ingest and the views).
+ * (lib/sync*.c, and behind them ingest and the views).
  *
  * One real node ("fuzz-node") and its sync engine live for the whole run;
  * the engine has one configured peer ("fuzz-peer") and one grouping

@@ -336,6 +336,24 @@ exchange_holding(int from, int to, uint8_t **held, size_t *held_len,
 	return bytes;
 }
 
+/* The bytes of the records in the RECORDS messages held. */
+static size_t
+bytes_of_records(uint8_t **held, const size_t *held_len, int nheld)
+{
+	Halle__PeerMessage *pm;
+	size_t bytes = 0, i;
+	int k;
+
+	for (k = 0; k < nheld; k++) {
+		pm = halle__peer_message__unpack(NULL, held_len[k], held[k]);
+		assert_non_null(pm);
+		for (i = 0; i < pm->records->n_envelopes; i++)
+			bytes += pm->records->envelopes[i].len;
+		halle__peer_message__free_unpacked(pm, NULL);
+	}
+	return bytes;
+}
+
 static void
 test_catch_up_bounded_in_bytes(void **state)
 {
@@ -352,6 +370,9 @@ test_catch_up_bounded_in_bytes(void **state)
 	assert_int_equal(head(B, A), before);
 	assert_true(nheld > 0);
 	assert_true(bytes <= SYNC_INFLIGHT_BYTES + 2 * 1024 * 1024);
+	/* What the status says is in flight is what was held back. */
+	assert_int_equal(stats(A, B).inflight_bytes, bytes_of_records(held,
+	    held_len, nheld));
 	/* Delivered, they are acknowledged, and the rest comes. */
 	for (k = 0; k < nheld; k++) {
 		sync_on_message(nodes[B].sync, peer_index(B, A), held[k],
@@ -360,6 +381,77 @@ test_catch_up_bounded_in_bytes(void **state)
 	}
 	exchange();
 	assert_int_equal(head(B, A), head(A, A));
+	assert_int_equal(stats(A, B).inflight_bytes, 0);
+}
+
+/*
+ * A backlog taken run by run: B's records to go from A are what A's heads
+ * say less what B holds, they fall with every run, and the rate is the
+ * records taken over the last samples of the tick.
+ */
+static void
+test_catch_up_progress(void **state)
+{
+	struct sync_peer_stats st;
+	uint8_t *held[64];
+	size_t held_len[64];
+	uint64_t to_go;
+	double taken;
+	int nheld = 0, k;
+
+	for (k = 0; k <= SYNC_RATE_SAMPLES; k++)
+		tick(SYNC_RATE_SAMPLE_MS);	/* the earlier runs age out */
+	st = stats(B, A);
+	assert_int_equal(st.to_go, 0);
+	assert_true(st.rate == 0);
+	assert_int_equal(st.time_left_s, -1);
+
+	sync_on_disconnect(nodes[A].sync, 0);
+	sync_on_disconnect(nodes[B].sync, peer_index(B, A));
+	write_producers(A, 3000);
+	sync_on_connect(nodes[A].sync, 0);
+	sync_on_connect(nodes[B].sync, peer_index(B, A));
+	exchange_holding(A, B, held, held_len, &nheld, 64);
+	assert_true(nheld >= 2);
+	/* A's heads came, no run yet. */
+	st = stats(B, A);
+	assert_int_equal(st.to_go, 3000);
+	assert_int_equal(st.lag_in, 3000);
+	assert_true(st.rate == 0);
+	assert_int_equal(st.time_left_s, -1);
+
+	to_go = st.to_go;
+	for (k = 0; k < nheld; k++) {
+		sync_on_message(nodes[B].sync, peer_index(B, A), held[k],
+		    held_len[k]);
+		free(held[k]);
+		now_ms += SYNC_RATE_SAMPLE_MS;
+		sync_on_tick(nodes[B].sync, now_ms);	/* a sample */
+		st = stats(B, A);
+		assert_true(st.to_go < to_go);
+		to_go = st.to_go;
+		/*
+		 * 3000 - to_go records since the oldest sample, taken 4 or 5
+		 * sample periods ago; the time left rounded up.
+		 */
+		taken = (double)(3000 - to_go);
+		assert_true(st.rate > 0);
+		assert_true(st.rate * (SYNC_RATE_SAMPLES - 1) *
+		    SYNC_RATE_SAMPLE_MS / 1000 <= taken + 0.001);
+		assert_true(st.rate * SYNC_RATE_SAMPLES * SYNC_RATE_SAMPLE_MS /
+		    1000 >= taken - 0.001);
+		assert_true(st.time_left_s >= (double)to_go / st.rate &&
+		    st.time_left_s < (double)to_go / st.rate + 1);
+	}
+	assert_true(nheld < SYNC_RATE_SAMPLES);	/* all in one window */
+	assert_int_equal(to_go, 0);
+	exchange();
+	assert_int_equal(head(B, A), head(A, A));
+	for (k = 0; k <= SYNC_RATE_SAMPLES; k++)
+		tick(SYNC_RATE_SAMPLE_MS);
+	st = stats(B, A);
+	assert_true(st.rate == 0);
+	assert_int_equal(st.time_left_s, -1);
 }
 
 /* Bad input is counted and said, never fatal. */
@@ -613,6 +705,7 @@ main(void)
 		cmocka_unit_test(test_new_node_writes_at_once),
 		cmocka_unit_test(test_catch_up_and_push),
 		cmocka_unit_test(test_catch_up_bounded_in_bytes),
+		cmocka_unit_test(test_catch_up_progress),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_grouping_filter),
 		cmocka_unit_test(test_restored_waits_for_a_peer),
