@@ -11,6 +11,10 @@
 #include "log.h"
 #include "zap.h"
 
+/*
+ * Receives the frames of one ZAP request, at most max: how many, 0 when
+ * none is waiting, -1 (what was read closed) when it has more or is cut.
+ */
 static int
 zap_recv_frames(void *sock, zmq_msg_t *frames, int max)
 {
@@ -19,17 +23,23 @@ zap_recv_frames(void *sock, zmq_msg_t *frames, int max)
 
 	do {
 		if (n == max)
-			return -1;
+			goto fail;
 		zmq_msg_init(&frames[n]);
 		if (zmq_msg_recv(&frames[n], sock, ZMQ_DONTWAIT) == -1) {
 			zmq_msg_close(&frames[n]);
-			return n == 0 ? 0 : -1;
+			if (n == 0)
+				return 0;
+			goto fail;
 		}
 		n++;
 		more = 0;
 		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &len);
 	} while (more);
 	return n;
+fail:
+	while (n > 0)
+		zmq_msg_close(&frames[--n]);
+	return -1;
 }
 
 static void
