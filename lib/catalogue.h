@@ -2,18 +2,20 @@
  * catalogue: a catalogue on its way to being published, and the rules each
  * of its products must meet.
  *
- * Two doors lead to a new catalogue version: the JSON route (service.c
- * reads the request) and the DFC importer (dfc_import.c maps a JSON-LD
- * graph). Both fill the same typed draft, and every product enters it
- * through catalogue_draft_add(), which checks it against the rules below;
- * both then publish through service_catalogue_publish_draft() (service.h),
- * where the rules that need the store live (the producer is this node's,
- * the version is newer). No rule is written twice:
+ * Two doors lead to a new catalogue version: the JSON route
+ * (service_producers.c reads the request) and the DFC importer
+ * (dfc_import.c maps a JSON-LD graph). Both fill the same typed draft, and
+ * every product enters it through catalogue_draft_add(), which checks it
+ * against the rules below; both then publish through
+ * service_catalogue_publish_draft() (service.h), where the rules that need
+ * the store live (the producer is this node's, the version is newer). No
+ * rule is written twice:
  *
- *   JSON request --service.c----\
- *                                +--> catalogue_draft --> service_catalogue_
- *   DFC document --dfc_import.c-/     (each product        publish_draft
- *                                      checked on add)     --> record
+ *   JSON request --service_producers.c--\
+ *                                        +--> catalogue_draft --> service_
+ *   DFC document --dfc_import.c---------/     (each product       catalogue_
+ *                                              checked on add)    publish_draft
+ *                                                                 --> record
  *
  * Nothing here touches the store: the fuzzer and the importer use it bare.
  */

@@ -91,6 +91,15 @@ int	producer_day_begin(struct node *n, const char *producer_ref,
 	    const char *date, struct store_txn *t, char *producer,
 	    struct halle_error *err);
 
+/*
+ * 0 when no producer ('P') or market ('M') is named name yet; otherwise
+ * name_taken and -1.
+ */
+int	service_name_taken(struct store_txn *t, char kind, const char *name,
+	    struct halle_error *err);
+/* The ids of producers ('P') or markets ('M'), ordered by name. */
+json_t	*service_ids_by_name(struct store_txn *t, char kind);
+
 /* Opens a read snapshot or fills err. */
 int	read_begin(struct node *n, struct store_txn *t,
 	    struct halle_error *err);
