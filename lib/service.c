@@ -59,7 +59,7 @@ service_status_get(struct node *n, struct service_status *st, struct halle_error
 	st->version = HALLE_VERSION;
 	st->timezone = n->cfg->timezone;
 	st->uptime_s = (int64_t)(time(NULL) - n->started);
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return -1;
 	feed_each(&t, count_feed, &ctx);
 	rc = order_counts(n, &t, &st->orders);
@@ -145,7 +145,7 @@ service_feeds(struct node *n, struct halle_error *err)
 	struct feeds_ctx ctx = { n, json_array() };
 	struct store_txn t;
 
-	if (read_begin(n, &t, err) == -1) {
+	if (service_read_begin(n, &t, err) == -1) {
 		json_decref(ctx.list);
 		return NULL;
 	}
@@ -181,7 +181,7 @@ service_feed_records(struct node *n, const char *origin_hex, long long from,
 		from = (long long)1 << 62;
 	if (count < 1 || count > 1000)
 		count = 1000;
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	if (feed_head(&t, origin, &head) == -1 || head.seq == 0) {
 		store_read_end(&t);
@@ -209,6 +209,109 @@ service_feed_records(struct node *n, const char *origin_hex, long long from,
 	}
 	store_read_end(&t);
 	return list;
+}
+
+/* What the rules share */
+
+int
+service_version_next(uint64_t held, uint64_t *next, const char *what,
+    struct halle_error *err)
+{
+	if (held >= (uint64_t)SERVICE_MAX_VERSION)
+		return error_set(err, HALLE_E_INVALID_FIELD, "%s is at version %llu, "
+		    "the last there is (%lld): it cannot change again", what,
+		    (unsigned long long)held, SERVICE_MAX_VERSION);
+	*next = held + 1;
+	return 0;
+}
+
+static int
+resolve(struct store_txn *t, char kind, const char *what, const char *ref,
+    char *id, struct halle_error *err)
+{
+	enum halle_errcode code = kind == 'P' ?
+	    HALLE_E_UNKNOWN_PRODUCER : HALLE_E_UNKNOWN_MARKET;
+
+	switch (views_resolve(t, kind, ref, id)) {
+	case 0:
+		return 0;
+	case 1:
+		return error_set(err, code, "no %s with id or name '%s'", what,
+		    ref);
+	case 2:
+		return error_set(err, HALLE_E_AMBIGUOUS_NAME,
+		    "several %ss are named '%s': use the id", what, ref);
+	default:
+		return error_set(err, HALLE_E_STORE, "cannot read the store");
+	}
+}
+
+int
+service_resolve_producer(struct store_txn *t, const char *ref, char *id,
+    struct halle_error *err)
+{
+	return resolve(t, 'P', "producer", ref, id, err);
+}
+
+int
+service_resolve_market(struct store_txn *t, const char *ref, char *id,
+    struct halle_error *err)
+{
+	return resolve(t, 'M', "market", ref, id, err);
+}
+
+int
+service_owned_here(struct node_txn *nt, char kind, const char *id,
+    const char *what)
+{
+	char key[DBKEY_MAX];
+	const void *v;
+	size_t vlen;
+
+	if (store_get(nt->t, STORE_VIEWS, key, dbkey_entity(key, kind, id), &v,
+	    &vlen) != 0 || vlen < KEY_PUBLIC_LEN ||
+	    memcmp(v, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
+		return 0;
+	return error_set(nt->err, HALLE_E_NOT_OWNER, "%s belongs to another "
+	    "commune: only its node can change it", what);
+}
+
+int
+service_id_for_next_record(struct node_txn *nt, char *out, const char *prefix)
+{
+	struct feed_head head;
+
+	if (feed_head(nt->t, nt->node->key.public_key, &head) == -1)
+		return error_set(nt->err, HALLE_E_STORE, "cannot read the feed head");
+	ids_bound(out, prefix, nt->node->key.public_key, head.seq + 1);
+	return 0;
+}
+
+int
+service_producer_day_begin(struct node *n, const char *producer_ref,
+    const char *date, struct store_txn *t, char *producer,
+    struct halle_error *err)
+{
+	struct civil_date cd;
+
+	if (timeutil_parse_date(date, &cd) == -1)
+		return error_set(err, HALLE_E_BAD_DATES, "'%s' is not a date "
+		    "as YYYY-MM-DD", date);
+	if (service_read_begin(n, t, err) == -1)
+		return -1;
+	if (service_resolve_producer(t, producer_ref, producer, err) == -1) {
+		store_read_end(t);
+		return -1;
+	}
+	return 0;
+}
+
+int
+service_read_begin(struct node *n, struct store_txn *t, struct halle_error *err)
+{
+	if (store_read_begin(n->store, t) == -1)
+		return error_set(err, HALLE_E_STORE, "cannot read the store");
+	return 0;
 }
 
 /* Names */

@@ -71,9 +71,9 @@ service_catalogue_export(struct node *n, const char *ref, struct halle_error *er
 	char id[ID_MAX];
 	json_t *doc = NULL;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
-	if (resolve_producer(&t, ref, id, err) == -1)
+	if (service_resolve_producer(&t, ref, id, err) == -1)
 		goto done;
 	if ((p = views_producer(&t, id, NULL)) == NULL ||
 	    (c = views_catalogue(&t, id)) == NULL)
@@ -223,14 +223,14 @@ service_orders_export(struct node *n, const char *distribution,
 	size_t i;
 
 	memset(&x, 0, sizeof(x));
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, distribution)) == NULL) {
 		error_set(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",
 		    distribution);
 		goto done;
 	}
-	if (resolve_producer(&t, producer_ref, producer, err) == -1 ||
+	if (service_resolve_producer(&t, producer_ref, producer, err) == -1 ||
 	    (p = views_producer(&t, producer, NULL)) == NULL)
 		goto done;
 	m = views_market(&t, d->market);

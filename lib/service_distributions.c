@@ -23,16 +23,16 @@ market_owned_here(struct node_txn *nt, const char *market)
 	char what[ID_MAX + 8];
 
 	snprintf(what, sizeof(what), "market %s", market);
-	return owned_here(nt, 'M', market, what);
+	return service_owned_here(nt, 'M', market, what);
 }
 
 int
-distribution_owned_here(struct node_txn *nt, const char *id)
+service_distribution_owned_here(struct node_txn *nt, const char *id)
 {
 	char what[ID_MAX + 16];
 
 	snprintf(what, sizeof(what), "distribution %s", id);
-	return owned_here(nt, 'D', id, what);
+	return service_owned_here(nt, 'D', id, what);
 }
 
 struct distribution_spec {
@@ -121,14 +121,14 @@ distribution_open_op(struct node_txn *nt, void *arg)
 	if (timeutil_parse_date(spec.date_text, &spec.date) == -1)
 		return error_set(nt->err, HALLE_E_BAD_DATES, "'%s' is not a date as "
 		    "YYYY-MM-DD", spec.date_text);
-	if (resolve_market(nt->t, spec.market_ref, market, nt->err) == -1 ||
+	if (service_resolve_market(nt->t, spec.market_ref, market, nt->err) == -1 ||
 	    market_owned_here(nt, market) == -1)
 		return -1;
 	if ((m = views_market(nt->t, market)) == NULL)
 		return error_set(nt->err, HALLE_E_STORE, "market unreadable");
 	rc = distribution_fill(nt, m, &spec, 0, &d);
 	if (rc == 0)
-		rc = id_for_next_record(nt, op->id, "ds");
+		rc = service_id_for_next_record(nt, op->id, "ds");
 	if (rc == 0) {
 		d.id = op->id;
 		rc = node_append(nt,
@@ -172,7 +172,7 @@ schedule_op(struct node_txn *nt, void *arg)
 	int present, i, found, rc = 0;
 
 	json_array_clear(op->created);
-	if (resolve_market(nt->t, op->market_ref, market, nt->err) == -1 ||
+	if (service_resolve_market(nt->t, op->market_ref, market, nt->err) == -1 ||
 	    market_owned_here(nt, market) == -1 ||
 	    req_integer(op->req, "weeks", &present, &weeks, nt->err) == -1)
 		return -1;
@@ -206,7 +206,7 @@ schedule_op(struct node_txn *nt, void *arg)
 		if (found ||
 		    distribution_fill(nt, m, &spec, 1, &d) == -1)
 			continue;
-		if ((rc = id_for_next_record(nt, id, "ds")) == -1)
+		if ((rc = service_id_for_next_record(nt, id, "ds")) == -1)
 			break;
 		d.id = id;
 		rc = node_append(nt,
@@ -228,7 +228,7 @@ service_distribution_schedule(struct node *n, const char *market, json_t *req,
 	size_t i;
 
 	if (node_mutate(n, schedule_op, &op, err) == -1 ||
-	    read_begin(n, &t, err) == -1) {
+	    service_read_begin(n, &t, err) == -1) {
 		json_decref(op.created);
 		return NULL;
 	}
@@ -236,7 +236,7 @@ service_distribution_schedule(struct node *n, const char *market, json_t *req,
 	json_array_foreach(op.created, i, v) {
 		if ((d = views_distribution(&t, json_string_value(v))) == NULL)
 			continue;
-		json_array_append_new(list, render_distribution(&t, d,
+		json_array_append_new(list, service_json_render_distribution(&t, d,
 		    node_now_ms(n)));
 		view_free(d);
 	}
@@ -256,7 +256,7 @@ list_distribution(const void *key, size_t klen, const void *val, size_t vlen,
 	if (dbkey_last_id(key, klen, id) == NULL ||
 	    (d = views_distribution(ctx->t, id)) == NULL)
 		return 0;
-	json_array_append_new(ctx->list, render_distribution(ctx->t, d,
+	json_array_append_new(ctx->list, service_json_render_distribution(ctx->t, d,
 	    node_now_ms(ctx->node)));
 	view_free(d);
 	return 0;
@@ -282,10 +282,10 @@ service_distribution_list(struct node *n, const char *market_ref,
 	json_t **items, *sorted;
 	size_t i, count;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		goto fail;
 	if (market_ref != NULL && market_ref[0] != '\0') {
-		if (resolve_market(&t, market_ref, market, err) == -1) {
+		if (service_resolve_market(&t, market_ref, market, err) == -1) {
 			store_read_end(&t);
 			goto fail;
 		}
@@ -319,12 +319,12 @@ service_distribution_show(struct node *n, const char *id, struct halle_error *er
 	struct store_txn t;
 	json_t *o = NULL;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, id)) == NULL)
 		error_set(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'", id);
 	else
-		o = render_distribution(&t, d, node_now_ms(n));
+		o = service_json_render_distribution(&t, d, node_now_ms(n));
 	view_free(d);
 	store_read_end(&t);
 	return o;
@@ -338,7 +338,7 @@ struct distribution_cancel {
 static int
 distribution_append_next(struct node_txn *nt, Halle__Distribution *d)
 {
-	if (version_next(d->version, &d->version, "the distribution",
+	if (service_version_next(d->version, &d->version, "the distribution",
 	    nt->err) == -1)
 		return -1;
 	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION,
@@ -355,7 +355,7 @@ distribution_cancel_op(struct node_txn *nt, void *arg)
 	if ((d = views_distribution(nt->t, op->id)) == NULL)
 		return error_set(nt->err, HALLE_E_UNKNOWN_DISTRIBUTION,
 		    "no distribution '%s'", op->id);
-	if (distribution_owned_here(nt, op->id) == -1) {
+	if (service_distribution_owned_here(nt, op->id) == -1) {
 		view_free(d);
 		return -1;
 	}
@@ -458,7 +458,7 @@ service_rule_pending(struct node *n, struct halle_error *err)
 	if (!node_may_write(n))
 		return 0;
 	/* Most of the time there is nothing queued: look before writing. */
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return -1;
 	dbkey_all(prefix, 'q');
 	views_index_scan(&t, prefix, has_key, &queued);

@@ -85,7 +85,7 @@ market_add_op(struct node_txn *nt, void *arg)
 	    nt->err) == -1)
 		return -1;
 	if (service_name_taken(nt->t, 'M', m.name, nt->err) == -1 ||
-	    id_for_next_record(nt, op->id, "mk") == -1)
+	    service_id_for_next_record(nt, op->id, "mk") == -1)
 		return -1;
 	m.id = op->id;
 	m.version = 1;
@@ -110,13 +110,13 @@ service_market_list(struct node *n, struct halle_error *err)
 	json_t *ids, *v, *list = json_array();
 	size_t i;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	ids = service_ids_by_name(&t, 'M');
 	json_array_foreach(ids, i, v) {
 		if ((m = views_market(&t, json_string_value(v))) == NULL)
 			continue;
-		json_array_append_new(list, render_market(&t, m));
+		json_array_append_new(list, service_json_render_market(&t, m));
 		view_free(m);
 	}
 	json_decref(ids);
@@ -132,11 +132,11 @@ service_market_show(struct node *n, const char *ref, struct halle_error *err)
 	char id[ID_MAX];
 	json_t *o = NULL;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
-	if (resolve_market(&t, ref, id, err) == 0 &&
+	if (service_resolve_market(&t, ref, id, err) == 0 &&
 	    (m = views_market(&t, id)) != NULL) {
-		o = render_market(&t, m);
+		o = service_json_render_market(&t, m);
 		view_free(m);
 	}
 	store_read_end(&t);
@@ -187,8 +187,8 @@ membership_op(struct node_txn *nt, void *arg)
 	char producer[ID_MAX];
 	uint32_t kind;
 
-	if (resolve_market(nt->t, op->market_ref, op->market, nt->err) == -1 ||
-	    resolve_producer(nt->t, op->producer_ref, producer, nt->err) == -1)
+	if (service_resolve_market(nt->t, op->market_ref, op->market, nt->err) == -1 ||
+	    service_resolve_producer(nt->t, op->producer_ref, producer, nt->err) == -1)
 		return -1;
 	if (decided_here(nt, op->which, op->market, producer) == -1)
 		return -1;
@@ -197,7 +197,7 @@ membership_op(struct node_txn *nt, void *arg)
 		view_free(held);
 		return 0;	/* already so: nothing to write */
 	}
-	if (version_next(held ? held->version : 0, &ms.version, op->which ==
+	if (service_version_next(held ? held->version : 0, &ms.version, op->which ==
 	    'I' ? "the invitation" : "the acceptance", nt->err) == -1) {
 		view_free(held);
 		return -1;

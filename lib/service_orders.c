@@ -31,7 +31,7 @@ open_distribution(struct node_txn *nt, const char *id)
 		return NULL;
 	}
 	/* Orders are taken by the market's node only. */
-	if (distribution_owned_here(nt, id) == -1) {
+	if (service_distribution_owned_here(nt, id) == -1) {
 		view_free(d);
 		return NULL;
 	}
@@ -119,7 +119,7 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 		return error_set(nt->err, HALLE_E_OVERFLOW, "lines[%zu]: quantity "
 		    "%lld of %s is over %lld", i, qty, l->sku,
 		    SERVICE_MAX_QUANTITY);
-	if (resolve_producer(nt->t, producer_ref, ls->producers[i],
+	if (service_resolve_producer(nt->t, producer_ref, ls->producers[i],
 	    nt->err) == -1)
 		return -1;
 	l->producer = ls->producers[i];
@@ -361,7 +361,7 @@ order_change_op(struct node_txn *nt, void *arg)
 	if ((d = open_distribution(nt, o->distribution)) == NULL)
 		goto done;
 	next = *o;
-	if (version_next(o->version, &next.version, "the order", nt->err) == -1)
+	if (service_version_next(o->version, &next.version, "the order", nt->err) == -1)
 		goto done;
 	if (op->cancel)
 		next.cancelled = 1;
@@ -409,12 +409,12 @@ service_order_show(struct node *n, const char *id, struct halle_error *err)
 	Halle__Order *o;
 	json_t *j = NULL;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((o = views_order(&t, id)) == NULL)
 		error_set(err, HALLE_E_UNKNOWN_ORDER, "no order '%s'", id);
 	else
-		j = render_order(&t, o);
+		j = service_json_render_order(&t, o);
 	view_free(o);
 	store_read_end(&t);
 	return j;
@@ -431,7 +431,7 @@ list_order(const void *key, size_t klen, const void *val, size_t vlen,
 	if (dbkey_last_id(key, klen, id) == NULL ||
 	    (o = views_order(ctx->t, id)) == NULL)
 		return 0;
-	json_array_append_new(ctx->list, render_order(ctx->t, o));
+	json_array_append_new(ctx->list, service_json_render_order(ctx->t, o));
 	view_free(o);
 	return 0;
 }
@@ -445,7 +445,7 @@ service_order_list(struct node *n, const char *distribution,
 	Halle__Distribution *d;
 	char prefix[DBKEY_MAX];
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, distribution)) == NULL) {
 		error_set(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",

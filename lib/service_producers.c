@@ -39,7 +39,7 @@ producer_add_op(struct node_txn *nt, void *arg)
 	    (const char **)&p.phone, nt->err) == -1)
 		return -1;
 	if (service_name_taken(nt->t, 'P', p.name, nt->err) == -1 ||
-	    id_for_next_record(nt, op->id, "pr") == -1)
+	    service_id_for_next_record(nt, op->id, "pr") == -1)
 		return -1;
 	p.id = op->id;
 	p.version = 1;
@@ -65,13 +65,13 @@ service_producer_list(struct node *n, struct halle_error *err)
 	json_t *ids, *v, *list = json_array();
 	size_t i;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	ids = service_ids_by_name(&t, 'P');
 	json_array_foreach(ids, i, v) {
 		if ((p = views_producer(&t, json_string_value(v), NULL)) == NULL)
 			continue;
-		json_array_append_new(list, render_producer(&t, p));
+		json_array_append_new(list, service_json_render_producer(&t, p));
 		view_free(p);
 	}
 	json_decref(ids);
@@ -87,11 +87,11 @@ service_producer_show(struct node *n, const char *ref, struct halle_error *err)
 	char id[ID_MAX];
 	json_t *o = NULL;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
-	if (resolve_producer(&t, ref, id, err) == 0 &&
+	if (service_resolve_producer(&t, ref, id, err) == 0 &&
 	    (p = views_producer(&t, id, NULL)) != NULL) {
-		o = render_producer(&t, p);
+		o = service_json_render_producer(&t, p);
 		view_free(p);
 	}
 	store_read_end(&t);
@@ -241,11 +241,11 @@ catalogue_validate(struct node_txn *nt, struct catalogue_publish *op)
 	uint64_t next = 0;
 	size_t i;
 
-	if (resolve_producer(nt->t, op->ref, op->producer, nt->err) == -1)
+	if (service_resolve_producer(nt->t, op->ref, op->producer, nt->err) == -1)
 		return -1;
 	snprintf(name, sizeof(name), "producer %s (its catalogue)",
 	    op->producer);
-	if (owned_here(nt, 'P', op->producer, name) == -1 ||
+	if (service_owned_here(nt, 'P', op->producer, name) == -1 ||
 	    catalogue_check_currency(d->currency, nt->err) == -1)
 		return -1;
 	for (i = 0; i < d->n; i++)
@@ -256,7 +256,7 @@ catalogue_validate(struct node_txn *nt, struct catalogue_publish *op)
 		    "over the last version there is (%lld)",
 		    (unsigned long long)d->version, SERVICE_MAX_VERSION);
 	held = views_catalogue(nt->t, op->producer);
-	if (!d->version_given && version_next(held ? held->version : 0, &next,
+	if (!d->version_given && service_version_next(held ? held->version : 0, &next,
 	    name, nt->err) == -1) {
 		view_free(held);
 		return -1;
@@ -331,12 +331,12 @@ catalogue_preview(struct node *n, struct catalogue_publish *op,
 	Halle__Catalogue c;
 	json_t *o = NULL;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	nt.t = &t;
 	if (catalogue_validate(&nt, op) == 0 &&
 	    catalogue_from_draft(op, &c, &ptrs, err) == 0)
-		o = render_catalogue(&t, &c);
+		o = service_json_render_catalogue(&t, &c);
 	store_read_end(&t);
 	free(ptrs);
 	return o;
@@ -365,7 +365,7 @@ service_catalogue_publish_draft(struct node *n, const char *ref,
 	held = json_array();
 	timeutil_local_date((time_t)(node_now_ms(n) / 1000), &cd);
 	timeutil_format_date(&cd, today);
-	if (read_begin(n, &t, err) == 0) {
+	if (service_read_begin(n, &t, err) == 0) {
 		stock_held_from(&t, op.producer, today, held_item, held);
 		store_read_end(&t);
 	}
@@ -395,14 +395,14 @@ service_catalogue_show(struct node *n, const char *ref, struct halle_error *err)
 	char id[ID_MAX];
 	json_t *o = NULL;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
-	if (resolve_producer(&t, ref, id, err) == 0) {
+	if (service_resolve_producer(&t, ref, id, err) == 0) {
 		if ((c = views_catalogue(&t, id)) == NULL)
 			error_set(err, HALLE_E_NO_CATALOGUE,
 			    "producer '%s' has published no catalogue", ref);
 		else
-			o = render_catalogue(&t, c);
+			o = service_json_render_catalogue(&t, c);
 		view_free(c);
 	}
 	store_read_end(&t);
