@@ -1,7 +1,8 @@
 /*
  * api: the control API's route table. Each route is a method, a path
  * pattern ("*" matches one segment, passed to the handler in order), the
- * status of a successful answer, a handler that calls the service layer
+ * status of a successful answer, a handler that reads the JSON body into
+ * its typed request (lib/service_json.h) and calls the service layer
  * (lib/service.h), and whether it takes a JSON-LD body (which may be an
  * array). Whether the node may write is lib's to say (node.h): a route
  * that writes while it may not is refused there. A handler may change the status and the
@@ -17,6 +18,7 @@
 #include "dfc.h"
 #include "metrics.h"
 #include "service.h"
+#include "service_json.h"
 
 struct route_args {
 	struct halled			*daemon;
@@ -123,11 +125,25 @@ metrics(ARGS)
 	return o;
 }
 
-static json_t *backup(ARGS)
-{ return service_backup(a->node, a->req->body, a->err); }
+static json_t *
+backup(ARGS)
+{
+	struct service_backup_request r;
 
-static json_t *producer_add(ARGS)
-{ return service_producer_add(a->node, a->req->body, a->err); }
+	if (service_json_read_backup(a->req->body, &r, a->err) == -1)
+		return NULL;
+	return service_backup(a->node, &r, a->err);
+}
+
+static json_t *
+producer_add(ARGS)
+{
+	struct service_producer_request r;
+
+	if (service_json_read_producer(a->req->body, &r, a->err) == -1)
+		return NULL;
+	return service_producer_add(a->node, &r, a->err);
+}
 static json_t *producer_list(ARGS)
 { return service_producer_list(a->node, a->err); }
 static json_t *producer_show(ARGS)
@@ -179,8 +195,15 @@ orders_export(ARGS)
 	return service_orders_export(a->node, a->param[0], a->param[1], a->err);
 }
 
-static json_t *market_add(ARGS)
-{ return service_market_add(a->node, a->req->body, a->err); }
+static json_t *
+market_add(ARGS)
+{
+	struct service_market_request r;
+
+	if (service_json_read_market(a->req->body, &r, a->err) == -1)
+		return NULL;
+	return service_market_add(a->node, &r, a->err);
+}
 static json_t *market_list(ARGS)
 { return service_market_list(a->node, a->err); }
 static json_t *market_show(ARGS)
@@ -191,15 +214,10 @@ membership(ARGS, char which, int active)
 {
 	const char *producer = a->param[1];
 
-	if (producer == NULL) {
-		json_t *v = json_object_get(a->req->body, "producer");
-
-		if (!json_is_string(v)) {
-			error_set(a->err, HALLE_E_INVALID_FIELD, "missing 'producer'");
-			return NULL;
-		}
-		producer = json_string_value(v);
-	}
+	/* POST names the producer in the body, DELETE in the path. */
+	if (producer == NULL && service_json_read_membership(a->req->body,
+	    &producer, a->err) == -1)
+		return NULL;
 	return service_market_membership(a->node, a->param[0], which, producer,
 	    active, a->err);
 }

@@ -495,19 +495,13 @@ backup_target_free(const char *dir, struct halle_error *err)
 }
 
 json_t *
-service_backup(struct node *n, json_t *req, struct halle_error *err)
+service_backup(struct node *n, const struct service_backup_request *r,
+    struct halle_error *err)
 {
-	const char *dir;
-	char file[4096], why[512];
+	const char *dir = r->path;
+	char file[SERVICE_MAX_PATH + 16], why[512];
 	struct stat st;
 
-	if (req_string(req, "path", 1, sizeof(file) - 16, &dir, err) == -1)
-		return NULL;
-	if (dir[0] != '/') {
-		error_set(err, HALLE_E_INVALID_FIELD, "'path' must be an absolute "
-		    "path, got '%s'", dir);
-		return NULL;
-	}
 	if (backup_target_free(dir, err) == -1)
 		return NULL;
 	if (node_backup(n, dir, why, sizeof(why)) == -1) {

@@ -1,13 +1,24 @@
 /*
- * service: the node's operations, as the control API offers them: a JSON
+ * service: the node's operations, as the control API offers them: a typed
  * request in, a JSON answer out.
  *
- * Each function validates its whole request before writing anything; on bad
- * input it returns NULL with err filled (status, stable code, a message that
- * names the field and the reason) and the store is unchanged. A function
- * that changes something commits its records durably before it returns the
- * answer. The daemon's HTTP layer (daemon/api.c) only routes to these, so
- * every rule here is tested without a socket.
+ * A request that writes is a struct below, read from the route's JSON body
+ * and checked field by field before any transaction (service_json.h): the
+ * rules here take it as it is and check only what depends on the store
+ * (names taken, owners, versions, stock, order windows). A C caller that
+ * fills a request itself keeps to the bounds each field states. On a
+ * refusal a function returns NULL with err filled (a stable code and a
+ * message that names the field and the reason) and the store is unchanged.
+ * A function that changes something commits its records durably before it
+ * returns the answer. The daemon's HTTP layer (daemon/api.c) only reads
+ * bodies and routes to these, so every rule here is tested without a
+ * socket:
+ *
+ *   JSON body --service_json_read_*()--> struct service_*_request
+ *             (syntax, bounds, names         |
+ *              normalised; no store)         v
+ *                                  service_*() --node_mutate()--> records
+ *                                  (the rules that need the store)
  */
 #ifndef HALLE_SERVICE_H
 #define HALLE_SERVICE_H
@@ -43,7 +54,19 @@ json_t	*service_feeds(struct node *n, struct halle_error *err);
 json_t	*service_feed_records(struct node *n, const char *origin, long long from,
 	    long long count, struct halle_error *err);
 
-json_t	*service_producer_add(struct node *n, json_t *req, struct halle_error *err);
+/*
+ * A producer to register at this node, its home (POST /v1/producers):
+ * names as service_json.h normalises them, "" where not given.
+ */
+struct service_producer_request {
+	char	name[SERVICE_MAX_NAME + 1];	/* not empty */
+	char	farm[SERVICE_MAX_NAME + 1];
+	char	town[SERVICE_MAX_NAME + 1];
+	char	email[SERVICE_MAX_NAME + 1];
+	char	phone[SERVICE_MAX_LABEL + 1];
+};
+json_t	*service_producer_add(struct node *n,
+	    const struct service_producer_request *r, struct halle_error *err);
 json_t	*service_producer_list(struct node *n, struct halle_error *err);
 json_t	*service_producer_show(struct node *n, const char *producer,
 	    struct halle_error *err);
@@ -86,7 +109,23 @@ json_t	*service_catalogue_export(struct node *n, const char *producer,
 json_t	*service_orders_export(struct node *n, const char *distribution,
 	    const char *producer, struct halle_error *err);
 
-json_t	*service_market_add(struct node *n, json_t *req, struct halle_error *err);
+/*
+ * A market of this node (POST /v1/markets). With a weekly schedule, its
+ * distributions can be opened from it (service_distribution_schedule);
+ * orders open opens_days (1 to 60) days before a distribution starts and
+ * close closes_hours (0 to 720) hours before.
+ */
+struct service_market_request {
+	char		 name[SERVICE_MAX_NAME + 1];	/* none empty */
+	char		 place[SERVICE_MAX_NAME + 1];
+	char		 town[SERVICE_MAX_NAME + 1];
+	int		 scheduled;
+	uint32_t	 weekday;		/* 0 Sunday to 6 Saturday */
+	uint32_t	 from_min, to_min;	/* from midnight, from < to */
+	uint32_t	 opens_days, closes_hours;
+};
+json_t	*service_market_add(struct node *n,
+	    const struct service_market_request *r, struct halle_error *err);
 json_t	*service_market_list(struct node *n, struct halle_error *err);
 json_t	*service_market_show(struct node *n, const char *market,
 	    struct halle_error *err);
@@ -202,13 +241,18 @@ int	service_status_get(struct node *n, struct service_status *st,
 json_t	*service_status_json(const struct service_status *st);
 
 /*
- * Writes a compacted, consistent copy of the store into req's "path": an
+ * Writes a compacted, consistent copy of the store into r->path: an
  * absolute path to a directory that does not exist or is empty (409
  * backup_target_exists otherwise). The node goes on running; the copy is
  * one read snapshot, marked as restored (node_backup): a node started from
  * it takes no writes until a peer has told it how far its own feed went.
  * Answers {"path", "bytes"}.
  */
-json_t	*service_backup(struct node *n, json_t *req, struct halle_error *err);
+#define SERVICE_MAX_PATH	4080	/* the store's file names follow */
+struct service_backup_request {
+	char	path[SERVICE_MAX_PATH + 1];	/* absolute */
+};
+json_t	*service_backup(struct node *n, const struct service_backup_request *r,
+	    struct halle_error *err);
 
 #endif

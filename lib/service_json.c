@@ -1,6 +1,10 @@
 /*
- * service_json: reading the fields of a JSON request, as docs/control-api.md
- * gives them; the answers are rendered in service_json_render.c.
+ * service_json: the control API's JSON bodies read into typed requests.
+ * See service_json.h; the answers are rendered in service_json_render.c.
+ *
+ * A reader takes its body field by field, in the order the API has always
+ * checked them, so that a body with several faults is refused for the
+ * same one as before.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -8,6 +12,8 @@
 #include <string.h>
 
 #include "service_int.h"
+#include "service_json.h"
+#include "timeutil.h"
 
 /* The code point at *p (valid UTF-8, as jansson keeps it); moves *p on. */
 static uint32_t
@@ -51,22 +57,21 @@ char_space(uint32_t c)
 	    c == 0x3000;
 }
 
-int
-req_name(json_t *req, const char *field, int required, size_t maxlen,
-    const char **out, struct halle_error *err)
+/*
+ * The normal form of the name s into out (room for strlen(s) + 1 bytes):
+ * spaces trimmed at both ends, each inner run made one ' '.
+ */
+static void
+name_normalise(const char *s, char *out)
 {
-	const char *s, *p, *start;
-	char *norm, *w;
+	const char *p, *start;
+	char *w;
 	int space = 0;
 
-	if (req_string(req, field, required, maxlen, &s, err) == -1)
-		return -1;
-	if ((norm = malloc(strlen(s) + 1)) == NULL)
-		return error_set(err, HALLE_E_INTERNAL, "out of memory");
-	for (w = norm, p = s; *p != '\0'; ) {
+	for (w = out, p = s; *p != '\0'; ) {
 		start = p;
 		if (char_space(utf8_next(&p))) {
-			space = w != norm;
+			space = w != out;
 			continue;
 		}
 		if (space)
@@ -76,6 +81,20 @@ req_name(json_t *req, const char *field, int required, size_t maxlen,
 		w += p - start;
 	}
 	*w = '\0';
+}
+
+int
+req_name(json_t *req, const char *field, int required, size_t maxlen,
+    const char **out, struct halle_error *err)
+{
+	const char *s;
+	char *norm;
+
+	if (req_string(req, field, required, maxlen, &s, err) == -1)
+		return -1;
+	if ((norm = malloc(strlen(s) + 1)) == NULL)
+		return error_set(err, HALLE_E_INTERNAL, "out of memory");
+	name_normalise(s, norm);
 	if (required && norm[0] == '\0') {
 		free(norm);
 		return error_set(err, HALLE_E_INVALID_FIELD, "'%s' holds only spaces",
@@ -144,5 +163,146 @@ req_integer(json_t *req, const char *field, int *present, long long *out,
 		    field);
 	*present = 1;
 	*out = json_integer_value(v);
+	return 0;
+}
+
+/* A string field, as req_string, copied into out (size bytes). */
+static int
+field_copy(json_t *body, const char *field, int required, char *out,
+    size_t size, struct halle_error *err)
+{
+	const char *s;
+
+	if (req_string(body, field, required, size - 1, &s, err) == -1)
+		return -1;
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+/* A name field, as req_string, normalised into out (size bytes). */
+static int
+field_name(json_t *body, const char *field, int required, char *out,
+    size_t size, struct halle_error *err)
+{
+	const char *s;
+
+	if (req_string(body, field, required, size - 1, &s, err) == -1)
+		return -1;
+	name_normalise(s, out);
+	if (required && out[0] == '\0')
+		return error_set(err, HALLE_E_INVALID_FIELD, "'%s' holds only spaces",
+		    field);
+	return 0;
+}
+
+/* An integer field from min to max, def when absent, into *out. */
+static int
+field_bounded(json_t *body, const char *field, long long def, long long min,
+    long long max, uint32_t *out, struct halle_error *err)
+{
+	long long v;
+	int present;
+
+	if (req_integer(body, field, &present, &v, err) == -1)
+		return -1;
+	if (!present)
+		v = def;
+	if (v < min || v > max)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'%s' must be from %lld to %lld", field, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Producers, markets */
+
+int
+service_json_read_producer(json_t *body, struct service_producer_request *r,
+    struct halle_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (field_name(body, "name", 1, r->name, sizeof(r->name), err) == -1 ||
+	    field_name(body, "farm", 0, r->farm, sizeof(r->farm), err) == -1 ||
+	    field_name(body, "town", 0, r->town, sizeof(r->town), err) == -1 ||
+	    field_copy(body, "email", 0, r->email, sizeof(r->email),
+	    err) == -1 ||
+	    field_copy(body, "phone", 0, r->phone, sizeof(r->phone), err) == -1)
+		return -1;
+	return 0;
+}
+
+/* A market's weekly schedule: weekday, from and to, all or none. */
+static int
+market_schedule(json_t *body, struct service_market_request *r,
+    struct halle_error *err)
+{
+	const char *weekday, *from, *to;
+	int wd;
+
+	if (req_string(body, "weekday", 0, 8, &weekday, err) == -1 ||
+	    req_string(body, "from", 0, 8, &from, err) == -1 ||
+	    req_string(body, "to", 0, 8, &to, err) == -1)
+		return -1;
+	if (!weekday[0] && !from[0] && !to[0])
+		return 0;
+	if (!weekday[0] || !from[0] || !to[0])
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'weekday', 'from' and 'to' go together");
+	if ((wd = timeutil_parse_weekday(weekday)) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD, "weekday '%s' is not one "
+		    "of sun mon tue wed thu fri sat", weekday);
+	if (timeutil_parse_hhmm(from, &r->from_min) == -1 ||
+	    timeutil_parse_hhmm(to, &r->to_min) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'from' and 'to' must be times as HH:MM");
+	if (r->from_min >= r->to_min)
+		return error_set(err, HALLE_E_BAD_DATES, "the market starts at %s, "
+		    "not before it ends at %s", from, to);
+	r->scheduled = 1;
+	r->weekday = (uint32_t)wd;
+	return 0;
+}
+
+int
+service_json_read_market(json_t *body, struct service_market_request *r,
+    struct halle_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (field_name(body, "name", 1, r->name, sizeof(r->name), err) == -1 ||
+	    field_name(body, "place", 1, r->place, sizeof(r->place),
+	    err) == -1 ||
+	    field_name(body, "town", 1, r->town, sizeof(r->town), err) == -1 ||
+	    market_schedule(body, r, err) == -1 ||
+	    field_bounded(body, "opens_days", 7, 1, 60, &r->opens_days,
+	    err) == -1 ||
+	    field_bounded(body, "closes_hours", 36, 0, 720, &r->closes_hours,
+	    err) == -1)
+		return -1;
+	return 0;
+}
+
+int
+service_json_read_membership(json_t *body, const char **producer,
+    struct halle_error *err)
+{
+	json_t *v = json_object_get(body, "producer");
+
+	if (!json_is_string(v))
+		return error_set(err, HALLE_E_INVALID_FIELD, "missing 'producer'");
+	*producer = json_string_value(v);
+	return 0;
+}
+
+/* The node */
+
+int
+service_json_read_backup(json_t *body, struct service_backup_request *r,
+    struct halle_error *err)
+{
+	if (field_copy(body, "path", 1, r->path, sizeof(r->path), err) == -1)
+		return -1;
+	if (r->path[0] != '/')
+		return error_set(err, HALLE_E_INVALID_FIELD, "'path' must be an "
+		    "absolute path, got '%s'", r->path);
 	return 0;
 }

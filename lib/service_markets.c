@@ -14,88 +14,39 @@
 /* Markets */
 
 struct market_add {
-	json_t		*req;
-	char		 id[ID_MAX];
+	const struct service_market_request	*req;
+	char					 id[ID_MAX];
 };
-
-static int
-market_schedule(json_t *req, Halle__Market *m, struct halle_error *err)
-{
-	const char *weekday, *from, *to;
-	int wd;
-
-	if (req_string(req, "weekday", 0, 8, &weekday, err) == -1 ||
-	    req_string(req, "from", 0, 8, &from, err) == -1 ||
-	    req_string(req, "to", 0, 8, &to, err) == -1)
-		return -1;
-	if (!weekday[0] && !from[0] && !to[0])
-		return 0;
-	if (!weekday[0] || !from[0] || !to[0])
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "'weekday', 'from' and 'to' go together");
-	if ((wd = timeutil_parse_weekday(weekday)) == -1)
-		return error_set(err, HALLE_E_INVALID_FIELD, "weekday '%s' is not one "
-		    "of sun mon tue wed thu fri sat", weekday);
-	if (timeutil_parse_hhmm(from, &m->from_min) == -1 ||
-	    timeutil_parse_hhmm(to, &m->to_min) == -1)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "'from' and 'to' must be times as HH:MM");
-	if (m->from_min >= m->to_min)
-		return error_set(err, HALLE_E_BAD_DATES, "the market starts at %s, "
-		    "not before it ends at %s", from, to);
-	m->scheduled = 1;
-	m->weekday = (uint32_t)wd;
-	return 0;
-}
-
-static int
-bounded(json_t *req, const char *field, long long def, long long min,
-    long long max, uint32_t *out, struct halle_error *err)
-{
-	long long v;
-	int present;
-
-	if (req_integer(req, field, &present, &v, err) == -1)
-		return -1;
-	if (!present)
-		v = def;
-	if (v < min || v > max)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "'%s' must be from %lld to %lld", field, min, max);
-	*out = (uint32_t)v;
-	return 0;
-}
 
 static int
 market_add_op(struct node_txn *nt, void *arg)
 {
 	struct market_add *op = arg;
+	const struct service_market_request *r = op->req;
 	Halle__Market m = HALLE__MARKET__INIT;
 
-	if (req_name(op->req, "name", 1, SERVICE_MAX_NAME,
-	    (const char **)&m.name, nt->err) == -1 ||
-	    req_name(op->req, "place", 1, SERVICE_MAX_NAME,
-	    (const char **)&m.place, nt->err) == -1 ||
-	    req_name(op->req, "town", 1, SERVICE_MAX_NAME,
-	    (const char **)&m.town, nt->err) == -1 ||
-	    market_schedule(op->req, &m, nt->err) == -1 ||
-	    bounded(op->req, "opens_days", 7, 1, 60, &m.opens_days,
-	    nt->err) == -1 ||
-	    bounded(op->req, "closes_hours", 36, 0, 720, &m.closes_hours,
-	    nt->err) == -1)
-		return -1;
-	if (service_name_taken(nt->t, 'M', m.name, nt->err) == -1 ||
+	if (service_name_taken(nt->t, 'M', r->name, nt->err) == -1 ||
 	    service_id_for_next_record(nt, op->id, "mk") == -1)
 		return -1;
 	m.id = op->id;
 	m.version = 1;
+	m.name = (char *)r->name;
+	m.place = (char *)r->place;
+	m.town = (char *)r->town;
+	m.scheduled = r->scheduled;
+	m.weekday = r->weekday;
+	m.from_min = r->from_min;
+	m.to_min = r->to_min;
+	m.opens_days = r->opens_days;
+	m.closes_hours = r->closes_hours;
 	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_MARKET, &m.base);
 }
 
 json_t *
-service_market_add(struct node *n, json_t *req, struct halle_error *err)
+service_market_add(struct node *n, const struct service_market_request *r,
+    struct halle_error *err)
 {
-	struct market_add op = { req, "" };
+	struct market_add op = { r, "" };
 
 	if (node_mutate(n, market_add_op, &op, err) == -1)
 		return NULL;

@@ -17,40 +17,36 @@
 /* Producers */
 
 struct producer_add {
-	json_t		*req;
-	char		 id[ID_MAX];
+	const struct service_producer_request	*req;
+	char					 id[ID_MAX];
 };
 
 static int
 producer_add_op(struct node_txn *nt, void *arg)
 {
 	struct producer_add *op = arg;
+	const struct service_producer_request *r = op->req;
 	Halle__Producer p = HALLE__PRODUCER__INIT;
 
-	if (req_name(op->req, "name", 1, SERVICE_MAX_NAME,
-	    (const char **)&p.name, nt->err) == -1 ||
-	    req_name(op->req, "farm", 0, SERVICE_MAX_NAME,
-	    (const char **)&p.farm, nt->err) == -1 ||
-	    req_name(op->req, "town", 0, SERVICE_MAX_NAME,
-	    (const char **)&p.town, nt->err) == -1 ||
-	    req_string(op->req, "email", 0, SERVICE_MAX_NAME,
-	    (const char **)&p.email, nt->err) == -1 ||
-	    req_string(op->req, "phone", 0, SERVICE_MAX_LABEL,
-	    (const char **)&p.phone, nt->err) == -1)
-		return -1;
-	if (service_name_taken(nt->t, 'P', p.name, nt->err) == -1 ||
+	if (service_name_taken(nt->t, 'P', r->name, nt->err) == -1 ||
 	    service_id_for_next_record(nt, op->id, "pr") == -1)
 		return -1;
 	p.id = op->id;
 	p.version = 1;
+	p.name = (char *)r->name;
+	p.farm = (char *)r->farm;
+	p.town = (char *)r->town;
+	p.email = (char *)r->email;
+	p.phone = (char *)r->phone;
 	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
 	    &p.base);
 }
 
 json_t *
-service_producer_add(struct node *n, json_t *req, struct halle_error *err)
+service_producer_add(struct node *n, const struct service_producer_request *r,
+    struct halle_error *err)
 {
-	struct producer_add op = { req, "" };
+	struct producer_add op = { r, "" };
 
 	if (node_mutate(n, producer_add_op, &op, err) == -1)
 		return NULL;

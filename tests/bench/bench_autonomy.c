@@ -35,6 +35,7 @@
 #include "ids.h"
 #include "service.h"
 #include "stock.h"
+#include "testapi.h"
 #include "testutil.h"
 #include "timeutil.h"
 
@@ -338,7 +339,7 @@ setup(struct world *w, int64_t day_ms)
 		sum += w->usual[i];
 	}
 	req = json_pack("{s:s}", "name", "Ferme");
-	if (copy_id(w, w->producer, service_ok(w, service_producer_add(&w->home.node,
+	if (copy_id(w, w->producer, service_ok(w, testapi_producer_add(&w->home.node,
 	    req, &e), &e, "producer")) == -1)
 		return -1;
 	json_decref(req);
@@ -352,7 +353,7 @@ setup(struct world *w, int64_t day_ms)
 		req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", name,
 		    "place", "Place", "town", "Bourg", "weekday", "sat",
 		    "from", "10:00", "to", "12:00");
-		if (copy_id(w, w->market[i], service_ok(w, service_market_add(
+		if (copy_id(w, w->market[i], service_ok(w, testapi_market_add(
 		    &w->at[i]->node, req, &e), &e, "market")) == -1)
 			return -1;
 		json_decref(req);

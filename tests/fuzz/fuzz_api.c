@@ -42,6 +42,8 @@
 #include "ids.h"
 #include "node.h"
 #include "service.h"
+#include "service_json.h"
+#include "testapi.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -149,6 +151,24 @@ put_ids(json_t *j, int depth)
 	}
 }
 
+/*
+ * An invitation or acceptance as daemon/api.c routes it: POST names the
+ * producer in the body, DELETE (not active) in the path; the body's
+ * "producer" stands for the path's.
+ */
+static json_t *
+membership(struct node *n, const char *market_ref, char which, int active,
+    json_t *body, struct halle_error *e)
+{
+	const char *producer_ref = body_string(body, "producer");
+
+	if (active && service_json_read_membership(body, &producer_ref,
+	    e) == -1)
+		return NULL;
+	return service_market_membership(n, market_ref, which, producer_ref,
+	    active, e);
+}
+
 static json_t *
 route(struct node *n, uint8_t selector, json_t *body, struct halle_error *e)
 {
@@ -158,17 +178,15 @@ route(struct node *n, uint8_t selector, json_t *body, struct halle_error *e)
 
 	switch (selector & 0x0f) {
 	case 0:
-		return service_producer_add(n, body, e);
+		return testapi_producer_add(n, body, e);
 	case 1:
 		return service_catalogue_publish(n, id, body, e);
 	case 2:
-		return service_market_add(n, body, e);
+		return testapi_market_add(n, body, e);
 	case 3:
-		return service_market_membership(n, id, 'I',
-		    body_string(body, "producer"), on, e);
+		return membership(n, id, 'I', on, body, e);
 	case 4:
-		return service_market_membership(n, id, 'A',
-		    body_string(body, "producer"), on, e);
+		return membership(n, id, 'A', on, body, e);
 	case 5:
 		return service_distribution_open(n, body, e);
 	case 6:

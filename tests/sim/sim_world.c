@@ -8,6 +8,7 @@
  * orders placed, changed and cancelled at the markets' nodes.
  */
 #include "sim.h"
+#include "testapi.h"
 
 uint64_t	rng_state;
 int64_t		sim_now;
@@ -570,7 +571,7 @@ add_producer(struct sim *sim, int k)
 	snprintf(name, sizeof(name), "Producteur %d", k);
 	req = json_pack("{s:s, s:s, s:s}", "name", name, "farm", name,
 	    "town", "Saint-Sim");
-	ans = service_producer_add(&sn->node, req, &err);
+	ans = testapi_producer_add(&sn->node, req, &err);
 	json_decref(req);
 	if (answer_id(sim, p->home, "adding a producer", ans, &err, p->id,
 	    sizeof(p->id)) == -1)
@@ -644,7 +645,7 @@ sim_orders_setup(struct sim *sim)
 		snprintf(name, sizeof(name), "Marché %d", m);
 		req = json_pack("{s:s, s:s, s:s}", "name", name, "place",
 		    "Place du marché", "town", "Saint-Sim");
-		ans = service_market_add(&sim->nodes[mk->node].node, req, &err);
+		ans = testapi_market_add(&sim->nodes[mk->node].node, req, &err);
 		json_decref(req);
 		if (answer_id(sim, mk->node, "adding a market", ans, &err,
 		    mk->id, sizeof(mk->id)) == -1)

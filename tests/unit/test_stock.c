@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "testapi.h"
 #include "testutil.h"
 
 #include "feed.h"
@@ -122,13 +123,13 @@ setup(void **state)
 	open_node(&H, "commune-h", (unsigned)(uintptr_t)*state);
 	open_node(&M, "commune-m", 20);
 	req = json_pack("{s:s}", "name", "Ferme du Moulin");
-	copy_id(producer, ok(service_producer_add(&H.node, req, &e), &e, "add"));
+	copy_id(producer, ok(testapi_producer_add(&H.node, req, &e), &e, "add"));
 	json_decref(req);
 	json_decref(publish(10, 6));
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Marché",
 	    "place", "Place", "town", "Bourg", "weekday", "sat",
 	    "from", "10:00", "to", "12:00");
-	copy_id(market, ok(service_market_add(&M.node, req, &e), &e, "market"));
+	copy_id(market, ok(testapi_market_add(&M.node, req, &e), &e, "market"));
 	json_decref(req);
 	exchange();
 	json_decref(ok(service_market_membership(&M.node, market, 'I', producer,
@@ -509,7 +510,7 @@ second_market(struct scratch_node *N, char *nmarket, char *ndist)
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Halle",
 	    "place", "Halle", "town", "Vallon", "weekday", "sat",
 	    "from", "09:00", "to", "11:00");
-	copy_id(nmarket, ok(service_market_add(&N->node, req, &e), &e, "market"));
+	copy_id(nmarket, ok(testapi_market_add(&N->node, req, &e), &e, "market"));
 	json_decref(req);
 	carry(N, &H);
 	json_decref(ok(service_market_membership(&N->node, nmarket, 'I', producer,

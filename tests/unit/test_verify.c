@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "testapi.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -111,7 +112,7 @@ group_setup(void **state)
 	node.clock_ms = fake_clock;
 
 	req = parse("{\"name\": \"Ferme du Moulin\"}");
-	o = OK(service_producer_add(&node, req, &E));
+	o = OK(testapi_producer_add(&node, req, &E));
 	snprintf(producer, sizeof(producer), "%s",
 	    json_string_value(json_object_get(o, "id")));
 	json_decref(o);
@@ -122,7 +123,7 @@ group_setup(void **state)
 	json_decref(req);
 	req = parse("{\"name\": \"Marché du samedi\", \"place\": \"Place\", "
 	    "\"town\": \"Saint-Jean\"}");
-	o = OK(service_market_add(&node, req, &E));
+	o = OK(testapi_market_add(&node, req, &E));
 	snprintf(market, sizeof(market), "%s",
 	    json_string_value(json_object_get(o, "id")));
 	json_decref(o);

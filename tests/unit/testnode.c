@@ -14,6 +14,7 @@
 
 #include "api_status.h"
 #include "testnode.h"
+#include "testapi.h"
 #include "testutil.h"
 #include "timeutil.h"
 
@@ -201,7 +202,7 @@ add_producer(const char *name, char *id)
 	json_t *req = json_pack("{s:s, s:s}", "name", name, "town",
 	    "Saint-Jean");
 
-	copy_id(id, OK(service_producer_add(&node, req, &E)));
+	copy_id(id, OK(testapi_producer_add(&node, req, &E)));
 	json_decref(req);
 }
 
@@ -238,7 +239,7 @@ add_market(const char *name, char *id)
 	    "place", PLACE, "town", "Saint-Jean", "weekday", "sat",
 	    "from", "10:00", "to", "12:00");
 
-	copy_id(id, OK(service_market_add(&node, req, &E)));
+	copy_id(id, OK(testapi_market_add(&node, req, &E)));
 	json_decref(req);
 }
 

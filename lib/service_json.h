@@ -1,0 +1,51 @@
+/*
+ * service_json: the control API's JSON bodies read into the typed requests
+ * of service.h (docs/control-api.md gives their fields).
+ *
+ * Each reader checks every field of its body (types, lengths, characters
+ * no field may hold, dates and times, numbers and their bounds) and fills
+ * the request, normalising names: spaces (Unicode ones too) trimmed at
+ * both ends and each inner run made one ' ', so that names differing only
+ * there are one name. It fails on the first field it refuses, with
+ * invalid_field (or bad_dates, bad_quantity, overflow) and a message that
+ * names the field and the reason, and it touches no store: a request is
+ * read in full before the rule that takes it opens a transaction, and a
+ * refused one never reaches the write lock.
+ *
+ *   daemon/api.c:  service_json_read_market(body, &r, err)   syntax
+ *                  service_market_add(node, &r, err)         rules, store
+ *
+ * Readers return 0, or -1 with err filled; the body is not changed.
+ * Unknown fields are ignored, as the API always has.
+ */
+#ifndef HALLE_SERVICE_JSON_H
+#define HALLE_SERVICE_JSON_H
+
+#include <jansson.h>
+
+#include "error.h"
+#include "service.h"
+
+/* POST /v1/producers: {"name", "farm", "town", "email", "phone"}. */
+int	service_json_read_producer(json_t *body,
+	    struct service_producer_request *r, struct halle_error *err);
+
+/*
+ * POST /v1/markets: {"name", "place", "town", "weekday", "from", "to",
+ * "opens_days", "closes_hours"}; weekday, from and to go together.
+ */
+int	service_json_read_market(json_t *body, struct service_market_request *r,
+	    struct halle_error *err);
+
+/*
+ * POST /v1/markets/M/invitations and .../acceptances: {"producer"}, an id
+ * or a name, into *producer (pointing into body).
+ */
+int	service_json_read_membership(json_t *body, const char **producer,
+	    struct halle_error *err);
+
+/* POST /v1/backup: {"path"}, an absolute path. */
+int	service_json_read_backup(json_t *body, struct service_backup_request *r,
+	    struct halle_error *err);
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * test_service_json: the control API's JSON bodies read into typed
+ * requests (lib/service_json.h), and the rules taking requests that C code
+ * filled without any JSON.
+ *
+ * A reader is checked bare: it needs no node and no store, and it refuses
+ * a body for its first bad field with the code and the message the API
+ * has always answered. The node (testnode.h) serves only the tests of the
+ * rules.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testnode.h"
+
+#include "error.h"
+#include "service.h"
+#include "service_json.h"
+
+/* text, a JSON object; the test fails when it does not parse. */
+static json_t *
+body(const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+
+	if (j == NULL)
+		fail_msg("not JSON: %s", text);
+	return j;
+}
+
+/*
+ * expr, a reader, must refuse with want_code and exactly want_message;
+ * the body b it read must be as it was.
+ */
+#define REFUSED(b, expr, want_code, want_message) do {			\
+	char *before_ = json_dumps((b), JSON_SORT_KEYS);		\
+	char *after_;							\
+									\
+	memset(&E, 0, sizeof(E));					\
+	assert_int_equal((expr), -1);					\
+	assert_string_equal(halle_strerror(E.code), (want_code));	\
+	assert_string_equal(E.message, (want_message));		\
+	after_ = json_dumps((b), JSON_SORT_KEYS);			\
+	assert_string_equal(before_, after_);				\
+	free(before_);							\
+	free(after_);							\
+} while (0)
+
+/* Names are normalised into the request; the body keeps what it said. */
+static void
+test_producer(void **state)
+{
+	struct service_producer_request r;
+	json_t *b;
+
+	b = body("{\"name\": \"  Ferme \\u00a0 du   Lac \", \"farm\": \" \", "
+	    "\"town\": \"Saint  Jean\", \"email\": \"a@b\", \"x\": 1}");
+	assert_int_equal(service_json_read_producer(b, &r, &E), 0);
+	assert_string_equal(r.name, "Ferme du Lac");
+	assert_string_equal(r.farm, "");
+	assert_string_equal(r.town, "Saint Jean");
+	assert_string_equal(r.email, "a@b");
+	assert_string_equal(r.phone, "");
+	assert_string_equal(json_string_value(json_object_get(b, "name")),
+	    "  Ferme \xc2\xa0 du   Lac ");
+	json_decref(b);
+
+	b = body("{\"farm\": \"x\"}");
+	REFUSED(b, service_json_read_producer(b, &r, &E), "invalid_field",
+	    "missing 'name'");
+	json_decref(b);
+	b = body("{\"name\": \"\\u3000 \"}");
+	REFUSED(b, service_json_read_producer(b, &r, &E), "invalid_field",
+	    "'name' holds only spaces");
+	json_decref(b);
+	b = body("{\"name\": 3}");
+	REFUSED(b, service_json_read_producer(b, &r, &E), "invalid_field",
+	    "'name' must be a string");
+	json_decref(b);
+	b = body("{\"name\": \"OK\", \"email\": \"a\\u202e@b\"}");
+	REFUSED(b, service_json_read_producer(b, &r, &E), "invalid_field",
+	    "'email' holds the bidirectional formatting character U+202E, "
+	    "which no field may hold");
+	json_decref(b);
+	b = json_pack("{s:s, s:s}", "name", "OK", "phone",
+	    "0123456789012345678901234567890123456789012345678901234567890123"
+	    "4");
+	REFUSED(b, service_json_read_producer(b, &r, &E), "invalid_field",
+	    "'phone' is longer than 64 bytes");
+	json_decref(b);
+}
+
+static void
+test_market(void **state)
+{
+	struct service_market_request r;
+	json_t *b;
+
+	b = body("{\"name\": \" Marché \", \"place\": \"Place\", \"town\": "
+	    "\"Bourg\"}");
+	assert_int_equal(service_json_read_market(b, &r, &E), 0);
+	assert_string_equal(r.name, "Marché");
+	assert_int_equal(r.scheduled, 0);
+	assert_int_equal(r.opens_days, 7);
+	assert_int_equal(r.closes_hours, 36);
+	json_decref(b);
+	b = body("{\"name\": \"M\", \"place\": \"P\", \"town\": \"T\", "
+	    "\"weekday\": \"SAT\", \"from\": \"08:30\", \"to\": \"12:00\", "
+	    "\"opens_days\": 60, \"closes_hours\": 0}");
+	assert_int_equal(service_json_read_market(b, &r, &E), 0);
+	assert_int_equal(r.scheduled, 1);
+	assert_int_equal(r.weekday, 6);
+	assert_int_equal(r.from_min, 510);
+	assert_int_equal(r.to_min, 720);
+	assert_int_equal(r.opens_days, 60);
+	assert_int_equal(r.closes_hours, 0);
+	json_decref(b);
+
+	b = body("{\"name\": \"M\", \"place\": \"P\", \"town\": \"T\", "
+	    "\"weekday\": \"sat\"}");
+	REFUSED(b, service_json_read_market(b, &r, &E), "invalid_field",
+	    "'weekday', 'from' and 'to' go together");
+	json_decref(b);
+	b = body("{\"name\": \"M\", \"place\": \"P\", \"town\": \"T\", "
+	    "\"weekday\": \"sat\", \"from\": \"12:00\", \"to\": \"10:00\"}");
+	REFUSED(b, service_json_read_market(b, &r, &E), "bad_dates",
+	    "the market starts at 12:00, not before it ends at 10:00");
+	json_decref(b);
+	b = body("{\"name\": \"M\", \"place\": \"P\", \"town\": \"T\", "
+	    "\"opens_days\": 61}");
+	REFUSED(b, service_json_read_market(b, &r, &E), "invalid_field",
+	    "'opens_days' must be from 1 to 60");
+	json_decref(b);
+	b = body("{\"name\": \"M\", \"place\": \"P\", \"town\": \"T\", "
+	    "\"closes_hours\": 1.5}");
+	REFUSED(b, service_json_read_market(b, &r, &E), "invalid_field",
+	    "'closes_hours' must be a whole number");
+	json_decref(b);
+}
+
+static void
+test_membership_and_backup(void **state)
+{
+	struct service_backup_request r;
+	const char *producer;
+	json_t *b;
+
+	b = body("{\"producer\": \"Ferme\"}");
+	assert_int_equal(service_json_read_membership(b, &producer, &E), 0);
+	assert_string_equal(producer, "Ferme");
+	json_decref(b);
+	b = body("{\"producer\": 7}");
+	REFUSED(b, service_json_read_membership(b, &producer, &E),
+	    "invalid_field", "missing 'producer'");
+	json_decref(b);
+
+	b = body("{\"path\": \"/var/backups/halle\"}");
+	assert_int_equal(service_json_read_backup(b, &r, &E), 0);
+	assert_string_equal(r.path, "/var/backups/halle");
+	json_decref(b);
+	b = body("{\"path\": \"backups\"}");
+	REFUSED(b, service_json_read_backup(b, &r, &E), "invalid_field",
+	    "'path' must be an absolute path, got 'backups'");
+	json_decref(b);
+}
+
+/*
+ * The rules take requests filled in C: what needs the store (a name
+ * taken) is theirs, and a refusal writes nothing.
+ */
+static void
+test_typed_rules(void **state)
+{
+	struct service_producer_request p;
+	struct service_market_request m;
+	json_t *a;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "Ferme typée");
+	snprintf(p.town, sizeof(p.town), "Bourg");
+	a = OK(service_producer_add(&node, &p, &E));
+	assert_string_equal(str(a, "name"), "Ferme typée");
+	assert_string_equal(str(a, "town"), "Bourg");
+	json_decref(a);
+	FAILS(service_producer_add(&node, &p, &E), 409, "name_taken");
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.name, sizeof(m.name), "Marché typé");
+	snprintf(m.place, sizeof(m.place), PLACE);
+	snprintf(m.town, sizeof(m.town), "Bourg");
+	m.scheduled = 1;
+	m.weekday = 6;
+	m.from_min = 600;
+	m.to_min = 720;
+	m.opens_days = 7;
+	m.closes_hours = 36;
+	a = OK(service_market_add(&node, &m, &E));
+	assert_string_equal(str(json_object_get(a, "schedule"), "from"),
+	    "10:00");
+	json_decref(a);
+	FAILS(service_market_add(&node, &m, &E), 409, "name_taken");
+}
+
+static int
+group_setup(void **state)
+{
+	return testnode_open("halle-test-service-json");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_producer),
+		cmocka_unit_test(test_market),
+		cmocka_unit_test(test_membership_and_backup),
+		cmocka_unit_test_setup(test_typed_rules, reset_clock),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup,
+	    testnode_group_teardown);
+}

@@ -1,0 +1,34 @@
+/* testapi: see testapi.h. */
+#include "service.h"
+#include "service_json.h"
+#include "testapi.h"
+
+json_t *
+testapi_producer_add(struct node *n, json_t *body, struct halle_error *err)
+{
+	struct service_producer_request r;
+
+	if (service_json_read_producer(body, &r, err) == -1)
+		return NULL;
+	return service_producer_add(n, &r, err);
+}
+
+json_t *
+testapi_market_add(struct node *n, json_t *body, struct halle_error *err)
+{
+	struct service_market_request r;
+
+	if (service_json_read_market(body, &r, err) == -1)
+		return NULL;
+	return service_market_add(n, &r, err);
+}
+
+json_t *
+testapi_backup(struct node *n, json_t *body, struct halle_error *err)
+{
+	struct service_backup_request r;
+
+	if (service_json_read_backup(body, &r, err) == -1)
+		return NULL;
+	return service_backup(n, &r, err);
+}
