@@ -14,6 +14,7 @@
 
 #include <event2/http.h>
 
+#include "catalogue.h"
 #include "control.h"
 #include "dfc.h"
 #include "metrics.h"
@@ -160,7 +161,9 @@ query_flag(const char *value)
 static json_t *
 catalogue_publish(ARGS)
 {
+	struct catalogue_draft draft;
 	int dry_run = query_flag(a->req->query_dry_run);
+	json_t *o = NULL;
 
 	if (!a->req->body_ld && (dry_run || a->req->query_skip_invalid)) {
 		/* Publishing when asked for a dry run would be a surprise. */
@@ -168,13 +171,19 @@ catalogue_publish(ARGS)
 		    "are for DFC imports (Content-Type: application/ld+json)");
 		return NULL;
 	}
-	if (!a->req->body_ld)
-		return service_catalogue_publish(a->node, a->param[0],
-		    a->req->body, a->err);
-	if (dry_run)
-		a->status = 200;
-	return service_catalogue_import(a->node, a->param[0], a->req->body,
-	    query_flag(a->req->query_skip_invalid), dry_run, a->err);
+	if (a->req->body_ld) {
+		if (dry_run)
+			a->status = 200;
+		return service_catalogue_import(a->node, a->param[0],
+		    a->req->body, query_flag(a->req->query_skip_invalid),
+		    dry_run, a->err);
+	}
+	catalogue_draft_init(&draft);
+	if (service_json_read_catalogue(a->req->body, &draft, a->err) == 0)
+		o = service_catalogue_publish(a->node, a->param[0], &draft, 0,
+		    a->err);
+	catalogue_draft_free(&draft);
+	return o;
 }
 
 /* Accept: application/ld+json asks for the DFC document. */

@@ -70,26 +70,27 @@ json_t	*service_producer_add(struct node *n,
 json_t	*service_producer_list(struct node *n, struct halle_error *err);
 json_t	*service_producer_show(struct node *n, const char *producer,
 	    struct halle_error *err);
-json_t	*service_catalogue_publish(struct node *n, const char *producer,
-	    json_t *req, struct halle_error *err);
-json_t	*service_catalogue_show(struct node *n, const char *producer,
-	    struct halle_error *err);
 /*
- * Publishes draft (catalogue.h) as the producer's new catalogue version,
- * by the same rules as service_catalogue_publish: the producer is this node's
- * own, the version newer than the one held, each product checked. With
- * dry_run, checks the same and writes nothing: the answer is then the
- * catalogue that would be published (200). Answers the catalogue.
+ * Publishes draft (catalogue.h), filled from a JSON body
+ * (service_json_read_catalogue) or a DFC document, as the producer's new
+ * catalogue version: the draft is checked whole (catalogue_check_draft)
+ * before any transaction, then the producer must be this node's own and
+ * the version newer than the one held. With dry_run, checks the same and
+ * writes nothing: the answer is then the catalogue that would be
+ * published (200). Answers the catalogue, with "held_by_markets" when
+ * published.
  */
 struct catalogue_draft;
-json_t	*service_catalogue_publish_draft(struct node *n, const char *producer,
+json_t	*service_catalogue_publish(struct node *n, const char *producer,
 	    const struct catalogue_draft *draft, int dry_run,
+	    struct halle_error *err);
+json_t	*service_catalogue_show(struct node *n, const char *producer,
 	    struct halle_error *err);
 
 /*
  * DFC (docs/dfc.md). service_catalogue_import publishes the catalogue of the
  * JSON-LD document doc as the producer's new version, by the rules of
- * service_catalogue_publish_draft. A product the mapping refuses stops the
+ * service_catalogue_publish. A product the mapping refuses stops the
  * import (its error names the product's @id and the field) unless
  * skip_invalid; dry_run publishes nothing. Answers {"dry_run",
  * "published", "catalogue", "problems": [{"id", "field", "code",

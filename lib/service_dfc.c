@@ -3,7 +3,7 @@
  * the pure mapping (dfc.h) and the store.
  *
  * An import is the JSON route's publish with another reader: the
- * document becomes a catalogue draft, and service_catalogue_publish_draft()
+ * document becomes a catalogue draft, and service_catalogue_publish()
  * applies the very rules the JSON route applies. What the mapping refused
  * is reported, product by product; it stops the import unless the caller
  * asked to skip it. Exports read one snapshot.
@@ -50,7 +50,7 @@ service_catalogue_import(struct node *n, const char *producer, json_t *doc,
 		refusal(json_array_size(problems), d.n == 0, err);
 		goto done;
 	}
-	if ((catalogue = service_catalogue_publish_draft(n, producer, &d, dry_run,
+	if ((catalogue = service_catalogue_publish(n, producer, &d, dry_run,
 	    err)) == NULL)
 		goto done;
 	answer = json_pack("{s:b, s:b, s:o, s:O}", "dry_run", dry_run,

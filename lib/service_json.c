@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalogue.h"
 #include "service_int.h"
 #include "service_json.h"
 #include "timeutil.h"
@@ -214,7 +215,7 @@ field_bounded(json_t *body, const char *field, long long def, long long min,
 	return 0;
 }
 
-/* Producers, markets */
+/* Producers */
 
 int
 service_json_read_producer(json_t *body, struct service_producer_request *r,
@@ -230,6 +231,151 @@ service_json_read_producer(json_t *body, struct service_producer_request *r,
 		return -1;
 	return 0;
 }
+
+/* Catalogues */
+
+static int
+parse_unit(const char *s)
+{
+	static const char *const units[] = { "piece", "kg", "g", "l", "ml" };
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (strcmp(s, units[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* err, as a field reader filled it, said of product i: "products[i]: ". */
+static int
+product_error(size_t i, struct halle_error *err)
+{
+	char inner[sizeof(err->message)];
+
+	snprintf(inner, sizeof(inner), "%s", err->message);
+	return error_set(err, err->code, "products[%zu]: %s", i, inner);
+}
+
+/* The sku, name (normalised into name) and unit of product i. */
+static int
+product_names(json_t *j, size_t i, Halle__Product *p,
+    char name[SERVICE_MAX_NAME + 1], struct halle_error *err)
+{
+	const char *unit;
+
+	if (req_string(j, "sku", 1, SERVICE_MAX_LABEL, (const char **)&p->sku,
+	    err) == -1 || field_name(j, "name", 1, name, SERVICE_MAX_NAME + 1,
+	    err) == -1 || req_string(j, "unit", 0, 8, &unit, err) == -1)
+		return product_error(i, err);
+	p->name = name;
+	if (unit[0] != '\0' && parse_unit(unit) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD, "products[%zu]: unit "
+		    "'%s' is not one of piece, kg, g, l, ml", i, unit);
+	p->unit = unit[0] ? parse_unit(unit) : HALLE__UNIT__UNIT_PIECE;
+	return 0;
+}
+
+/* The quantity, price, VAT, organic flag and stock of product i. */
+static int
+product_amounts(json_t *j, size_t i, Halle__Product *p,
+    struct halle_error *err)
+{
+	json_t *q;
+	long long v;
+	int present;
+
+	p->quantity = 1;
+	if ((q = json_object_get(j, "quantity")) != NULL && !json_is_null(q)) {
+		if (!json_is_number(q))
+			return error_set(err, HALLE_E_INVALID_FIELD, "products[%zu]: "
+			    "quantity must be a number above 0", i);
+		p->quantity = json_number_value(q);
+	}
+	if (req_integer(j, "price_cents", &present, &v, err) == -1)
+		return product_error(i, err);
+	if (!present)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "products[%zu]: missing 'price_cents'", i);
+	if (v < 0)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "products[%zu]: price_cents must not be negative", i);
+	p->price_cents = (uint64_t)v;
+	if (req_integer(j, "vat_bp", &present, &v, err) == -1)
+		return product_error(i, err);
+	if (v < 0)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "products[%zu]: vat_bp must be from 0 to 10000", i);
+	p->vat_bp = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	if ((q = json_object_get(j, "organic")) != NULL && !json_is_null(q)) {
+		if (!json_is_boolean(q))
+			return error_set(err, HALLE_E_INVALID_FIELD,
+			    "products[%zu]: organic must be true or false", i);
+		p->organic = json_is_true(q);
+	}
+	if (req_integer(j, "stock_per_day", &present, &v, err) == -1)
+		return product_error(i, err);
+	if (present && v < 0)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "products[%zu]: stock_per_day must not be negative", i);
+	p->limited = present;
+	p->stock_per_day = present ? (uint64_t)v : 0;
+	return 0;
+}
+
+/*
+ * Product i of the body into the draft. Only what JSON can get wrong is
+ * checked here (types, and values a product cannot hold); the rules are
+ * catalogue_check_product's, which catalogue_draft_add applies.
+ */
+static int
+product_read(json_t *j, size_t i, struct catalogue_draft *d,
+    struct halle_error *err)
+{
+	char name[SERVICE_MAX_NAME + 1], label[32];
+	Halle__Product p;
+
+	if (!json_is_object(j))
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "products[%zu] must be an object", i);
+	halle__product__init(&p);
+	if (product_names(j, i, &p, name, err) == -1 ||
+	    product_amounts(j, i, &p, err) == -1)
+		return -1;
+	snprintf(label, sizeof(label), "products[%zu]", i);
+	return catalogue_draft_add(d, &p, label, err);
+}
+
+int
+service_json_read_catalogue(json_t *body, struct catalogue_draft *d,
+    struct halle_error *err)
+{
+	const char *currency;
+	long long version;
+	json_t *list;
+	size_t i;
+	int present;
+
+	if (req_integer(body, "version", &present, &version, err) == -1 ||
+	    req_string(body, "currency", 0, 16, &currency, err) == -1 ||
+	    catalogue_check_currency(currency, err) == -1)
+		return -1;
+	d->version_given = present;
+	d->version = present && version > 0 ? (uint64_t)version : 0;
+	memcpy(d->currency, currency, strlen(currency) + 1);
+	list = json_object_get(body, "products");
+	if (!json_is_array(list))
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'products' must be an array");
+	if (json_array_size(list) > SERVICE_MAX_PRODUCTS)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "more than %d products", SERVICE_MAX_PRODUCTS);
+	for (i = 0; i < json_array_size(list); i++)
+		if (product_read(json_array_get(list, i), i, d, err) == -1)
+			return -1;
+	return 0;
+}
+
+/* Markets */
 
 /* A market's weekly schedule: weekday, from and to, all or none. */
 static int

@@ -31,6 +31,18 @@ int	service_json_read_producer(json_t *body,
 	    struct service_producer_request *r, struct halle_error *err);
 
 /*
+ * PUT /v1/producers/P/catalogue: {"version", "currency", "products":
+ * [{"sku", "name", "unit", "quantity", "price_cents", "vat_bp",
+ * "organic", "stock_per_day"}]} into d, an empty draft (catalogue.h),
+ * each product checked as catalogue_draft_add does and named
+ * "products[i]" in messages. On failure d may hold the products before
+ * the one refused: the caller frees it either way.
+ */
+struct catalogue_draft;
+int	service_json_read_catalogue(json_t *body, struct catalogue_draft *d,
+	    struct halle_error *err);
+
+/*
  * POST /v1/markets: {"name", "place", "town", "weekday", "from", "to",
  * "opens_days", "closes_hours"}; weekday, from and to go together.
  */

@@ -96,125 +96,6 @@ service_producer_show(struct node *n, const char *ref, struct halle_error *err)
 
 /* Catalogues */
 
-static int
-parse_unit(const char *s)
-{
-	static const char *const units[] = { "piece", "kg", "g", "l", "ml" };
-	int i;
-
-	for (i = 0; i < 5; i++)
-		if (strcmp(s, units[i]) == 0)
-			return i;
-	return -1;
-}
-
-/*
- * Reads product number i of the request into p, whose strings stay the
- * request's. Only what JSON can get wrong is checked here (types, and
- * values a product cannot hold); the rules are catalogue_check_product's.
- */
-static int
-parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
-{
-	const char *unit;
-	json_t *q;
-	long long v;
-	int present;
-
-	if (!json_is_object(j))
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "products[%zu] must be an object", i);
-	if (req_string(j, "sku", 1, SERVICE_MAX_LABEL, (const char **)&p->sku,
-	    err) == -1 || req_name(j, "name", 1, SERVICE_MAX_NAME,
-	    (const char **)&p->name, err) == -1 ||
-	    req_string(j, "unit", 0, 8, &unit, err) == -1)
-		goto field;
-	if (unit[0] != '\0' && parse_unit(unit) == -1)
-		return error_set(err, HALLE_E_INVALID_FIELD, "products[%zu]: unit "
-		    "'%s' is not one of piece, kg, g, l, ml", i, unit);
-	p->unit = unit[0] ? parse_unit(unit) : HALLE__UNIT__UNIT_PIECE;
-	p->quantity = 1;
-	if ((q = json_object_get(j, "quantity")) != NULL && !json_is_null(q)) {
-		if (!json_is_number(q))
-			return error_set(err, HALLE_E_INVALID_FIELD, "products[%zu]: "
-			    "quantity must be a number above 0", i);
-		p->quantity = json_number_value(q);
-	}
-	if (req_integer(j, "price_cents", &present, &v, err) == -1)
-		goto field;
-	if (!present)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "products[%zu]: missing 'price_cents'", i);
-	if (v < 0)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "products[%zu]: price_cents must not be negative", i);
-	p->price_cents = (uint64_t)v;
-	if (req_integer(j, "vat_bp", &present, &v, err) == -1)
-		goto field;
-	if (v < 0)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "products[%zu]: vat_bp must be from 0 to 10000", i);
-	p->vat_bp = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-	if ((q = json_object_get(j, "organic")) != NULL && !json_is_null(q)) {
-		if (!json_is_boolean(q))
-			return error_set(err, HALLE_E_INVALID_FIELD,
-			    "products[%zu]: organic must be true or false", i);
-		p->organic = json_is_true(q);
-	}
-	if (req_integer(j, "stock_per_day", &present, &v, err) == -1)
-		goto field;
-	if (present && v < 0)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "products[%zu]: stock_per_day must not be negative", i);
-	p->limited = present;
-	p->stock_per_day = present ? (uint64_t)v : 0;
-	return 0;
-field:
-	{
-		char inner[sizeof(err->message)];
-
-		snprintf(inner, sizeof(inner), "%s", err->message);
-		return error_set(err, err->code, "products[%zu]: %s",
-		    i, inner);
-	}
-}
-
-/* Reads a publish request (docs/control-api.md) into an empty draft. */
-static int
-catalogue_read(json_t *req, struct catalogue_draft *d, struct halle_error *err)
-{
-	Halle__Product p;
-	const char *currency;
-	char label[32];
-	long long version;
-	json_t *list;
-	size_t i;
-	int present;
-
-	if (req_integer(req, "version", &present, &version, err) == -1 ||
-	    req_string(req, "currency", 0, 16, &currency, err) == -1 ||
-	    catalogue_check_currency(currency, err) == -1)
-		return -1;
-	d->version_given = present;
-	d->version = present && version > 0 ? (uint64_t)version : 0;
-	memcpy(d->currency, currency, strlen(currency) + 1);
-	list = json_object_get(req, "products");
-	if (!json_is_array(list))
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "'products' must be an array");
-	if (json_array_size(list) > SERVICE_MAX_PRODUCTS)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "more than %d products", SERVICE_MAX_PRODUCTS);
-	for (i = 0; i < json_array_size(list); i++) {
-		halle__product__init(&p);
-		snprintf(label, sizeof(label), "products[%zu]", i);
-		if (parse_product(json_array_get(list, i), i, &p, err) == -1 ||
-		    catalogue_draft_add(d, &p, label, err) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 struct catalogue_publish {
 	const char			*ref;
 	const struct catalogue_draft	*draft;
@@ -224,9 +105,9 @@ struct catalogue_publish {
 
 /*
  * The rules of a new catalogue version that need the store: the producer
- * is this node's own, the version newer than the one held; and, again,
- * each product's (a draft may have been filled by any door). Only reads:
- * a dry run runs it in a read snapshot.
+ * is this node's own, the version newer than the one held. The draft
+ * itself was checked before (catalogue_check_draft). Only reads: a dry
+ * run runs it in a read snapshot.
  */
 static int
 catalogue_validate(struct node_txn *nt, struct catalogue_publish *op)
@@ -235,25 +116,17 @@ catalogue_validate(struct node_txn *nt, struct catalogue_publish *op)
 	char name[ID_MAX + 32];
 	Halle__Catalogue *held;
 	uint64_t next = 0;
-	size_t i;
 
-	if (service_resolve_producer(nt->t, op->ref, op->producer, nt->err) == -1)
+	if (service_resolve_producer(nt->t, op->ref, op->producer,
+	    nt->err) == -1)
 		return -1;
 	snprintf(name, sizeof(name), "producer %s (its catalogue)",
 	    op->producer);
-	if (service_owned_here(nt, 'P', op->producer, name) == -1 ||
-	    catalogue_check_currency(d->currency, nt->err) == -1)
+	if (service_owned_here(nt, 'P', op->producer, name) == -1)
 		return -1;
-	for (i = 0; i < d->n; i++)
-		if (catalogue_check_product(d, i, nt->err) == -1)
-			return -1;
-	if (d->version_given && d->version > SERVICE_MAX_VERSION)
-		return error_set(nt->err, HALLE_E_INVALID_FIELD, "'version' %llu is "
-		    "over the last version there is (%lld)",
-		    (unsigned long long)d->version, SERVICE_MAX_VERSION);
 	held = views_catalogue(nt->t, op->producer);
-	if (!d->version_given && service_version_next(held ? held->version : 0, &next,
-	    name, nt->err) == -1) {
+	if (!d->version_given && service_version_next(held ? held->version : 0,
+	    &next, name, nt->err) == -1) {
 		view_free(held);
 		return -1;
 	}
@@ -339,7 +212,7 @@ catalogue_preview(struct node *n, struct catalogue_publish *op,
 }
 
 json_t *
-service_catalogue_publish_draft(struct node *n, const char *ref,
+service_catalogue_publish(struct node *n, const char *ref,
     const struct catalogue_draft *draft, int dry_run,
     struct halle_error *err)
 {
@@ -349,6 +222,9 @@ service_catalogue_publish_draft(struct node *n, const char *ref,
 	char today[11];
 	json_t *answer, *held;
 
+	/* Any door may have filled the draft: its rules, before any lock. */
+	if (catalogue_check_draft(draft, err) == -1)
+		return NULL;
 	if (dry_run)
 		return catalogue_preview(n, &op, err);
 	if (node_mutate(n, catalogue_op, &op, err) == -1 ||
@@ -367,20 +243,6 @@ service_catalogue_publish_draft(struct node *n, const char *ref,
 	}
 	json_object_set_new(answer, "held_by_markets", held);
 	return answer;
-}
-
-json_t *
-service_catalogue_publish(struct node *n, const char *ref, json_t *req,
-    struct halle_error *err)
-{
-	struct catalogue_draft d;
-	json_t *o = NULL;
-
-	catalogue_draft_init(&d);
-	if (catalogue_read(req, &d, err) == 0)
-		o = service_catalogue_publish_draft(n, ref, &d, 0, err);
-	catalogue_draft_free(&d);
-	return o;
 }
 
 json_t *

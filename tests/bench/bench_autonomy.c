@@ -311,7 +311,7 @@ publish(struct world *w, long stock)
 	req = json_pack("{s:[{s:s, s:s, s:i, s:I}]}", "products", "sku",
 	    "PAIN", "name", "Pain", "price_cents", 450, "stock_per_day",
 	    (json_int_t)stock);
-	json_decref(service_ok(w, service_catalogue_publish(&w->home.node,
+	json_decref(service_ok(w, testapi_catalogue_publish(&w->home.node,
 	    w->producer, req, &e), &e, "catalogue"));
 	json_decref(req);
 	return w->failure[0] != '\0' ? -1 : 0;

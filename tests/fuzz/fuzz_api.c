@@ -180,7 +180,7 @@ route(struct node *n, uint8_t selector, json_t *body, struct halle_error *e)
 	case 0:
 		return testapi_producer_add(n, body, e);
 	case 1:
-		return service_catalogue_publish(n, id, body, e);
+		return testapi_catalogue_publish(n, id, body, e);
 	case 2:
 		return testapi_market_add(n, body, e);
 	case 3:

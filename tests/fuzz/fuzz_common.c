@@ -229,7 +229,7 @@ fuzz_week_start(struct node *n, char *producer, char *market)
 	    "s:i}]}", "products", "sku", "PAIN", "name", "Pain", "price_cents",
 	    450, "vat_bp", 550, "stock_per_day", 40, "sku", "OEUFS", "name",
 	    "Oeufs", "price_cents", 300, "vat_bp", 550);
-	fuzz_must(service_catalogue_publish(n, producer, req, &err), req, NULL,
+	fuzz_must(testapi_catalogue_publish(n, producer, req, &err), req, NULL,
 	    &err);
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Halle",
 	    "place", "Place", "town", "Ici", "weekday", "sat", "from", "10:00",

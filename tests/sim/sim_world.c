@@ -588,7 +588,7 @@ add_producer(struct sim *sim, int k)
 		    "stock_per_day", (json_int_t)p->stock[s]));
 	}
 	req = json_pack("{s:o}", "products", products);
-	ans = service_catalogue_publish(&sn->node, p->id, req, &err);
+	ans = testapi_catalogue_publish(&sn->node, p->id, req, &err);
 	json_decref(req);
 	return answer_id(sim, p->home, "publishing a catalogue", ans, &err,
 	    name, sizeof(name));

@@ -20,6 +20,7 @@
 
 #include "testnode.h"
 
+#include "catalogue.h"
 #include "error.h"
 #include "service.h"
 #include "service_json.h"
@@ -94,6 +95,65 @@ test_producer(void **state)
 	    "4");
 	REFUSED(b, service_json_read_producer(b, &r, &E), "invalid_field",
 	    "'phone' is longer than 64 bytes");
+	json_decref(b);
+}
+
+static void
+test_catalogue(void **state)
+{
+	struct catalogue_draft d;
+	json_t *b;
+
+	b = body("{\"version\": 3, \"currency\": \"CHF\", \"products\": ["
+	    "{\"sku\": \"PAIN\", \"name\": \" Pain  de campagne\", "
+	    "\"unit\": \"kg\", \"quantity\": 0.5, \"price_cents\": 450, "
+	    "\"vat_bp\": 550, \"organic\": true, \"stock_per_day\": 40}, "
+	    "{\"sku\": \"MIEL\", \"name\": \"Miel\", \"price_cents\": 900}]}");
+	catalogue_draft_init(&d);
+	assert_int_equal(service_json_read_catalogue(b, &d, &E), 0);
+	assert_int_equal(d.version_given, 1);
+	assert_int_equal(d.version, 3);
+	assert_string_equal(d.currency, "CHF");
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.products[0].name, "Pain de campagne");
+	assert_int_equal(d.products[0].unit, HALLE__UNIT__UNIT_KG);
+	assert_true(d.products[0].quantity == 0.5);
+	assert_int_equal(d.products[0].limited, 1);
+	assert_int_equal(d.products[0].stock_per_day, 40);
+	assert_int_equal(d.products[1].unit, HALLE__UNIT__UNIT_PIECE);
+	assert_int_equal(d.products[1].limited, 0);
+	assert_string_equal(d.labels[1], "products[1]");
+	catalogue_draft_free(&d);
+	json_decref(b);
+
+	b = body("{\"products\": [{\"sku\": \"A\", \"name\": \"A\", "
+	    "\"price_cents\": 1}, {\"sku\": \"B\", \"name\": \"  \", "
+	    "\"price_cents\": 1}]}");
+	catalogue_draft_init(&d);
+	REFUSED(b, service_json_read_catalogue(b, &d, &E), "invalid_field",
+	    "products[1]: 'name' holds only spaces");
+	catalogue_draft_free(&d);
+	json_decref(b);
+	b = body("{\"products\": [{\"sku\": \"A\", \"name\": \"A\", "
+	    "\"price_cents\": 1, \"unit\": \"t\"}]}");
+	catalogue_draft_init(&d);
+	REFUSED(b, service_json_read_catalogue(b, &d, &E), "invalid_field",
+	    "products[0]: unit 't' is not one of piece, kg, g, l, ml");
+	catalogue_draft_free(&d);
+	json_decref(b);
+	b = body("{\"products\": [{\"sku\": \"A\", \"name\": \"A\", "
+	    "\"price_cents\": 1}, {\"sku\": \"A\", \"name\": \"B\", "
+	    "\"price_cents\": 2}]}");
+	catalogue_draft_init(&d);
+	REFUSED(b, service_json_read_catalogue(b, &d, &E), "invalid_field",
+	    "products[1]: sku 'A' appears twice");
+	catalogue_draft_free(&d);
+	json_decref(b);
+	b = body("{\"currency\": \"eur\", \"products\": []}");
+	catalogue_draft_init(&d);
+	REFUSED(b, service_json_read_catalogue(b, &d, &E), "invalid_field",
+	    "currency 'eur' is not an ISO 4217 code such as EUR");
+	catalogue_draft_free(&d);
 	json_decref(b);
 }
 
@@ -208,6 +268,36 @@ test_typed_rules(void **state)
 	FAILS(service_market_add(&node, &m, &E), 409, "name_taken");
 }
 
+/*
+ * A draft is checked whole before the store is looked at: a version past
+ * the last there is, even for a producer this node does not know.
+ */
+static void
+test_draft_checked_first(void **state)
+{
+	struct catalogue_draft d;
+	Halle__Product p = HALLE__PRODUCT__INIT;
+
+	catalogue_draft_init(&d);
+	p.sku = "PAIN";
+	p.name = "Pain";
+	p.quantity = 1;
+	p.price_cents = 450;
+	assert_int_equal(catalogue_draft_add(&d, &p, "product PAIN", &E), 0);
+	d.version_given = 1;
+	d.version = (uint64_t)SERVICE_MAX_VERSION + 1;
+	FAILS(service_catalogue_publish(&node, "Ferme Nulle Part", &d, 0, &E),
+	    400, "invalid_field");
+	assert_string_equal(E.message, "'version' 9007199254740992 is over "
+	    "the last version there is (9007199254740991)");
+	FAILS(service_catalogue_publish(&node, "Ferme Nulle Part", &d, 1, &E),
+	    400, "invalid_field");
+	d.version = 1;
+	FAILS(service_catalogue_publish(&node, "Ferme Nulle Part", &d, 0, &E),
+	    404, "unknown_producer");
+	catalogue_draft_free(&d);
+}
+
 static int
 group_setup(void **state)
 {
@@ -219,9 +309,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_producer),
+		cmocka_unit_test(test_catalogue),
 		cmocka_unit_test(test_market),
 		cmocka_unit_test(test_membership_and_backup),
 		cmocka_unit_test_setup(test_typed_rules, reset_clock),
+		cmocka_unit_test_setup(test_draft_checked_first, reset_clock),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup,

@@ -104,7 +104,7 @@ publish(json_int_t pain, json_int_t oeufs)
 	    "sku", "OEUFS", "name", "Oeufs", "price_cents", 320,
 	    "stock_per_day", oeufs,
 	    "sku", "MIEL", "name", "Miel", "price_cents", 800);
-	ans = ok(service_catalogue_publish(&H.node, producer, req, &e), &e,
+	ans = ok(testapi_catalogue_publish(&H.node, producer, req, &e), &e,
 	    "publish");
 	held = json_incref(json_object_get(ans, "held_by_markets"));
 	json_decref(ans);

@@ -285,7 +285,7 @@ write_big_catalogues(int i, int n)
 			    100 + j));
 		}
 		req = json_pack("{s:o}", "products", products);
-		ans = service_catalogue_publish(&nodes[i].node, producer, req,
+		ans = testapi_catalogue_publish(&nodes[i].node, producer, req,
 		    &err);
 		assert_non_null(ans);
 		json_decref(ans);

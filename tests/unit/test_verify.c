@@ -119,7 +119,7 @@ group_setup(void **state)
 	json_decref(req);
 	req = parse("{\"products\": [{\"sku\": \"PAIN\", \"name\": \"Pain\", "
 	    "\"price_cents\": 450, \"stock_per_day\": 10}]}");
-	json_decref(OK(service_catalogue_publish(&node, producer, req, &E)));
+	json_decref(OK(testapi_catalogue_publish(&node, producer, req, &E)));
 	json_decref(req);
 	req = parse("{\"name\": \"Marché du samedi\", \"place\": \"Place\", "
 	    "\"town\": \"Saint-Jean\"}");

@@ -1,4 +1,5 @@
 /* testapi: see testapi.h. */
+#include "catalogue.h"
 #include "service.h"
 #include "service_json.h"
 #include "testapi.h"
@@ -11,6 +12,20 @@ testapi_producer_add(struct node *n, json_t *body, struct halle_error *err)
 	if (service_json_read_producer(body, &r, err) == -1)
 		return NULL;
 	return service_producer_add(n, &r, err);
+}
+
+json_t *
+testapi_catalogue_publish(struct node *n, const char *producer, json_t *body,
+    struct halle_error *err)
+{
+	struct catalogue_draft d;
+	json_t *o = NULL;
+
+	catalogue_draft_init(&d);
+	if (service_json_read_catalogue(body, &d, err) == 0)
+		o = service_catalogue_publish(n, producer, &d, 0, err);
+	catalogue_draft_free(&d);
+	return o;
 }
 
 json_t *

@@ -15,6 +15,9 @@
 
 json_t	*testapi_producer_add(struct node *n, json_t *body,
 	    struct halle_error *err);
+/* PUT /v1/producers/P/catalogue with a JSON body. */
+json_t	*testapi_catalogue_publish(struct node *n, const char *producer,
+	    json_t *body, struct halle_error *err);
 json_t	*testapi_market_add(struct node *n, json_t *body,
 	    struct halle_error *err);
 json_t	*testapi_backup(struct node *n, json_t *body, struct halle_error *err);

@@ -227,7 +227,7 @@ try_publish(const char *producer, json_t *products, json_int_t version)
 
 	if (version != 0)
 		json_object_set_new(req, "version", json_integer(version));
-	c = service_catalogue_publish(&node, producer, req, &E);
+	c = testapi_catalogue_publish(&node, producer, req, &E);
 	json_decref(req);
 	return c;
 }
