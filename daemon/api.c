@@ -236,10 +236,26 @@ static json_t *market_uninvite(ARGS) { return membership(a, 'I', 0); }
 static json_t *market_accept(ARGS) { return membership(a, 'A', 1); }
 static json_t *market_withdraw(ARGS) { return membership(a, 'A', 0); }
 
-static json_t *schedule(ARGS)
-{ return service_distribution_schedule(a->node, a->param[0], a->req->body, a->err); }
-static json_t *distribution_open(ARGS)
-{ return service_distribution_open(a->node, a->req->body, a->err); }
+static json_t *
+schedule(ARGS)
+{
+	struct service_schedule_request r;
+
+	if (service_json_read_schedule(a->req->body, &r, a->err) == -1)
+		return NULL;
+	return service_distribution_schedule(a->node, a->param[0], &r, a->err);
+}
+
+static json_t *
+distribution_open(ARGS)
+{
+	struct service_distribution_request r;
+
+	if (service_json_read_distribution(a->req->body, &r, a->err) == -1)
+		return NULL;
+	return service_distribution_open(a->node, &r, a->err);
+}
+
 static json_t *distribution_list(ARGS)
 { return service_distribution_list(a->node, a->req->query_market, a->err); }
 static json_t *distribution_show(ARGS)

@@ -29,6 +29,7 @@
 
 #include "error.h"
 #include "node.h"
+#include "timeutil.h"
 
 #define SERVICE_MAX_NAME	128
 #define SERVICE_MAX_LABEL	64
@@ -135,10 +136,35 @@ json_t	*service_market_membership(struct node *n, const char *market,
 	    char which, const char *producer, int active,
 	    struct halle_error *err);
 
-json_t	*service_distribution_open(struct node *n, json_t *req,
+/*
+ * A distribution to open at a market of this node (POST
+ * /v1/distributions), on day (date, as text, is the same day). The times
+ * not given are the market's: from and to its weekly schedule (a market
+ * without one needs both), orders opening now and closing the market's
+ * closes_hours before the start.
+ */
+struct service_distribution_request {
+	char			 market[SERVICE_MAX_NAME + 1];	/* id or name */
+	char			 date[11];	/* YYYY-MM-DD */
+	struct civil_date	 day;
+	int			 from_given, to_given;
+	uint32_t		 from_min, to_min;	/* from midnight */
+	int			 opens_given, closes_given;
+	time_t			 opens, closes;		/* orders */
+};
+json_t	*service_distribution_open(struct node *n,
+	    const struct service_distribution_request *r,
 	    struct halle_error *err);
+/*
+ * Opens the distributions of a market's next weeks (1 to 52) from its
+ * weekly schedule, skipping days that have one or whose order window is
+ * over (POST /v1/markets/M/schedule). Answers those it opened.
+ */
+struct service_schedule_request {
+	uint32_t	weeks;
+};
 json_t	*service_distribution_schedule(struct node *n, const char *market,
-	    json_t *req, struct halle_error *err);
+	    const struct service_schedule_request *r, struct halle_error *err);
 json_t	*service_distribution_list(struct node *n, const char *market,
 	    struct halle_error *err);
 json_t	*service_distribution_show(struct node *n, const char *id,

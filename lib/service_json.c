@@ -439,6 +439,52 @@ service_json_read_membership(json_t *body, const char **producer,
 	return 0;
 }
 
+/* Distributions */
+
+int
+service_json_read_distribution(json_t *body,
+    struct service_distribution_request *r, struct halle_error *err)
+{
+	const char *date, *from, *to, *opens, *closes;
+
+	memset(r, 0, sizeof(*r));
+	if (field_copy(body, "market", 1, r->market, sizeof(r->market),
+	    err) == -1 ||
+	    req_string(body, "date", 1, 16, &date, err) == -1 ||
+	    req_string(body, "from", 0, 8, &from, err) == -1 ||
+	    req_string(body, "to", 0, 8, &to, err) == -1 ||
+	    req_string(body, "opens", 0, 40, &opens, err) == -1 ||
+	    req_string(body, "closes", 0, 40, &closes, err) == -1)
+		return -1;
+	if (timeutil_parse_date(date, &r->day) == -1)
+		return error_set(err, HALLE_E_BAD_DATES, "'%s' is not a date as "
+		    "YYYY-MM-DD", date);
+	memcpy(r->date, date, sizeof(r->date));	/* 10 characters and NUL */
+	r->from_given = from[0] != '\0';
+	r->to_given = to[0] != '\0';
+	if ((r->from_given && timeutil_parse_hhmm(from, &r->from_min) == -1) ||
+	    (r->to_given && timeutil_parse_hhmm(to, &r->to_min) == -1))
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'from' and 'to' must be times as HH:MM");
+	r->opens_given = opens[0] != '\0';
+	r->closes_given = closes[0] != '\0';
+	if (r->opens_given && timeutil_parse_instant(opens, &r->opens) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD, "'opens' must be an "
+		    "ISO 8601 instant such as 2026-12-03T20:00:00+01:00");
+	if (r->closes_given && timeutil_parse_instant(closes,
+	    &r->closes) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD, "'closes' must be an "
+		    "ISO 8601 instant such as 2026-12-03T20:00:00+01:00");
+	return 0;
+}
+
+int
+service_json_read_schedule(json_t *body, struct service_schedule_request *r,
+    struct halle_error *err)
+{
+	return field_bounded(body, "weeks", 4, 1, 52, &r->weeks, err);
+}
+
 /* The node */
 
 int

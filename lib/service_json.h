@@ -56,6 +56,18 @@ int	service_json_read_market(json_t *body, struct service_market_request *r,
 int	service_json_read_membership(json_t *body, const char **producer,
 	    struct halle_error *err);
 
+/*
+ * POST /v1/distributions: {"market", "date" (YYYY-MM-DD), "from", "to"
+ * (HH:MM), "opens", "closes" (ISO 8601 instants, local time when they
+ * carry no offset)}.
+ */
+int	service_json_read_distribution(json_t *body,
+	    struct service_distribution_request *r, struct halle_error *err);
+
+/* POST /v1/markets/M/schedule: {"weeks"}, 4 when not given. */
+int	service_json_read_schedule(json_t *body,
+	    struct service_schedule_request *r, struct halle_error *err);
+
 /* POST /v1/backup: {"path"}, an absolute path. */
 int	service_json_read_backup(json_t *body, struct service_backup_request *r,
 	    struct halle_error *err);

@@ -188,7 +188,7 @@ open_day(struct world *w, int64_t day_ms)
 		req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "market",
 		    w->market[i], "date", date, "closes", closes,
 		    "from", "10:00", "to", "12:00");
-		if (copy_id(w, w->dist[i], service_ok(w, service_distribution_open(
+		if (copy_id(w, w->dist[i], service_ok(w, testapi_distribution_open(
 		    &w->at[i]->node, req, &e), &e, "open")) == -1) {
 			json_decref(req);
 			return -1;

@@ -188,9 +188,9 @@ route(struct node *n, uint8_t selector, json_t *body, struct halle_error *e)
 	case 4:
 		return membership(n, id, 'A', on, body, e);
 	case 5:
-		return service_distribution_open(n, body, e);
+		return testapi_distribution_open(n, body, e);
 	case 6:
-		return service_distribution_schedule(n, id, body, e);
+		return testapi_distribution_schedule(n, id, body, e);
 	case 7:
 		return service_order_place(n, body, e);
 	case 8:
@@ -223,7 +223,7 @@ setup(void)
 	n->clock_ms = fixed_clock;
 	fuzz_week_start(n, producer, market);
 	req = json_pack("{s:s, s:s}", "market", market, "date", DATE);
-	fuzz_must(service_distribution_open(n, req, &err), req, distribution,
+	fuzz_must(testapi_distribution_open(n, req, &err), req, distribution,
 	    &err);
 	req = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}]}", "distribution",
 	    distribution, "basket", "B1", "lines", "producer", producer, "sku",

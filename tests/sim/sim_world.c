@@ -669,7 +669,7 @@ sim_orders_setup(struct sim *sim)
 		}
 		req = json_pack("{s:s, s:s, s:s, s:s}", "market", mk->id,
 		    "date", ORDER_DATE, "from", ORDER_FROM, "to", ORDER_TO);
-		ans = service_distribution_open(&sim->nodes[mk->node].node, req,
+		ans = testapi_distribution_open(&sim->nodes[mk->node].node, req,
 		    &err);
 		json_decref(req);
 		if (answer_id(sim, mk->node, "opening a distribution", ans,

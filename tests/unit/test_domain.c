@@ -1175,7 +1175,7 @@ test_schedule(void **state)
 	add_market("Marché Régulier", market);
 	/* Saturday 21 closed on Thursday 19 at 22:00: skipped. */
 	req = json_pack("{s:i}", "weeks", 4);
-	list = OK(service_distribution_schedule(&node, market, req, &E));
+	list = OK(testapi_distribution_schedule(&node, market, req, &E));
 	assert_int_equal(json_array_size(list), 3);
 	json_array_foreach(list, i, d) {
 		assert_string_equal(str(d, "date"), dates[i]);
@@ -1191,7 +1191,7 @@ test_schedule(void **state)
 
 	/* Again: those dates have one already. */
 	before = records();
-	list = OK(service_distribution_schedule(&node, market, req, &E));
+	list = OK(testapi_distribution_schedule(&node, market, req, &E));
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
 	assert_int_equal(records(), before);
@@ -1201,11 +1201,11 @@ test_schedule(void **state)
 	json_decref(req);
 
 	req = json_pack("{s:i}", "weeks", 0);
-	FAILS(service_distribution_schedule(&node, market, req, &E), 400,
+	FAILS(testapi_distribution_schedule(&node, market, req, &E), 400,
 	    "invalid_field");
 	json_decref(req);
 	req = json_pack("{s:i}", "weeks", 53);
-	FAILS(service_distribution_schedule(&node, market, req, &E), 400,
+	FAILS(testapi_distribution_schedule(&node, market, req, &E), 400,
 	    "invalid_field");
 	json_decref(req);
 }
@@ -1225,7 +1225,7 @@ test_schedule_unscheduled(void **state)
 	copy_id(market, OK(testapi_market_add(&node, req, &E)));
 	json_decref(req);
 	req = json_pack("{s:i}", "weeks", 4);
-	FAILS(service_distribution_schedule(&node, market, req, &E), 400,
+	FAILS(testapi_distribution_schedule(&node, market, req, &E), 400,
 	    "invalid_field");
 	json_decref(req);
 	assert_string_equal(E.message,

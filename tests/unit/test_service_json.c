@@ -24,6 +24,7 @@
 #include "error.h"
 #include "service.h"
 #include "service_json.h"
+#include "timeutil.h"
 
 /* text, a JSON object; the test fails when it does not parse. */
 static json_t *
@@ -206,6 +207,59 @@ test_market(void **state)
 }
 
 static void
+test_distribution(void **state)
+{
+	struct service_distribution_request r;
+	struct service_schedule_request w;
+	json_t *b;
+
+	b = body("{\"market\": \"Marché\", \"date\": \"2026-11-28\", "
+	    "\"from\": \"09:00\", \"closes\": \"2026-11-27T20:00:00Z\"}");
+	assert_int_equal(service_json_read_distribution(b, &r, &E), 0);
+	assert_string_equal(r.market, "Marché");
+	assert_string_equal(r.date, "2026-11-28");
+	assert_int_equal(r.day.year, 2026);
+	assert_int_equal(r.day.month, 11);
+	assert_int_equal(r.day.day, 28);
+	assert_int_equal(r.from_given, 1);
+	assert_int_equal(r.from_min, 540);
+	assert_int_equal(r.to_given, 0);
+	assert_int_equal(r.opens_given, 0);
+	assert_int_equal(r.closes_given, 1);
+	assert_int_equal(r.closes, 1795809600);
+	json_decref(b);
+
+	b = body("{\"date\": \"2026-11-28\"}");
+	REFUSED(b, service_json_read_distribution(b, &r, &E), "invalid_field",
+	    "missing 'market'");
+	json_decref(b);
+	b = body("{\"market\": \"M\", \"date\": \"2026-11-5\"}");
+	REFUSED(b, service_json_read_distribution(b, &r, &E), "bad_dates",
+	    "'2026-11-5' is not a date as YYYY-MM-DD");
+	json_decref(b);
+	b = body("{\"market\": \"M\", \"date\": \"2026-11-28\", "
+	    "\"to\": \"9h\"}");
+	REFUSED(b, service_json_read_distribution(b, &r, &E), "invalid_field",
+	    "'from' and 'to' must be times as HH:MM");
+	json_decref(b);
+	b = body("{\"market\": \"M\", \"date\": \"2026-11-28\", "
+	    "\"opens\": \"tomorrow\"}");
+	REFUSED(b, service_json_read_distribution(b, &r, &E), "invalid_field",
+	    "'opens' must be an ISO 8601 instant such as "
+	    "2026-12-03T20:00:00+01:00");
+	json_decref(b);
+
+	b = body("{}");
+	assert_int_equal(service_json_read_schedule(b, &w, &E), 0);
+	assert_int_equal(w.weeks, 4);
+	json_decref(b);
+	b = body("{\"weeks\": 53}");
+	REFUSED(b, service_json_read_schedule(b, &w, &E), "invalid_field",
+	    "'weeks' must be from 1 to 52");
+	json_decref(b);
+}
+
+static void
 test_membership_and_backup(void **state)
 {
 	struct service_backup_request r;
@@ -233,12 +287,14 @@ test_membership_and_backup(void **state)
 
 /*
  * The rules take requests filled in C: what needs the store (a name
- * taken) is theirs, and a refusal writes nothing.
+ * taken, the market's hours) is theirs, and a refusal writes nothing.
  */
 static void
 test_typed_rules(void **state)
 {
+	struct service_distribution_request d;
 	struct service_producer_request p;
+	struct service_schedule_request w;
 	struct service_market_request m;
 	json_t *a;
 
@@ -266,6 +322,25 @@ test_typed_rules(void **state)
 	    "10:00");
 	json_decref(a);
 	FAILS(service_market_add(&node, &m, &E), 409, "name_taken");
+
+	/* A distribution at the market's hours, then the weeks after it. */
+	memset(&d, 0, sizeof(d));
+	snprintf(d.market, sizeof(d.market), "Marché typé");
+	snprintf(d.date, sizeof(d.date), DATE);
+	assert_int_equal(timeutil_parse_date(DATE, &d.day), 0);
+	a = OK(service_distribution_open(&node, &d, &E));
+	assert_string_equal(str(a, "date"), DATE);
+	assert_string_equal(str(a, "from"), "10:00");
+	json_decref(a);
+	d.from_given = d.to_given = 1;
+	d.from_min = 720;
+	d.to_min = 600;
+	FAILS(service_distribution_open(&node, &d, &E), 400, "bad_dates");
+	w.weeks = 3;
+	a = OK(service_distribution_schedule(&node, "Marché typé", &w, &E));
+	assert_int_equal(json_array_size(a), 1);
+	assert_string_equal(str(json_array_get(a, 0), "date"), DATE2);
+	json_decref(a);
 }
 
 /*
@@ -311,6 +386,7 @@ main(void)
 		cmocka_unit_test(test_producer),
 		cmocka_unit_test(test_catalogue),
 		cmocka_unit_test(test_market),
+		cmocka_unit_test(test_distribution),
 		cmocka_unit_test(test_membership_and_backup),
 		cmocka_unit_test_setup(test_typed_rules, reset_clock),
 		cmocka_unit_test_setup(test_draft_checked_first, reset_clock),

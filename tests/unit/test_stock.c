@@ -138,7 +138,7 @@ setup(void **state)
 	    1, &e), &e, "accept"));
 	req = json_pack("{s:s, s:s, s:s}", "market", market, "date", DAY,
 	    "closes", CLOSES);
-	copy_id(dist, ok(service_distribution_open(&M.node, req, &e), &e,
+	copy_id(dist, ok(testapi_distribution_open(&M.node, req, &e), &e,
 	    "open"));
 	json_decref(req);
 	exchange();
@@ -521,7 +521,7 @@ second_market(struct scratch_node *N, char *nmarket, char *ndist)
 	carry(&H, N);
 	req = json_pack("{s:s, s:s, s:s}", "market", nmarket, "date", DAY,
 	    "closes", CLOSES);
-	copy_id(ndist, ok(service_distribution_open(&N->node, req, &e), &e,
+	copy_id(ndist, ok(testapi_distribution_open(&N->node, req, &e), &e,
 	    "open"));
 	json_decref(req);
 	carry(N, &H);

@@ -135,7 +135,7 @@ group_setup(void **state)
 	snprintf(text, sizeof(text), "{\"market\": \"%s\", \"date\": \"%s\", "
 	    "\"from\": \"10:00\", \"to\": \"12:00\"}", market, DATE);
 	req = parse(text);
-	o = OK(service_distribution_open(&node, req, &E));
+	o = OK(testapi_distribution_open(&node, req, &E));
 	snprintf(distribution, sizeof(distribution), "%s",
 	    json_string_value(json_object_get(o, "id")));
 	json_decref(o);

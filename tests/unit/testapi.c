@@ -39,6 +39,28 @@ testapi_market_add(struct node *n, json_t *body, struct halle_error *err)
 }
 
 json_t *
+testapi_distribution_open(struct node *n, json_t *body,
+    struct halle_error *err)
+{
+	struct service_distribution_request r;
+
+	if (service_json_read_distribution(body, &r, err) == -1)
+		return NULL;
+	return service_distribution_open(n, &r, err);
+}
+
+json_t *
+testapi_distribution_schedule(struct node *n, const char *market,
+    json_t *body, struct halle_error *err)
+{
+	struct service_schedule_request r;
+
+	if (service_json_read_schedule(body, &r, err) == -1)
+		return NULL;
+	return service_distribution_schedule(n, market, &r, err);
+}
+
+json_t *
 testapi_backup(struct node *n, json_t *body, struct halle_error *err)
 {
 	struct service_backup_request r;

@@ -20,6 +20,10 @@ json_t	*testapi_catalogue_publish(struct node *n, const char *producer,
 	    json_t *body, struct halle_error *err);
 json_t	*testapi_market_add(struct node *n, json_t *body,
 	    struct halle_error *err);
+json_t	*testapi_distribution_open(struct node *n, json_t *body,
+	    struct halle_error *err);
+json_t	*testapi_distribution_schedule(struct node *n, const char *market,
+	    json_t *body, struct halle_error *err);
 json_t	*testapi_backup(struct node *n, json_t *body, struct halle_error *err);
 
 #endif

@@ -273,7 +273,7 @@ try_open(const char *market, const char *date, const char *from,
 		json_object_set_new(req, "opens", json_string(opens));
 	if (closes != NULL)
 		json_object_set_new(req, "closes", json_string(closes));
-	d = service_distribution_open(&node, req, &E);
+	d = testapi_distribution_open(&node, req, &E);
 	json_decref(req);
 	return d;
 }
