@@ -265,10 +265,30 @@ static json_t *distribution_cancel(ARGS)
 static json_t *distribution_baskets(ARGS)
 { return service_distribution_baskets(a->node, a->param[0], a->err); }
 
-static json_t *order_place(ARGS)
-{ return service_order_place(a->node, a->req->body, a->err); }
-static json_t *order_change(ARGS)
-{ return service_order_change(a->node, a->param[0], a->req->body, a->err); }
+static json_t *
+order_place(ARGS)
+{
+	struct service_order_request r;
+	json_t *o = NULL;
+
+	if (service_json_read_order(a->req->body, &r, a->err) == 0)
+		o = service_order_place(a->node, &r, a->err);
+	service_json_lines_free(&r.lines);
+	return o;
+}
+
+static json_t *
+order_change(ARGS)
+{
+	struct service_order_lines lines;
+	json_t *o = NULL;
+
+	if (service_json_read_order_lines(a->req->body, &lines, a->err) == 0)
+		o = service_order_change(a->node, a->param[0], &lines, a->err);
+	service_json_lines_free(&lines);
+	return o;
+}
+
 static json_t *order_cancel(ARGS)
 { return service_order_cancel(a->node, a->param[0], a->err); }
 static json_t *order_show(ARGS)

@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "ids.h"
 #include "node.h"
 #include "timeutil.h"
 
@@ -172,9 +173,38 @@ json_t	*service_distribution_show(struct node *n, const char *id,
 json_t	*service_distribution_cancel(struct node *n, const char *id,
 	    struct halle_error *err);
 
-json_t	*service_order_place(struct node *n, json_t *req, struct halle_error *err);
-json_t	*service_order_change(struct node *n, const char *id, json_t *req,
-	    struct halle_error *err);
+/*
+ * The lines of an order: 1 to SERVICE_MAX_LINES, each a product of a
+ * producer that sells at the distribution's market, quantity 1 to
+ * SERVICE_MAX_QUANTITY. That a producer sells there, has the sku and is
+ * not ordered twice (by id or by name) are the rules' to check.
+ */
+struct service_order_line {
+	char		 producer[SERVICE_MAX_NAME + 1];	/* id or name */
+	char		 sku[SERVICE_MAX_LABEL + 1];
+	uint64_t	 quantity;
+};
+struct service_order_lines {
+	struct service_order_line	*line;
+	size_t				 n;
+};
+
+/*
+ * An order placed at a distribution of this node while its window is
+ * open (POST /v1/orders): basket a normalised label, not empty; mediator
+ * a normalised name, "" when none.
+ */
+struct service_order_request {
+	char				 distribution[ID_MAX];
+	char				 basket[SERVICE_MAX_LABEL + 1];
+	char				 mediator[SERVICE_MAX_NAME + 1];
+	struct service_order_lines	 lines;
+};
+json_t	*service_order_place(struct node *n,
+	    const struct service_order_request *r, struct halle_error *err);
+/* The order's lines become lines (PUT /v1/orders/O), window open. */
+json_t	*service_order_change(struct node *n, const char *id,
+	    const struct service_order_lines *lines, struct halle_error *err);
 json_t	*service_order_cancel(struct node *n, const char *id,
 	    struct halle_error *err);
 json_t	*service_order_show(struct node *n, const char *id,

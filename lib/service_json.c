@@ -485,6 +485,85 @@ service_json_read_schedule(json_t *body, struct service_schedule_request *r,
 	return field_bounded(body, "weeks", 4, 1, 52, &r->weeks, err);
 }
 
+/* Orders */
+
+static int
+order_line_read(json_t *j, size_t i, struct service_order_line *l,
+    struct halle_error *err)
+{
+	long long qty;
+	int present;
+
+	if (!json_is_object(j))
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "lines[%zu] must be an object", i);
+	if (field_copy(j, "producer", 1, l->producer, sizeof(l->producer),
+	    err) == -1 ||
+	    field_copy(j, "sku", 1, l->sku, sizeof(l->sku), err) == -1 ||
+	    req_integer(j, "quantity", &present, &qty, err) == -1)
+		return -1;
+	if (!present)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "lines[%zu]: missing 'quantity'", i);
+	if (qty <= 0)
+		return error_set(err, HALLE_E_BAD_QUANTITY, "lines[%zu]: quantity "
+		    "%lld of %s must be at least 1", i, qty, l->sku);
+	if (qty > SERVICE_MAX_QUANTITY)
+		return error_set(err, HALLE_E_OVERFLOW, "lines[%zu]: quantity "
+		    "%lld of %s is over %lld", i, qty, l->sku,
+		    SERVICE_MAX_QUANTITY);
+	l->quantity = (uint64_t)qty;
+	return 0;
+}
+
+int
+service_json_read_order_lines(json_t *body, struct service_order_lines *l,
+    struct halle_error *err)
+{
+	json_t *list = json_object_get(body, "lines");
+	size_t i, n;
+
+	memset(l, 0, sizeof(*l));
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'lines' must be a non-empty array");
+	if ((n = json_array_size(list)) > SERVICE_MAX_LINES)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "more than %d lines", SERVICE_MAX_LINES);
+	if ((l->line = calloc(n, sizeof(*l->line))) == NULL)
+		return error_set(err, HALLE_E_INTERNAL, "out of memory");
+	l->n = n;
+	for (i = 0; i < n; i++)
+		if (order_line_read(json_array_get(list, i), i, &l->line[i],
+		    err) == -1) {
+			service_json_lines_free(l);
+			return -1;
+		}
+	return 0;
+}
+
+int
+service_json_read_order(json_t *body, struct service_order_request *r,
+    struct halle_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (field_copy(body, "distribution", 1, r->distribution,
+	    sizeof(r->distribution), err) == -1 ||
+	    field_name(body, "basket", 1, r->basket, sizeof(r->basket),
+	    err) == -1 ||
+	    field_name(body, "mediator", 0, r->mediator, sizeof(r->mediator),
+	    err) == -1)
+		return -1;
+	return service_json_read_order_lines(body, &r->lines, err);
+}
+
+void
+service_json_lines_free(struct service_order_lines *l)
+{
+	free(l->line);
+	memset(l, 0, sizeof(*l));
+}
+
 /* The node */
 
 int

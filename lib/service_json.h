@@ -68,6 +68,20 @@ int	service_json_read_distribution(json_t *body,
 int	service_json_read_schedule(json_t *body,
 	    struct service_schedule_request *r, struct halle_error *err);
 
+/*
+ * POST /v1/orders: {"distribution", "basket", "mediator", "lines":
+ * [{"producer", "sku", "quantity"}]}, each line named "lines[i]" in
+ * messages. The lines are allocated: free them with
+ * service_json_lines_free(&r->lines), whether the reader succeeded or not.
+ */
+int	service_json_read_order(json_t *body, struct service_order_request *r,
+	    struct halle_error *err);
+/* PUT /v1/orders/O: {"lines": [...]}, as service_json_read_order. */
+int	service_json_read_order_lines(json_t *body,
+	    struct service_order_lines *l, struct halle_error *err);
+/* Frees the lines a reader allocated; l is then empty. */
+void	service_json_lines_free(struct service_order_lines *l);
+
 /* POST /v1/backup: {"path"}, an absolute path. */
 int	service_json_read_backup(json_t *body, struct service_backup_request *r,
 	    struct halle_error *err);

@@ -223,7 +223,7 @@ order_at(struct world *w, int m, long qty, int sync_each, long *local)
 		    "distribution", w->dist[m], "basket", "Panier",
 		    "lines", "producer", w->producer, "sku", "PAIN",
 		    "quantity", (int)q);
-		o = service_ok(w, service_order_place(&w->at[m]->node, req, &e), &e,
+		o = service_ok(w, testapi_order_place(&w->at[m]->node, req, &e), &e,
 		    "place");
 		json_decref(req);
 		if (o == NULL)

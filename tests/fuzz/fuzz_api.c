@@ -192,9 +192,9 @@ route(struct node *n, uint8_t selector, json_t *body, struct halle_error *e)
 	case 6:
 		return testapi_distribution_schedule(n, id, body, e);
 	case 7:
-		return service_order_place(n, body, e);
+		return testapi_order_place(n, body, e);
 	case 8:
-		return service_order_change(n, id, body, e);
+		return testapi_order_change(n, id, body, e);
 	case 9:
 		return service_order_cancel(n, id, e);
 	case 10:
@@ -228,7 +228,7 @@ setup(void)
 	req = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}]}", "distribution",
 	    distribution, "basket", "B1", "lines", "producer", producer, "sku",
 	    "PAIN", "quantity", 3);
-	fuzz_must(service_order_place(n, req, &err), req, order, &err);
+	fuzz_must(testapi_order_place(n, req, &err), req, order, &err);
 }
 
 int

@@ -489,7 +489,7 @@ node_week_after(struct node *n)
 	    "distribution", ds_n, "basket", "B1", "lines", "producer", PR_M,
 	    "sku", "PAIN", "quantity", 3, "producer", pr_n, "sku", "PAIN",
 	    "quantity", 2);
-	fuzz_must(service_order_place(n, req, &err), req, or_n, &err);
+	fuzz_must(testapi_order_place(n, req, &err), req, or_n, &err);
 	if (service_stock_work(n, &err) == -1)
 		bug("setting up the week", err.message);
 }

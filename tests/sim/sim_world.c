@@ -775,7 +775,7 @@ sim_order_op(struct sim *sim, int m, int op)
 		req = json_pack("{s:s, s:s, s:o}", "distribution", mk->dist,
 		    "basket", "panier", "lines", random_lines(sim, m,
 		    &readers));
-		ans = service_order_place(&sn->node, req, &err);
+		ans = testapi_order_place(&sn->node, req, &err);
 		json_decref(req);
 		if (ans == NULL)
 			return order_refused(sim, mk->node, "placing an order",
@@ -793,7 +793,7 @@ sim_order_op(struct sim *sim, int m, int op)
 			    &readers));
 			/* Whether or not it takes, those homes may hear of it. */
 			so->readers |= readers;
-			ans = service_order_change(&sn->node, so->id, req, &err);
+			ans = testapi_order_change(&sn->node, so->id, req, &err);
 			json_decref(req);
 		} else
 			ans = service_order_cancel(&sn->node, so->id, &err);

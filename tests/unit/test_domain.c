@@ -44,7 +44,7 @@ try_change(const char *order, json_t *lines)
 {
 	json_t *req = json_pack("{s:o}", "lines", lines), *o;
 
-	o = service_order_change(&node, order, req, &E);
+	o = testapi_order_change(&node, order, req, &E);
 	json_decref(req);
 	return o;
 }

@@ -260,6 +260,63 @@ test_distribution(void **state)
 }
 
 static void
+test_order(void **state)
+{
+	struct service_order_request r;
+	struct service_order_lines l;
+	json_t *b;
+
+	b = body("{\"distribution\": \"ds-1\", \"basket\": \" Panier  7 \", "
+	    "\"lines\": [{\"producer\": \"Ferme\", \"sku\": \"PAIN\", "
+	    "\"quantity\": 2}, {\"producer\": \"pr-2\", \"sku\": \"MIEL\", "
+	    "\"quantity\": 1000000}]}");
+	assert_int_equal(service_json_read_order(b, &r, &E), 0);
+	assert_string_equal(r.distribution, "ds-1");
+	assert_string_equal(r.basket, "Panier 7");
+	assert_string_equal(r.mediator, "");
+	assert_int_equal(r.lines.n, 2);
+	assert_string_equal(r.lines.line[0].producer, "Ferme");
+	assert_string_equal(r.lines.line[0].sku, "PAIN");
+	assert_int_equal(r.lines.line[0].quantity, 2);
+	assert_int_equal(r.lines.line[1].quantity, 1000000);
+	service_json_lines_free(&r.lines);
+	assert_null(r.lines.line);
+	json_decref(b);
+
+	b = body("{\"distribution\": \"ds-1\", \"lines\": []}");
+	REFUSED(b, service_json_read_order(b, &r, &E), "invalid_field",
+	    "missing 'basket'");
+	service_json_lines_free(&r.lines);
+	json_decref(b);
+	b = body("{\"distribution\": \"ds-1\", \"basket\": \"P\", "
+	    "\"lines\": []}");
+	REFUSED(b, service_json_read_order(b, &r, &E), "invalid_field",
+	    "'lines' must be a non-empty array");
+	service_json_lines_free(&r.lines);
+	json_decref(b);
+	b = body("{\"lines\": [{\"producer\": \"F\", \"sku\": \"A\", "
+	    "\"quantity\": 1}, {\"producer\": \"F\", \"sku\": \"B\", "
+	    "\"quantity\": 0}]}");
+	REFUSED(b, service_json_read_order_lines(b, &l, &E), "bad_quantity",
+	    "lines[1]: quantity 0 of B must be at least 1");
+	assert_null(l.line);
+	json_decref(b);
+	b = body("{\"lines\": [{\"producer\": \"F\", \"sku\": \"A\", "
+	    "\"quantity\": 1000001}]}");
+	REFUSED(b, service_json_read_order_lines(b, &l, &E), "overflow",
+	    "lines[0]: quantity 1000001 of A is over 1000000");
+	json_decref(b);
+	b = body("{\"lines\": [{\"producer\": \"F\", \"sku\": \"A\"}]}");
+	REFUSED(b, service_json_read_order_lines(b, &l, &E), "invalid_field",
+	    "lines[0]: missing 'quantity'");
+	json_decref(b);
+	b = body("{\"lines\": [\"F\"]}");
+	REFUSED(b, service_json_read_order_lines(b, &l, &E), "invalid_field",
+	    "lines[0] must be an object");
+	json_decref(b);
+}
+
+static void
 test_membership_and_backup(void **state)
 {
 	struct service_backup_request r;
@@ -373,6 +430,50 @@ test_draft_checked_first(void **state)
 	catalogue_draft_free(&d);
 }
 
+/*
+ * An order filled in C: the rules resolve its producers (by name or by
+ * id: one producer twice is refused), its prices and its window.
+ */
+static void
+test_typed_order(void **state)
+{
+	struct service_order_line line[2];
+	struct service_order_request r;
+	char producer[ID_MAX], market[ID_MAX], dist[ID_MAX];
+	json_t *o;
+
+	add_producer("Ferme des commandes", producer);
+	json_decref(OK(try_publish(producer, json_pack("[o]", product("PAIN",
+	    "Pain", 450, 550, -1)), 0)));
+	add_market("Marché des commandes", market);
+	sell(market, producer);
+	open_distribution(market, DATE, dist);
+
+	memset(&r, 0, sizeof(r));
+	memset(line, 0, sizeof(line));
+	snprintf(r.distribution, sizeof(r.distribution), "%s", dist);
+	snprintf(r.basket, sizeof(r.basket), "Panier C");
+	snprintf(line[0].producer, sizeof(line[0].producer),
+	    "Ferme des commandes");
+	snprintf(line[0].sku, sizeof(line[0].sku), "PAIN");
+	line[0].quantity = 3;
+	r.lines.line = line;
+	r.lines.n = 1;
+	o = OK(service_order_place(&node, &r, &E));
+	assert_string_equal(str(o, "basket"), "Panier C");
+	assert_int_equal(num(o, "total_cents"), 1350);
+	json_decref(o);
+
+	line[1] = line[0];
+	snprintf(line[1].producer, sizeof(line[1].producer), "%s", producer);
+	r.lines.n = 2;
+	FAILS(service_order_place(&node, &r, &E), 400, "invalid_field");
+	assert_non_null(strstr(E.message, "ordered twice"));
+	snprintf(r.distribution, sizeof(r.distribution), "ds-000000000000");
+	r.lines.n = 1;
+	FAILS(service_order_place(&node, &r, &E), 404, "unknown_distribution");
+}
+
 static int
 group_setup(void **state)
 {
@@ -387,9 +488,11 @@ main(void)
 		cmocka_unit_test(test_catalogue),
 		cmocka_unit_test(test_market),
 		cmocka_unit_test(test_distribution),
+		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_membership_and_backup),
 		cmocka_unit_test_setup(test_typed_rules, reset_clock),
 		cmocka_unit_test_setup(test_draft_checked_first, reset_clock),
+		cmocka_unit_test_setup(test_typed_order, reset_clock),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup,

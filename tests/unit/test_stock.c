@@ -194,7 +194,7 @@ place(const char *sku, json_int_t qty, char *id)
 	req = json_pack("{s:s, s:s, s:[{s:s, s:s, s:I}]}", "distribution",
 	    dist, "basket", "Panier", "lines", "producer", producer, "sku",
 	    sku, "quantity", qty);
-	o = ok(service_order_place(&M.node, req, &e), &e, "place");
+	o = ok(testapi_order_place(&M.node, req, &e), &e, "place");
 	json_decref(req);
 	if (id != NULL)
 		snprintf(id, ID_MAX, "%s", json_string_value(json_object_get(o,

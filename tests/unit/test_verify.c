@@ -83,7 +83,7 @@ place(const char *dist, const char *basket, int qty)
 	    "\"%s\", \"lines\": [{\"producer\": \"%s\", \"sku\": \"PAIN\", "
 	    "\"quantity\": %d}]}", dist, basket, producer, qty);
 	req = parse(text);
-	o = OK(service_order_place(&node, req, &E));
+	o = OK(testapi_order_place(&node, req, &E));
 	json_decref(req);
 	return o;
 }

@@ -61,6 +61,31 @@ testapi_distribution_schedule(struct node *n, const char *market,
 }
 
 json_t *
+testapi_order_place(struct node *n, json_t *body, struct halle_error *err)
+{
+	struct service_order_request r;
+	json_t *o = NULL;
+
+	if (service_json_read_order(body, &r, err) == 0)
+		o = service_order_place(n, &r, err);
+	service_json_lines_free(&r.lines);
+	return o;
+}
+
+json_t *
+testapi_order_change(struct node *n, const char *id, json_t *body,
+    struct halle_error *err)
+{
+	struct service_order_lines lines;
+	json_t *o = NULL;
+
+	if (service_json_read_order_lines(body, &lines, err) == 0)
+		o = service_order_change(n, id, &lines, err);
+	service_json_lines_free(&lines);
+	return o;
+}
+
+json_t *
 testapi_backup(struct node *n, json_t *body, struct halle_error *err)
 {
 	struct service_backup_request r;

@@ -304,7 +304,7 @@ try_place(const char *dist, const char *basket, json_t *lines)
 	json_t *req = json_pack("{s:s, s:s, s:o}", "distribution", dist,
 	    "basket", basket, "lines", lines), *o;
 
-	o = service_order_place(&node, req, &E);
+	o = testapi_order_place(&node, req, &E);
 	json_decref(req);
 	return o;
 }
