@@ -2,7 +2,7 @@
  * service: the node's operations, as the control API offers them: a typed
  * request in, a JSON answer out.
  *
- * A request that writes is a struct below, read from the route's JSON body
+ * A request with a body is a struct below, read from the route's JSON body
  * and checked field by field before any transaction (service_json.h): the
  * rules here take it as it is and check only what depends on the store
  * (names taken, owners, versions, stock, order windows). A C caller that
@@ -138,20 +138,20 @@ json_t	*service_market_membership(struct node *n, const char *market,
 	    struct halle_error *err);
 
 /*
- * A distribution to open at a market of this node (POST
- * /v1/distributions), on day (date, as text, is the same day). The times
- * not given are the market's: from and to its weekly schedule (a market
- * without one needs both), orders opening now and closing the market's
- * closes_hours before the start.
+ * A distribution to open at a market of this node, named or given by its
+ * id (POST /v1/distributions), on day (date, as text, is the same day).
+ * The times not given are the market's: from and to its weekly schedule
+ * (a market without one needs both), orders opening now and closing the
+ * market's closes_hours before the start.
  */
 struct service_distribution_request {
-	char			 market[SERVICE_MAX_NAME + 1];	/* id or name */
+	char			 market[SERVICE_MAX_NAME + 1];
 	char			 date[11];	/* YYYY-MM-DD */
 	struct civil_date	 day;
 	int			 from_given, to_given;
 	uint32_t		 from_min, to_min;	/* from midnight */
 	int			 opens_given, closes_given;
-	time_t			 opens, closes;		/* orders */
+	time_t			 opens, closes;	/* orders */
 };
 json_t	*service_distribution_open(struct node *n,
 	    const struct service_distribution_request *r,
@@ -180,7 +180,7 @@ json_t	*service_distribution_cancel(struct node *n, const char *id,
  * not ordered twice (by id or by name) are the rules' to check.
  */
 struct service_order_line {
-	char		 producer[SERVICE_MAX_NAME + 1];	/* id or name */
+	char		 producer[SERVICE_MAX_NAME + 1];	/* or id */
 	char		 sku[SERVICE_MAX_LABEL + 1];
 	uint64_t	 quantity;
 };
@@ -309,7 +309,7 @@ json_t	*service_status_json(const struct service_status *st);
 struct service_backup_request {
 	char	path[SERVICE_MAX_PATH + 1];	/* absolute */
 };
-json_t	*service_backup(struct node *n, const struct service_backup_request *r,
-	    struct halle_error *err);
+json_t	*service_backup(struct node *n,
+	    const struct service_backup_request *r, struct halle_error *err);
 
 #endif

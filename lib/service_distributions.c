@@ -218,8 +218,8 @@ service_distribution_schedule(struct node *n, const char *market,
 	json_array_foreach(op.created, i, v) {
 		if ((d = views_distribution(&t, json_string_value(v))) == NULL)
 			continue;
-		json_array_append_new(list, service_json_render_distribution(&t, d,
-		    node_now_ms(n)));
+		json_array_append_new(list,
+		    service_json_render_distribution(&t, d, node_now_ms(n)));
 		view_free(d);
 	}
 	store_read_end(&t);
@@ -238,8 +238,8 @@ list_distribution(const void *key, size_t klen, const void *val, size_t vlen,
 	if (dbkey_last_id(key, klen, id) == NULL ||
 	    (d = views_distribution(ctx->t, id)) == NULL)
 		return 0;
-	json_array_append_new(ctx->list, service_json_render_distribution(ctx->t, d,
-	    node_now_ms(ctx->node)));
+	json_array_append_new(ctx->list, service_json_render_distribution(
+	    ctx->t, d, node_now_ms(ctx->node)));
 	view_free(d);
 	return 0;
 }

@@ -1,8 +1,8 @@
 /*
- * service_int: what the service files share: the fields of a JSON request
- * (service_json.c), the helpers of the rules (service.c) and the entities
- * rendered as JSON (service_json_render.c). Not for use outside
- * lib/service*.c.
+ * service_int: what the service files share: the helpers of the rules
+ * (service.c) and the entities rendered as JSON (service_json_render.c).
+ * Requests come typed (service.h), read by service_json.h. Not for use
+ * outside lib/service*.c.
  */
 #ifndef HALLE_SERVICE_INT_H
 #define HALLE_SERVICE_INT_H
@@ -16,29 +16,6 @@
 #include "service.h"
 #include "store.h"
 #include "views.h"
-
-/* service_json.c: the fields of a request */
-
-/*
- * A string field: absent or null gives "" unless required. Refuses other
- * types, an empty required value, more than maxlen bytes, control
- * characters (C0, DEL, C1) and the bidirectional formatting characters
- * (U+202E...), naming the field and the character.
- */
-int	req_string(json_t *req, const char *field, int required,
-	    size_t maxlen, const char **out, struct halle_error *err);
-/*
- * A name or label: req_string, then normalised: spaces (Unicode ones too)
- * trimmed at both ends and each inner run made one ' ', so that names
- * differing only there are one name. A required name of spaces only is
- * refused. The normal form replaces the field's value in req, where *out
- * points.
- */
-int	req_name(json_t *req, const char *field, int required,
-	    size_t maxlen, const char **out, struct halle_error *err);
-/* An integer field; *present says whether it was given (not null). */
-int	req_integer(json_t *req, const char *field, int *present,
-	    long long *out, struct halle_error *err);
 
 /* service.c: what the rules share */
 
@@ -56,8 +33,8 @@ int	service_version_next(uint64_t held, uint64_t *next, const char *what,
 /* Resolves a producer or market reference, or fills err (404/409). */
 int	service_resolve_producer(struct store_txn *t, const char *ref,
 	    char *id, struct halle_error *err);
-int	service_resolve_market(struct store_txn *t, const char *ref, char *id,
-	    struct halle_error *err);
+int	service_resolve_market(struct store_txn *t, const char *ref,
+	    char *id, struct halle_error *err);
 
 /*
  * 0 when the entity of that kind and id ('P', 'M', 'D'... as dbkey.h) was

@@ -3,8 +3,8 @@
  * See service_json.h; the answers are rendered in service_json_render.c.
  *
  * A reader takes its body field by field, in the order the API has always
- * checked them, so that a body with several faults is refused for the
- * same one as before.
+ * checked them: of two bad fields, the one named is the one named before.
+ * Nothing here reads the store; the tests run the readers bare.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "catalogue.h"
-#include "service_int.h"
 #include "service_json.h"
 #include "timeutil.h"
 
@@ -84,38 +83,17 @@ name_normalise(const char *s, char *out)
 	*w = '\0';
 }
 
-int
-req_name(json_t *req, const char *field, int required, size_t maxlen,
+/*
+ * A string field: absent or null gives "" unless required. Refuses other
+ * types, an empty required value, more than maxlen bytes, control
+ * characters (C0, DEL, C1) and the bidirectional formatting characters
+ * (U+202E...), naming the field and the character. *out points into body.
+ */
+static int
+field_string(json_t *body, const char *field, int required, size_t maxlen,
     const char **out, struct halle_error *err)
 {
-	const char *s;
-	char *norm;
-
-	if (req_string(req, field, required, maxlen, &s, err) == -1)
-		return -1;
-	if ((norm = malloc(strlen(s) + 1)) == NULL)
-		return error_set(err, HALLE_E_INTERNAL, "out of memory");
-	name_normalise(s, norm);
-	if (required && norm[0] == '\0') {
-		free(norm);
-		return error_set(err, HALLE_E_INVALID_FIELD, "'%s' holds only spaces",
-		    field);
-	}
-	if (strcmp(norm, s) != 0 && json_object_set_new(req, field,
-	    json_string(norm)) == -1) {
-		free(norm);
-		return error_set(err, HALLE_E_INTERNAL, "out of memory");
-	}
-	free(norm);
-	*out = json_string_value(json_object_get(req, field));
-	return 0;
-}
-
-int
-req_string(json_t *req, const char *field, int required, size_t maxlen,
-    const char **out, struct halle_error *err)
-{
-	json_t *v = json_object_get(req, field);
+	json_t *v = json_object_get(body, field);
 	const char *s, *p;
 	uint32_t c;
 
@@ -146,11 +124,12 @@ req_string(json_t *req, const char *field, int required, size_t maxlen,
 	return 0;
 }
 
-int
-req_integer(json_t *req, const char *field, int *present, long long *out,
+/* An integer field; *present says whether it was given (not null). */
+static int
+field_integer(json_t *body, const char *field, int *present, long long *out,
     struct halle_error *err)
 {
-	json_t *v = json_object_get(req, field);
+	json_t *v = json_object_get(body, field);
 
 	*present = 0;
 	*out = 0;
@@ -167,27 +146,27 @@ req_integer(json_t *req, const char *field, int *present, long long *out,
 	return 0;
 }
 
-/* A string field, as req_string, copied into out (size bytes). */
+/* A string field, as field_string, copied into out (size bytes). */
 static int
 field_copy(json_t *body, const char *field, int required, char *out,
     size_t size, struct halle_error *err)
 {
 	const char *s;
 
-	if (req_string(body, field, required, size - 1, &s, err) == -1)
+	if (field_string(body, field, required, size - 1, &s, err) == -1)
 		return -1;
 	memcpy(out, s, strlen(s) + 1);
 	return 0;
 }
 
-/* A name field, as req_string, normalised into out (size bytes). */
+/* A name field, as field_string, normalised into out (size bytes). */
 static int
 field_name(json_t *body, const char *field, int required, char *out,
     size_t size, struct halle_error *err)
 {
 	const char *s;
 
-	if (req_string(body, field, required, size - 1, &s, err) == -1)
+	if (field_string(body, field, required, size - 1, &s, err) == -1)
 		return -1;
 	name_normalise(s, out);
 	if (required && out[0] == '\0')
@@ -204,7 +183,7 @@ field_bounded(json_t *body, const char *field, long long def, long long min,
 	long long v;
 	int present;
 
-	if (req_integer(body, field, &present, &v, err) == -1)
+	if (field_integer(body, field, &present, &v, err) == -1)
 		return -1;
 	if (!present)
 		v = def;
@@ -263,9 +242,9 @@ product_names(json_t *j, size_t i, Halle__Product *p,
 {
 	const char *unit;
 
-	if (req_string(j, "sku", 1, SERVICE_MAX_LABEL, (const char **)&p->sku,
+	if (field_string(j, "sku", 1, SERVICE_MAX_LABEL, (const char **)&p->sku,
 	    err) == -1 || field_name(j, "name", 1, name, SERVICE_MAX_NAME + 1,
-	    err) == -1 || req_string(j, "unit", 0, 8, &unit, err) == -1)
+	    err) == -1 || field_string(j, "unit", 0, 8, &unit, err) == -1)
 		return product_error(i, err);
 	p->name = name;
 	if (unit[0] != '\0' && parse_unit(unit) == -1)
@@ -291,7 +270,7 @@ product_amounts(json_t *j, size_t i, Halle__Product *p,
 			    "quantity must be a number above 0", i);
 		p->quantity = json_number_value(q);
 	}
-	if (req_integer(j, "price_cents", &present, &v, err) == -1)
+	if (field_integer(j, "price_cents", &present, &v, err) == -1)
 		return product_error(i, err);
 	if (!present)
 		return error_set(err, HALLE_E_INVALID_FIELD,
@@ -300,7 +279,7 @@ product_amounts(json_t *j, size_t i, Halle__Product *p,
 		return error_set(err, HALLE_E_INVALID_FIELD,
 		    "products[%zu]: price_cents must not be negative", i);
 	p->price_cents = (uint64_t)v;
-	if (req_integer(j, "vat_bp", &present, &v, err) == -1)
+	if (field_integer(j, "vat_bp", &present, &v, err) == -1)
 		return product_error(i, err);
 	if (v < 0)
 		return error_set(err, HALLE_E_INVALID_FIELD,
@@ -312,7 +291,7 @@ product_amounts(json_t *j, size_t i, Halle__Product *p,
 			    "products[%zu]: organic must be true or false", i);
 		p->organic = json_is_true(q);
 	}
-	if (req_integer(j, "stock_per_day", &present, &v, err) == -1)
+	if (field_integer(j, "stock_per_day", &present, &v, err) == -1)
 		return product_error(i, err);
 	if (present && v < 0)
 		return error_set(err, HALLE_E_INVALID_FIELD,
@@ -355,8 +334,8 @@ service_json_read_catalogue(json_t *body, struct catalogue_draft *d,
 	size_t i;
 	int present;
 
-	if (req_integer(body, "version", &present, &version, err) == -1 ||
-	    req_string(body, "currency", 0, 16, &currency, err) == -1 ||
+	if (field_integer(body, "version", &present, &version, err) == -1 ||
+	    field_string(body, "currency", 0, 16, &currency, err) == -1 ||
 	    catalogue_check_currency(currency, err) == -1)
 		return -1;
 	d->version_given = present;
@@ -385,9 +364,9 @@ market_schedule(json_t *body, struct service_market_request *r,
 	const char *weekday, *from, *to;
 	int wd;
 
-	if (req_string(body, "weekday", 0, 8, &weekday, err) == -1 ||
-	    req_string(body, "from", 0, 8, &from, err) == -1 ||
-	    req_string(body, "to", 0, 8, &to, err) == -1)
+	if (field_string(body, "weekday", 0, 8, &weekday, err) == -1 ||
+	    field_string(body, "from", 0, 8, &from, err) == -1 ||
+	    field_string(body, "to", 0, 8, &to, err) == -1)
 		return -1;
 	if (!weekday[0] && !from[0] && !to[0])
 		return 0;
@@ -450,16 +429,16 @@ service_json_read_distribution(json_t *body,
 	memset(r, 0, sizeof(*r));
 	if (field_copy(body, "market", 1, r->market, sizeof(r->market),
 	    err) == -1 ||
-	    req_string(body, "date", 1, 16, &date, err) == -1 ||
-	    req_string(body, "from", 0, 8, &from, err) == -1 ||
-	    req_string(body, "to", 0, 8, &to, err) == -1 ||
-	    req_string(body, "opens", 0, 40, &opens, err) == -1 ||
-	    req_string(body, "closes", 0, 40, &closes, err) == -1)
+	    field_string(body, "date", 1, 16, &date, err) == -1 ||
+	    field_string(body, "from", 0, 8, &from, err) == -1 ||
+	    field_string(body, "to", 0, 8, &to, err) == -1 ||
+	    field_string(body, "opens", 0, 40, &opens, err) == -1 ||
+	    field_string(body, "closes", 0, 40, &closes, err) == -1)
 		return -1;
 	if (timeutil_parse_date(date, &r->day) == -1)
 		return error_set(err, HALLE_E_BAD_DATES, "'%s' is not a date as "
 		    "YYYY-MM-DD", date);
-	memcpy(r->date, date, sizeof(r->date));	/* 10 characters and NUL */
+	memcpy(r->date, date, sizeof(r->date));	/* 10 bytes and NUL */
 	r->from_given = from[0] != '\0';
 	r->to_given = to[0] != '\0';
 	if ((r->from_given && timeutil_parse_hhmm(from, &r->from_min) == -1) ||
@@ -500,7 +479,7 @@ order_line_read(json_t *j, size_t i, struct service_order_line *l,
 	if (field_copy(j, "producer", 1, l->producer, sizeof(l->producer),
 	    err) == -1 ||
 	    field_copy(j, "sku", 1, l->sku, sizeof(l->sku), err) == -1 ||
-	    req_integer(j, "quantity", &present, &qty, err) == -1)
+	    field_integer(j, "quantity", &present, &qty, err) == -1)
 		return -1;
 	if (!present)
 		return error_set(err, HALLE_E_INVALID_FIELD,

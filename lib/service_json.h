@@ -46,8 +46,8 @@ int	service_json_read_catalogue(json_t *body, struct catalogue_draft *d,
  * POST /v1/markets: {"name", "place", "town", "weekday", "from", "to",
  * "opens_days", "closes_hours"}; weekday, from and to go together.
  */
-int	service_json_read_market(json_t *body, struct service_market_request *r,
-	    struct halle_error *err);
+int	service_json_read_market(json_t *body,
+	    struct service_market_request *r, struct halle_error *err);
 
 /*
  * POST /v1/markets/M/invitations and .../acceptances: {"producer"}, an id
@@ -74,8 +74,8 @@ int	service_json_read_schedule(json_t *body,
  * messages. The lines are allocated: free them with
  * service_json_lines_free(&r->lines), whether the reader succeeded or not.
  */
-int	service_json_read_order(json_t *body, struct service_order_request *r,
-	    struct halle_error *err);
+int	service_json_read_order(json_t *body,
+	    struct service_order_request *r, struct halle_error *err);
 /* PUT /v1/orders/O: {"lines": [...]}, as service_json_read_order. */
 int	service_json_read_order_lines(json_t *body,
 	    struct service_order_lines *l, struct halle_error *err);
@@ -83,7 +83,7 @@ int	service_json_read_order_lines(json_t *body,
 void	service_json_lines_free(struct service_order_lines *l);
 
 /* POST /v1/backup: {"path"}, an absolute path. */
-int	service_json_read_backup(json_t *body, struct service_backup_request *r,
-	    struct halle_error *err);
+int	service_json_read_backup(json_t *body,
+	    struct service_backup_request *r, struct halle_error *err);
 
 #endif

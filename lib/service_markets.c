@@ -138,8 +138,9 @@ membership_op(struct node_txn *nt, void *arg)
 	char producer[ID_MAX];
 	uint32_t kind;
 
-	if (service_resolve_market(nt->t, op->market_ref, op->market, nt->err) == -1 ||
-	    service_resolve_producer(nt->t, op->producer_ref, producer, nt->err) == -1)
+	if (service_resolve_market(nt->t, op->market_ref, op->market,
+	    nt->err) == -1 || service_resolve_producer(nt->t, op->producer_ref,
+	    producer, nt->err) == -1)
 		return -1;
 	if (decided_here(nt, op->which, op->market, producer) == -1)
 		return -1;
@@ -148,8 +149,9 @@ membership_op(struct node_txn *nt, void *arg)
 		view_free(held);
 		return 0;	/* already so: nothing to write */
 	}
-	if (service_version_next(held ? held->version : 0, &ms.version, op->which ==
-	    'I' ? "the invitation" : "the acceptance", nt->err) == -1) {
+	if (service_version_next(held ? held->version : 0, &ms.version,
+	    op->which == 'I' ? "the invitation" : "the acceptance",
+	    nt->err) == -1) {
 		view_free(held);
 		return -1;
 	}

@@ -112,8 +112,9 @@ line_resolve(struct node_txn *nt, const Halle__Distribution *d,
 	for (k = 0; k < i; k++)
 		if (strcmp(ls->lines[k].producer, l->producer) == 0 &&
 		    strcmp(ls->lines[k].sku, l->sku) == 0)
-			return error_set(nt->err, HALLE_E_INVALID_FIELD, "lines[%zu]: "
-			    "%s of %s is ordered twice", i, l->sku, in->producer);
+			return error_set(nt->err, HALLE_E_INVALID_FIELD,
+			    "lines[%zu]: %s of %s is ordered twice", i, l->sku,
+			    in->producer);
 	/*
 	 * A withdrawal counts for new lines; a line already ordered stays
 	 * (its home keeps what it confirmed).
@@ -267,8 +268,8 @@ write_parts(struct node_txn *nt, const Halle__Order *order,
 
 struct order_op {
 	const struct service_order_request	*place;
-	const struct service_order_lines	*lines;		/* change */
-	const char				*id_in;	/* change, cancel */
+	const struct service_order_lines	*lines;	/* a change's */
+	const char				*id_in;	/* or cancelled */
 	int					 cancel;
 	char					 id[ID_MAX];
 };

@@ -67,7 +67,8 @@ service_producer_list(struct node *n, struct halle_error *err)
 	json_array_foreach(ids, i, v) {
 		if ((p = views_producer(&t, json_string_value(v), NULL)) == NULL)
 			continue;
-		json_array_append_new(list, service_json_render_producer(&t, p));
+		json_array_append_new(list,
+		    service_json_render_producer(&t, p));
 		view_free(p);
 	}
 	json_decref(ids);

@@ -136,7 +136,8 @@ service_sheet(struct node *n, const char *producer_ref, const char *date,
 	char producer[ID_MAX], prefix[DBKEY_MAX];
 	json_t *sheet;
 
-	if (service_producer_day_begin(n, producer_ref, date, &t, producer, err) == -1)
+	if (service_producer_day_begin(n, producer_ref, date, &t, producer,
+	    err) == -1)
 		return NULL;
 	ctx.producer = producer;
 	ctx.markets = json_object();

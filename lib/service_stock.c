@@ -150,7 +150,8 @@ service_stock(struct node *n, const char *producer_ref, const char *date,
 	json_t *products, *answer;
 	size_t i, plen;
 
-	if (service_producer_day_begin(n, producer_ref, date, &t, producer, err) == -1)
+	if (service_producer_day_begin(n, producer_ref, date, &t, producer,
+	    err) == -1)
 		return NULL;
 	sv.t = &t;
 	sv.producer = producer;

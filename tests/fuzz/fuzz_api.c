@@ -1,8 +1,9 @@
 /*
  * fuzz_api: libFuzzer target for the control API's requests as the
- * domain takes them (lib/service*.c): a JSON body, as daemon/control.c
- * parses it, handed to the service function a route calls, on a real
- * node.
+ * domain takes them: a JSON body, as daemon/control.c parses it, read
+ * into its typed request (lib/service_json.h) and handed to the rule a
+ * route calls (lib/service*.c), on a real node, as daemon/api.c does
+ * (tests/unit/testapi.h does both for the routes with a body).
  *
  * An input is a route selector byte followed by the JSON text of the body:
  *

@@ -26,8 +26,9 @@ json_t	*testapi_distribution_schedule(struct node *n, const char *market,
 	    json_t *body, struct halle_error *err);
 json_t	*testapi_order_place(struct node *n, json_t *body,
 	    struct halle_error *err);
-json_t	*testapi_order_change(struct node *n, const char *id, json_t *body,
+json_t	*testapi_order_change(struct node *n, const char *id,
+	    json_t *body, struct halle_error *err);
+json_t	*testapi_backup(struct node *n, json_t *body,
 	    struct halle_error *err);
-json_t	*testapi_backup(struct node *n, json_t *body, struct halle_error *err);
 
 #endif
