@@ -1,7 +1,8 @@
 /*
  * api: the control API's route table. Each route is a method, a path
  * pattern ("*" matches one segment, passed to the handler in order), the
- * status of a successful answer, a handler that calls the service layer
+ * status of a successful answer, a handler that reads the JSON body into
+ * its typed request (lib/service_json.h) and calls the service layer
  * (lib/service.h), and whether it takes a JSON-LD body (which may be an
  * array). Whether the node may write is lib's to say (node.h): a route
  * that writes while it may not is refused there. A handler may change the status and the
@@ -14,9 +15,11 @@
 #include <event2/http.h>
 
 #include "api_json.h"
+#include "catalogue.h"
 #include "control.h"
 #include "dfc.h"
 #include "service.h"
+#include "service_json.h"
 #include "status.h"
 
 struct route_args {
@@ -128,11 +131,25 @@ metrics(ARGS)
 	return o;
 }
 
-static json_t *backup(ARGS)
-{ return service_backup(a->node, a->req->body, a->err); }
+static json_t *
+backup(ARGS)
+{
+	struct service_backup_request r;
 
-static json_t *producer_add(ARGS)
-{ return service_producer_add(a->node, a->req->body, a->err); }
+	if (service_json_read_backup(a->req->body, &r, a->err) == -1)
+		return NULL;
+	return service_backup(a->node, &r, a->err);
+}
+
+static json_t *
+producer_add(ARGS)
+{
+	struct service_producer_request r;
+
+	if (service_json_read_producer(a->req->body, &r, a->err) == -1)
+		return NULL;
+	return service_producer_add(a->node, &r, a->err);
+}
 static json_t *producer_list(ARGS)
 { return service_producer_list(a->node, a->err); }
 static json_t *producer_show(ARGS)
@@ -149,7 +166,9 @@ query_flag(const char *value)
 static json_t *
 catalogue_publish(ARGS)
 {
+	struct catalogue_draft draft;
 	int dry_run = query_flag(a->req->query_dry_run);
+	json_t *o = NULL;
 
 	if (!a->req->body_ld && (dry_run || a->req->query_skip_invalid)) {
 		/* Publishing when asked for a dry run would be a surprise. */
@@ -157,13 +176,19 @@ catalogue_publish(ARGS)
 		    "are for DFC imports (Content-Type: application/ld+json)");
 		return NULL;
 	}
-	if (!a->req->body_ld)
-		return service_catalogue_publish(a->node, a->param[0],
-		    a->req->body, a->err);
-	if (dry_run)
-		a->status = 200;
-	return service_catalogue_import(a->node, a->param[0], a->req->body,
-	    query_flag(a->req->query_skip_invalid), dry_run, a->err);
+	if (a->req->body_ld) {
+		if (dry_run)
+			a->status = 200;
+		return service_catalogue_import(a->node, a->param[0],
+		    a->req->body, query_flag(a->req->query_skip_invalid),
+		    dry_run, a->err);
+	}
+	catalogue_draft_init(&draft);
+	if (service_json_read_catalogue(a->req->body, &draft, a->err) == 0)
+		o = service_catalogue_publish(a->node, a->param[0], &draft, 0,
+		    a->err);
+	catalogue_draft_free(&draft);
+	return o;
 }
 
 /* Accept: application/ld+json asks for the DFC document. */
@@ -184,8 +209,15 @@ orders_export(ARGS)
 	return service_orders_export(a->node, a->param[0], a->param[1], a->err);
 }
 
-static json_t *market_add(ARGS)
-{ return service_market_add(a->node, a->req->body, a->err); }
+static json_t *
+market_add(ARGS)
+{
+	struct service_market_request r;
+
+	if (service_json_read_market(a->req->body, &r, a->err) == -1)
+		return NULL;
+	return service_market_add(a->node, &r, a->err);
+}
 static json_t *market_list(ARGS)
 { return service_market_list(a->node, a->err); }
 static json_t *market_show(ARGS)
@@ -196,15 +228,10 @@ membership(ARGS, char which, int active)
 {
 	const char *producer = a->param[1];
 
-	if (producer == NULL) {
-		json_t *v = json_object_get(a->req->body, "producer");
-
-		if (!json_is_string(v)) {
-			error_set(a->err, HALLE_E_INVALID_FIELD, "missing 'producer'");
-			return NULL;
-		}
-		producer = json_string_value(v);
-	}
+	/* POST names the producer in the body, DELETE in the path. */
+	if (producer == NULL && service_json_read_membership(a->req->body,
+	    &producer, a->err) == -1)
+		return NULL;
 	return service_market_membership(a->node, a->param[0], which, producer,
 	    active, a->err);
 }
@@ -214,10 +241,26 @@ static json_t *market_uninvite(ARGS) { return membership(a, 'I', 0); }
 static json_t *market_accept(ARGS) { return membership(a, 'A', 1); }
 static json_t *market_withdraw(ARGS) { return membership(a, 'A', 0); }
 
-static json_t *schedule(ARGS)
-{ return service_distribution_schedule(a->node, a->param[0], a->req->body, a->err); }
-static json_t *distribution_open(ARGS)
-{ return service_distribution_open(a->node, a->req->body, a->err); }
+static json_t *
+schedule(ARGS)
+{
+	struct service_schedule_request r;
+
+	if (service_json_read_schedule(a->req->body, &r, a->err) == -1)
+		return NULL;
+	return service_distribution_schedule(a->node, a->param[0], &r, a->err);
+}
+
+static json_t *
+distribution_open(ARGS)
+{
+	struct service_distribution_request r;
+
+	if (service_json_read_distribution(a->req->body, &r, a->err) == -1)
+		return NULL;
+	return service_distribution_open(a->node, &r, a->err);
+}
+
 static json_t *distribution_list(ARGS)
 { return service_distribution_list(a->node, a->req->query_market, a->err); }
 static json_t *distribution_show(ARGS)
@@ -227,10 +270,30 @@ static json_t *distribution_cancel(ARGS)
 static json_t *distribution_baskets(ARGS)
 { return service_distribution_baskets(a->node, a->param[0], a->err); }
 
-static json_t *order_place(ARGS)
-{ return service_order_place(a->node, a->req->body, a->err); }
-static json_t *order_change(ARGS)
-{ return service_order_change(a->node, a->param[0], a->req->body, a->err); }
+static json_t *
+order_place(ARGS)
+{
+	struct service_order_request r;
+	json_t *o = NULL;
+
+	if (service_json_read_order(a->req->body, &r, a->err) == 0)
+		o = service_order_place(a->node, &r, a->err);
+	service_json_lines_free(&r.lines);
+	return o;
+}
+
+static json_t *
+order_change(ARGS)
+{
+	struct service_order_lines lines;
+	json_t *o = NULL;
+
+	if (service_json_read_order_lines(a->req->body, &lines, a->err) == 0)
+		o = service_order_change(a->node, a->param[0], &lines, a->err);
+	service_json_lines_free(&lines);
+	return o;
+}
+
 static json_t *order_cancel(ARGS)
 { return service_order_cancel(a->node, a->param[0], a->err); }
 static json_t *order_show(ARGS)

@@ -163,6 +163,23 @@ catalogue_check_product(const struct catalogue_draft *d, size_t i,
 	return 0;
 }
 
+int
+catalogue_check_draft(const struct catalogue_draft *d, struct halle_error *err)
+{
+	size_t i;
+
+	if (catalogue_check_currency(d->currency, err) == -1)
+		return -1;
+	for (i = 0; i < d->n; i++)
+		if (catalogue_check_product(d, i, err) == -1)
+			return -1;
+	if (d->version_given && d->version > SERVICE_MAX_VERSION)
+		return error_set(err, HALLE_E_INVALID_FIELD, "'version' %llu is "
+		    "over the last version there is (%lld)",
+		    (unsigned long long)d->version, SERVICE_MAX_VERSION);
+	return 0;
+}
+
 static int
 capital(char c)
 {

@@ -2,18 +2,21 @@
  * catalogue: a catalogue on its way to being published, and the rules each
  * of its products must meet.
  *
- * Two doors lead to a new catalogue version: the JSON route (service.c
- * reads the request) and the DFC importer (dfc_import.c maps a JSON-LD
- * graph). Both fill the same typed draft, and every product enters it
- * through catalogue_draft_add(), which checks it against the rules below;
- * both then publish through service_catalogue_publish_draft() (service.h),
- * where the rules that need the store live (the producer is this node's,
- * the version is newer). No rule is written twice:
+ * Two doors lead to a new catalogue version: the JSON route
+ * (service_json_read_catalogue() reads the body) and the DFC importer
+ * (dfc_import.c maps a JSON-LD graph). Both fill the same typed draft,
+ * and every product enters it through catalogue_draft_add(), which checks
+ * it against the rules below; both then publish through
+ * service_catalogue_publish() (service.h), which checks the whole draft
+ * again (catalogue_check_draft) before it takes the store's write lock,
+ * and there applies the rules that need the store (the producer is this
+ * node's, the version is newer). No rule is written twice:
  *
- *   JSON request --service.c----\
- *                                +--> catalogue_draft --> service_catalogue_
- *   DFC document --dfc_import.c-/     (each product        publish_draft
- *                                      checked on add)     --> record
+ *   JSON body ----service_json.c--\
+ *                                  +--> catalogue_draft --> service_
+ *   DFC document --dfc_import.c---/     (each product       catalogue_
+ *                                        checked on add)    publish()
+ *                                                           --> record
  *
  * Nothing here touches the store: the fuzzer and the importer use it bare.
  */
@@ -58,6 +61,14 @@ int	catalogue_draft_add(struct catalogue_draft *d, const Halle__Product *p,
  * product by its label.
  */
 int	catalogue_check_product(const struct catalogue_draft *d, size_t i,
+	    struct halle_error *err);
+
+/*
+ * The rules on the whole of d, whichever door filled it: its currency,
+ * each product (catalogue_check_product), and a version asked for at most
+ * SERVICE_MAX_VERSION. 0, or -1 with err filled.
+ */
+int	catalogue_check_draft(const struct catalogue_draft *d,
 	    struct halle_error *err);
 
 /* 0 when code is an ISO 4217 code (three capital letters) or ""; -1, err. */

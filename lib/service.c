@@ -1,6 +1,8 @@
 /*
- * service: the node, its producers, catalogues and markets. See service.h;
- * distributions, orders and order sheets are in service_orders.c.
+ * service: the node itself (status, feeds, backup) and what the rules of
+ * the service files share. See service.h; producers and catalogues are in
+ * service_producers.c, markets in service_markets.c, distributions,
+ * orders and order sheets in the service_*.c of their name.
  *
  * A writing operation is a struct holding the request and what the
  * operation learns, and a function run by node_mutate() inside the write
@@ -17,7 +19,6 @@
 
 #include <sodium.h>
 
-#include "catalogue.h"
 #include "feed.h"
 #include "record.h"
 #include "dbkey.h"
@@ -58,7 +59,7 @@ service_status_get(struct node *n, struct service_status *st, struct halle_error
 	st->version = HALLE_VERSION;
 	st->timezone = n->cfg->timezone;
 	st->uptime_s = (int64_t)(time(NULL) - n->started);
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return -1;
 	feed_each(&t, count_feed, &ctx);
 	rc = order_counts(n, &t, &st->orders);
@@ -144,7 +145,7 @@ service_feeds(struct node *n, struct halle_error *err)
 	struct feeds_ctx ctx = { n, json_array() };
 	struct store_txn t;
 
-	if (read_begin(n, &t, err) == -1) {
+	if (service_read_begin(n, &t, err) == -1) {
 		json_decref(ctx.list);
 		return NULL;
 	}
@@ -180,7 +181,7 @@ service_feed_records(struct node *n, const char *origin_hex, long long from,
 		from = (long long)1 << 62;
 	if (count < 1 || count > 1000)
 		count = 1000;
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	if (feed_head(&t, origin, &head) == -1 || head.seq == 0) {
 		store_read_end(&t);
@@ -210,15 +211,113 @@ service_feed_records(struct node *n, const char *origin_hex, long long from,
 	return list;
 }
 
-/* Producers */
+/* What the rules share */
 
-struct producer_add {
-	json_t		*req;
-	char		 id[ID_MAX];
-};
+int
+service_version_next(uint64_t held, uint64_t *next, const char *what,
+    struct halle_error *err)
+{
+	if (held >= (uint64_t)SERVICE_MAX_VERSION)
+		return error_set(err, HALLE_E_INVALID_FIELD, "%s is at version %llu, "
+		    "the last there is (%lld): it cannot change again", what,
+		    (unsigned long long)held, SERVICE_MAX_VERSION);
+	*next = held + 1;
+	return 0;
+}
 
 static int
-name_taken(struct store_txn *t, char kind, const char *name,
+resolve(struct store_txn *t, char kind, const char *what, const char *ref,
+    char *id, struct halle_error *err)
+{
+	enum halle_errcode code = kind == 'P' ?
+	    HALLE_E_UNKNOWN_PRODUCER : HALLE_E_UNKNOWN_MARKET;
+
+	switch (views_resolve(t, kind, ref, id)) {
+	case 0:
+		return 0;
+	case 1:
+		return error_set(err, code, "no %s with id or name '%s'", what,
+		    ref);
+	case 2:
+		return error_set(err, HALLE_E_AMBIGUOUS_NAME,
+		    "several %ss are named '%s': use the id", what, ref);
+	default:
+		return error_set(err, HALLE_E_STORE, "cannot read the store");
+	}
+}
+
+int
+service_resolve_producer(struct store_txn *t, const char *ref, char *id,
+    struct halle_error *err)
+{
+	return resolve(t, 'P', "producer", ref, id, err);
+}
+
+int
+service_resolve_market(struct store_txn *t, const char *ref, char *id,
+    struct halle_error *err)
+{
+	return resolve(t, 'M', "market", ref, id, err);
+}
+
+int
+service_owned_here(struct node_txn *nt, char kind, const char *id,
+    const char *what)
+{
+	char key[DBKEY_MAX];
+	const void *v;
+	size_t vlen;
+
+	if (store_get(nt->t, STORE_VIEWS, key, dbkey_entity(key, kind, id), &v,
+	    &vlen) != 0 || vlen < KEY_PUBLIC_LEN ||
+	    memcmp(v, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
+		return 0;
+	return error_set(nt->err, HALLE_E_NOT_OWNER, "%s belongs to another "
+	    "commune: only its node can change it", what);
+}
+
+int
+service_id_for_next_record(struct node_txn *nt, char *out, const char *prefix)
+{
+	struct feed_head head;
+
+	if (feed_head(nt->t, nt->node->key.public_key, &head) == -1)
+		return error_set(nt->err, HALLE_E_STORE, "cannot read the feed head");
+	ids_bound(out, prefix, nt->node->key.public_key, head.seq + 1);
+	return 0;
+}
+
+int
+service_producer_day_begin(struct node *n, const char *producer_ref,
+    const char *date, struct store_txn *t, char *producer,
+    struct halle_error *err)
+{
+	struct civil_date cd;
+
+	if (timeutil_parse_date(date, &cd) == -1)
+		return error_set(err, HALLE_E_BAD_DATES, "'%s' is not a date "
+		    "as YYYY-MM-DD", date);
+	if (service_read_begin(n, t, err) == -1)
+		return -1;
+	if (service_resolve_producer(t, producer_ref, producer, err) == -1) {
+		store_read_end(t);
+		return -1;
+	}
+	return 0;
+}
+
+int
+service_read_begin(struct node *n, struct store_txn *t, struct halle_error *err)
+{
+	if (store_read_begin(n->store, t) == -1)
+		return error_set(err, HALLE_E_STORE, "cannot read the store");
+	return 0;
+}
+
+/* Names */
+
+int
+service_name_taken(struct store_txn *t, char kind, const char *name,
     struct halle_error *err)
 {
 	char id[ID_MAX];
@@ -227,42 +326,6 @@ name_taken(struct store_txn *t, char kind, const char *name,
 		return 0;
 	return error_set(err, HALLE_E_NAME_TAKEN, "a %s named '%s' exists already",
 	    kind == 'P' ? "producer" : "market", name);
-}
-
-static int
-producer_add_op(struct node_txn *nt, void *arg)
-{
-	struct producer_add *op = arg;
-	Halle__Producer p = HALLE__PRODUCER__INIT;
-
-	if (req_name(op->req, "name", 1, SERVICE_MAX_NAME,
-	    (const char **)&p.name, nt->err) == -1 ||
-	    req_name(op->req, "farm", 0, SERVICE_MAX_NAME,
-	    (const char **)&p.farm, nt->err) == -1 ||
-	    req_name(op->req, "town", 0, SERVICE_MAX_NAME,
-	    (const char **)&p.town, nt->err) == -1 ||
-	    req_string(op->req, "email", 0, SERVICE_MAX_NAME,
-	    (const char **)&p.email, nt->err) == -1 ||
-	    req_string(op->req, "phone", 0, SERVICE_MAX_LABEL,
-	    (const char **)&p.phone, nt->err) == -1)
-		return -1;
-	if (name_taken(nt->t, 'P', p.name, nt->err) == -1 ||
-	    id_for_next_record(nt, op->id, "pr") == -1)
-		return -1;
-	p.id = op->id;
-	p.version = 1;
-	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_PRODUCER,
-	    &p.base);
-}
-
-json_t *
-service_producer_add(struct node *n, json_t *req, struct halle_error *err)
-{
-	struct producer_add op = { req, "" };
-
-	if (node_mutate(n, producer_add_op, &op, err) == -1)
-		return NULL;
-	return service_producer_show(n, op.id, err);
 }
 
 static int
@@ -280,577 +343,14 @@ list_by_name(const void *key, size_t klen, const void *val, size_t vlen,
 }
 
 /* The ids of producers ('P') or markets ('M'), ordered by name. */
-static json_t *
-ids_by_name(struct store_txn *t, char kind)
+json_t *
+service_ids_by_name(struct store_txn *t, char kind)
 {
 	char prefix[5] = { 'n', ':', kind, ':', '\0' };
 	json_t *ids = json_array();
 
 	views_index_scan(t, prefix, list_by_name, ids);
 	return ids;
-}
-
-json_t *
-service_producer_list(struct node *n, struct halle_error *err)
-{
-	struct store_txn t;
-	Halle__Producer *p;
-	json_t *ids, *v, *list = json_array();
-	size_t i;
-
-	if (read_begin(n, &t, err) == -1)
-		return NULL;
-	ids = ids_by_name(&t, 'P');
-	json_array_foreach(ids, i, v) {
-		if ((p = views_producer(&t, json_string_value(v), NULL)) == NULL)
-			continue;
-		json_array_append_new(list, render_producer(&t, p));
-		view_free(p);
-	}
-	json_decref(ids);
-	store_read_end(&t);
-	return list;
-}
-
-json_t *
-service_producer_show(struct node *n, const char *ref, struct halle_error *err)
-{
-	struct store_txn t;
-	Halle__Producer *p;
-	char id[ID_MAX];
-	json_t *o = NULL;
-
-	if (read_begin(n, &t, err) == -1)
-		return NULL;
-	if (resolve_producer(&t, ref, id, err) == 0 &&
-	    (p = views_producer(&t, id, NULL)) != NULL) {
-		o = render_producer(&t, p);
-		view_free(p);
-	}
-	store_read_end(&t);
-	return o;
-}
-
-/* Catalogues */
-
-static int
-parse_unit(const char *s)
-{
-	static const char *const units[] = { "piece", "kg", "g", "l", "ml" };
-	int i;
-
-	for (i = 0; i < 5; i++)
-		if (strcmp(s, units[i]) == 0)
-			return i;
-	return -1;
-}
-
-/*
- * Reads product number i of the request into p, whose strings stay the
- * request's. Only what JSON can get wrong is checked here (types, and
- * values a product cannot hold); the rules are catalogue_check_product's.
- */
-static int
-parse_product(json_t *j, size_t i, Halle__Product *p, struct halle_error *err)
-{
-	const char *unit;
-	json_t *q;
-	long long v;
-	int present;
-
-	if (!json_is_object(j))
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "products[%zu] must be an object", i);
-	if (req_string(j, "sku", 1, SERVICE_MAX_LABEL, (const char **)&p->sku,
-	    err) == -1 || req_name(j, "name", 1, SERVICE_MAX_NAME,
-	    (const char **)&p->name, err) == -1 ||
-	    req_string(j, "unit", 0, 8, &unit, err) == -1)
-		goto field;
-	if (unit[0] != '\0' && parse_unit(unit) == -1)
-		return error_set(err, HALLE_E_INVALID_FIELD, "products[%zu]: unit "
-		    "'%s' is not one of piece, kg, g, l, ml", i, unit);
-	p->unit = unit[0] ? parse_unit(unit) : HALLE__UNIT__UNIT_PIECE;
-	p->quantity = 1;
-	if ((q = json_object_get(j, "quantity")) != NULL && !json_is_null(q)) {
-		if (!json_is_number(q))
-			return error_set(err, HALLE_E_INVALID_FIELD, "products[%zu]: "
-			    "quantity must be a number above 0", i);
-		p->quantity = json_number_value(q);
-	}
-	if (req_integer(j, "price_cents", &present, &v, err) == -1)
-		goto field;
-	if (!present)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "products[%zu]: missing 'price_cents'", i);
-	if (v < 0)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "products[%zu]: price_cents must not be negative", i);
-	p->price_cents = (uint64_t)v;
-	if (req_integer(j, "vat_bp", &present, &v, err) == -1)
-		goto field;
-	if (v < 0)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "products[%zu]: vat_bp must be from 0 to 10000", i);
-	p->vat_bp = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-	if ((q = json_object_get(j, "organic")) != NULL && !json_is_null(q)) {
-		if (!json_is_boolean(q))
-			return error_set(err, HALLE_E_INVALID_FIELD,
-			    "products[%zu]: organic must be true or false", i);
-		p->organic = json_is_true(q);
-	}
-	if (req_integer(j, "stock_per_day", &present, &v, err) == -1)
-		goto field;
-	if (present && v < 0)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "products[%zu]: stock_per_day must not be negative", i);
-	p->limited = present;
-	p->stock_per_day = present ? (uint64_t)v : 0;
-	return 0;
-field:
-	{
-		char inner[sizeof(err->message)];
-
-		snprintf(inner, sizeof(inner), "%s", err->message);
-		return error_set(err, err->code, "products[%zu]: %s",
-		    i, inner);
-	}
-}
-
-/* Reads a publish request (docs/control-api.md) into an empty draft. */
-static int
-catalogue_read(json_t *req, struct catalogue_draft *d, struct halle_error *err)
-{
-	Halle__Product p;
-	const char *currency;
-	char label[32];
-	long long version;
-	json_t *list;
-	size_t i;
-	int present;
-
-	if (req_integer(req, "version", &present, &version, err) == -1 ||
-	    req_string(req, "currency", 0, 16, &currency, err) == -1 ||
-	    catalogue_check_currency(currency, err) == -1)
-		return -1;
-	d->version_given = present;
-	d->version = present && version > 0 ? (uint64_t)version : 0;
-	memcpy(d->currency, currency, strlen(currency) + 1);
-	list = json_object_get(req, "products");
-	if (!json_is_array(list))
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "'products' must be an array");
-	if (json_array_size(list) > SERVICE_MAX_PRODUCTS)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "more than %d products", SERVICE_MAX_PRODUCTS);
-	for (i = 0; i < json_array_size(list); i++) {
-		halle__product__init(&p);
-		snprintf(label, sizeof(label), "products[%zu]", i);
-		if (parse_product(json_array_get(list, i), i, &p, err) == -1 ||
-		    catalogue_draft_add(d, &p, label, err) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-struct catalogue_publish {
-	const char			*ref;
-	const struct catalogue_draft	*draft;
-	char				 producer[ID_MAX];
-	uint64_t			 version;
-};
-
-/*
- * The rules of a new catalogue version that need the store: the producer
- * is this node's own, the version newer than the one held; and, again,
- * each product's (a draft may have been filled by any door). Only reads:
- * a dry run runs it in a read snapshot.
- */
-static int
-catalogue_validate(struct node_txn *nt, struct catalogue_publish *op)
-{
-	const struct catalogue_draft *d = op->draft;
-	char name[ID_MAX + 32];
-	Halle__Catalogue *held;
-	uint64_t next = 0;
-	size_t i;
-
-	if (resolve_producer(nt->t, op->ref, op->producer, nt->err) == -1)
-		return -1;
-	snprintf(name, sizeof(name), "producer %s (its catalogue)",
-	    op->producer);
-	if (owned_here(nt, 'P', op->producer, name) == -1 ||
-	    catalogue_check_currency(d->currency, nt->err) == -1)
-		return -1;
-	for (i = 0; i < d->n; i++)
-		if (catalogue_check_product(d, i, nt->err) == -1)
-			return -1;
-	if (d->version_given && d->version > SERVICE_MAX_VERSION)
-		return error_set(nt->err, HALLE_E_INVALID_FIELD, "'version' %llu is "
-		    "over the last version there is (%lld)",
-		    (unsigned long long)d->version, SERVICE_MAX_VERSION);
-	held = views_catalogue(nt->t, op->producer);
-	if (!d->version_given && version_next(held ? held->version : 0, &next,
-	    name, nt->err) == -1) {
-		view_free(held);
-		return -1;
-	}
-	if (d->version_given && (d->version < 1 || d->version <=
-	    (held ? held->version : 0))) {
-		error_set(nt->err, HALLE_E_STALE_VERSION, "catalogue version %llu is "
-		    "not newer than version %llu held",
-		    (unsigned long long)d->version,
-		    (unsigned long long)(held ? held->version : 0));
-		view_free(held);
-		return -1;
-	}
-	view_free(held);
-	op->version = d->version_given ? d->version : next;
-	return 0;
-}
-
-/* The catalogue a draft makes; its products point into the draft. */
-static int
-catalogue_from_draft(const struct catalogue_publish *op,
-    Halle__Catalogue *c, Halle__Product ***ptrs, struct halle_error *err)
-{
-	const struct catalogue_draft *d = op->draft;
-	size_t i;
-
-	if ((*ptrs = calloc(d->n + 1, sizeof(**ptrs))) == NULL)
-		return error_set(err, HALLE_E_INTERNAL, "out of memory");
-	for (i = 0; i < d->n; i++)
-		(*ptrs)[i] = &d->products[i];
-	halle__catalogue__init(c);
-	c->producer = (char *)op->producer;
-	c->version = op->version;
-	c->currency = (char *)d->currency;
-	c->products = *ptrs;
-	c->n_products = d->n;
-	return 0;
-}
-
-static int
-catalogue_op(struct node_txn *nt, void *arg)
-{
-	struct catalogue_publish *op = arg;
-	Halle__Catalogue c;
-	Halle__Product **ptrs;
-	int rc;
-
-	if (catalogue_validate(nt, op) == -1 ||
-	    catalogue_from_draft(op, &c, &ptrs, nt->err) == -1)
-		return -1;
-	rc = node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_CATALOGUE,
-	    &c.base);
-	free(ptrs);
-	return rc;
-}
-
-static void
-held_item(const char *date, const char *sku, uint64_t held, void *arg)
-{
-	json_array_append_new(arg, json_pack("{s:s, s:s, s:I}", "date", date,
-	    "sku", sku, "held", (json_int_t)held));
-}
-
-/* A dry run: the catalogue the draft would publish, written nowhere. */
-static json_t *
-catalogue_preview(struct node *n, struct catalogue_publish *op,
-    struct halle_error *err)
-{
-	struct node_txn nt = { n, NULL, node_now_ms(n), err };
-	Halle__Product **ptrs = NULL;
-	struct store_txn t;
-	Halle__Catalogue c;
-	json_t *o = NULL;
-
-	if (read_begin(n, &t, err) == -1)
-		return NULL;
-	nt.t = &t;
-	if (catalogue_validate(&nt, op) == 0 &&
-	    catalogue_from_draft(op, &c, &ptrs, err) == 0)
-		o = render_catalogue(&t, &c);
-	store_read_end(&t);
-	free(ptrs);
-	return o;
-}
-
-json_t *
-service_catalogue_publish_draft(struct node *n, const char *ref,
-    const struct catalogue_draft *draft, int dry_run,
-    struct halle_error *err)
-{
-	struct catalogue_publish op = { ref, draft, "", 0 };
-	struct civil_date cd;
-	struct store_txn t;
-	char today[11];
-	json_t *answer, *held;
-
-	if (dry_run)
-		return catalogue_preview(n, &op, err);
-	if (node_mutate(n, catalogue_op, &op, err) == -1 ||
-	    (answer = service_catalogue_show(n, op.producer, err)) == NULL)
-		return NULL;
-	/*
-	 * A lowered stock applies to what is not granted yet: say what the
-	 * markets still hold, from today on.
-	 */
-	held = json_array();
-	timeutil_local_date((time_t)(node_now_ms(n) / 1000), &cd);
-	timeutil_format_date(&cd, today);
-	if (read_begin(n, &t, err) == 0) {
-		stock_held_from(&t, op.producer, today, held_item, held);
-		store_read_end(&t);
-	}
-	json_object_set_new(answer, "held_by_markets", held);
-	return answer;
-}
-
-json_t *
-service_catalogue_publish(struct node *n, const char *ref, json_t *req,
-    struct halle_error *err)
-{
-	struct catalogue_draft d;
-	json_t *o = NULL;
-
-	catalogue_draft_init(&d);
-	if (catalogue_read(req, &d, err) == 0)
-		o = service_catalogue_publish_draft(n, ref, &d, 0, err);
-	catalogue_draft_free(&d);
-	return o;
-}
-
-json_t *
-service_catalogue_show(struct node *n, const char *ref, struct halle_error *err)
-{
-	Halle__Catalogue *c;
-	struct store_txn t;
-	char id[ID_MAX];
-	json_t *o = NULL;
-
-	if (read_begin(n, &t, err) == -1)
-		return NULL;
-	if (resolve_producer(&t, ref, id, err) == 0) {
-		if ((c = views_catalogue(&t, id)) == NULL)
-			error_set(err, HALLE_E_NO_CATALOGUE,
-			    "producer '%s' has published no catalogue", ref);
-		else
-			o = render_catalogue(&t, c);
-		view_free(c);
-	}
-	store_read_end(&t);
-	return o;
-}
-
-/* Markets */
-
-struct market_add {
-	json_t		*req;
-	char		 id[ID_MAX];
-};
-
-static int
-market_schedule(json_t *req, Halle__Market *m, struct halle_error *err)
-{
-	const char *weekday, *from, *to;
-	int wd;
-
-	if (req_string(req, "weekday", 0, 8, &weekday, err) == -1 ||
-	    req_string(req, "from", 0, 8, &from, err) == -1 ||
-	    req_string(req, "to", 0, 8, &to, err) == -1)
-		return -1;
-	if (!weekday[0] && !from[0] && !to[0])
-		return 0;
-	if (!weekday[0] || !from[0] || !to[0])
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "'weekday', 'from' and 'to' go together");
-	if ((wd = timeutil_parse_weekday(weekday)) == -1)
-		return error_set(err, HALLE_E_INVALID_FIELD, "weekday '%s' is not one "
-		    "of sun mon tue wed thu fri sat", weekday);
-	if (timeutil_parse_hhmm(from, &m->from_min) == -1 ||
-	    timeutil_parse_hhmm(to, &m->to_min) == -1)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "'from' and 'to' must be times as HH:MM");
-	if (m->from_min >= m->to_min)
-		return error_set(err, HALLE_E_BAD_DATES, "the market starts at %s, "
-		    "not before it ends at %s", from, to);
-	m->scheduled = 1;
-	m->weekday = (uint32_t)wd;
-	return 0;
-}
-
-static int
-bounded(json_t *req, const char *field, long long def, long long min,
-    long long max, uint32_t *out, struct halle_error *err)
-{
-	long long v;
-	int present;
-
-	if (req_integer(req, field, &present, &v, err) == -1)
-		return -1;
-	if (!present)
-		v = def;
-	if (v < min || v > max)
-		return error_set(err, HALLE_E_INVALID_FIELD,
-		    "'%s' must be from %lld to %lld", field, min, max);
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int
-market_add_op(struct node_txn *nt, void *arg)
-{
-	struct market_add *op = arg;
-	Halle__Market m = HALLE__MARKET__INIT;
-
-	if (req_name(op->req, "name", 1, SERVICE_MAX_NAME,
-	    (const char **)&m.name, nt->err) == -1 ||
-	    req_name(op->req, "place", 1, SERVICE_MAX_NAME,
-	    (const char **)&m.place, nt->err) == -1 ||
-	    req_name(op->req, "town", 1, SERVICE_MAX_NAME,
-	    (const char **)&m.town, nt->err) == -1 ||
-	    market_schedule(op->req, &m, nt->err) == -1 ||
-	    bounded(op->req, "opens_days", 7, 1, 60, &m.opens_days,
-	    nt->err) == -1 ||
-	    bounded(op->req, "closes_hours", 36, 0, 720, &m.closes_hours,
-	    nt->err) == -1)
-		return -1;
-	if (name_taken(nt->t, 'M', m.name, nt->err) == -1 ||
-	    id_for_next_record(nt, op->id, "mk") == -1)
-		return -1;
-	m.id = op->id;
-	m.version = 1;
-	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_MARKET, &m.base);
-}
-
-json_t *
-service_market_add(struct node *n, json_t *req, struct halle_error *err)
-{
-	struct market_add op = { req, "" };
-
-	if (node_mutate(n, market_add_op, &op, err) == -1)
-		return NULL;
-	return service_market_show(n, op.id, err);
-}
-
-json_t *
-service_market_list(struct node *n, struct halle_error *err)
-{
-	struct store_txn t;
-	Halle__Market *m;
-	json_t *ids, *v, *list = json_array();
-	size_t i;
-
-	if (read_begin(n, &t, err) == -1)
-		return NULL;
-	ids = ids_by_name(&t, 'M');
-	json_array_foreach(ids, i, v) {
-		if ((m = views_market(&t, json_string_value(v))) == NULL)
-			continue;
-		json_array_append_new(list, render_market(&t, m));
-		view_free(m);
-	}
-	json_decref(ids);
-	store_read_end(&t);
-	return list;
-}
-
-json_t *
-service_market_show(struct node *n, const char *ref, struct halle_error *err)
-{
-	struct store_txn t;
-	Halle__Market *m;
-	char id[ID_MAX];
-	json_t *o = NULL;
-
-	if (read_begin(n, &t, err) == -1)
-		return NULL;
-	if (resolve_market(&t, ref, id, err) == 0 &&
-	    (m = views_market(&t, id)) != NULL) {
-		o = render_market(&t, m);
-		view_free(m);
-	}
-	store_read_end(&t);
-	return o;
-}
-
-struct membership_op {
-	const char	*market_ref, *producer_ref;
-	char		 which;
-	int		 active;
-	char		 market[ID_MAX];
-};
-
-/*
- * A market's node invites; a producer's home node accepts. Either decision
- * made at another node would be ignored by everyone: refuse it here.
- */
-static int
-decided_here(struct node_txn *nt, char which, const char *market,
-    const char *producer)
-{
-	unsigned char owner[KEY_PUBLIC_LEN];
-	char key[DBKEY_MAX];
-	void *m;
-
-	if (which == 'I') {
-		dbkey_entity(key, 'M', market);
-		m = VIEW_LOAD(nt->t, Market, market, key, owner);
-	} else
-		m = views_producer(nt->t, producer, owner);
-	if (m == NULL)
-		return error_set(nt->err, HALLE_E_STORE, "cannot read the store");
-	view_free(m);
-	if (memcmp(owner, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
-		return 0;
-	if (which == 'I')
-		return error_set(nt->err, HALLE_E_NOT_OWNER, "market %s belongs to "
-		    "another commune: only its node invites producers", market);
-	return error_set(nt->err, HALLE_E_NOT_OWNER, "producer %s's home is another "
-	    "commune: only its node accepts markets for it", producer);
-}
-
-static int
-membership_op(struct node_txn *nt, void *arg)
-{
-	struct membership_op *op = arg;
-	Halle__Membership ms = HALLE__MEMBERSHIP__INIT, *held;
-	char producer[ID_MAX];
-	uint32_t kind;
-
-	if (resolve_market(nt->t, op->market_ref, op->market, nt->err) == -1 ||
-	    resolve_producer(nt->t, op->producer_ref, producer, nt->err) == -1)
-		return -1;
-	if (decided_here(nt, op->which, op->market, producer) == -1)
-		return -1;
-	held = views_membership(nt->t, op->which, op->market, producer);
-	if (held != NULL && held->active == op->active) {
-		view_free(held);
-		return 0;	/* already so: nothing to write */
-	}
-	if (version_next(held ? held->version : 0, &ms.version, op->which ==
-	    'I' ? "the invitation" : "the acceptance", nt->err) == -1) {
-		view_free(held);
-		return -1;
-	}
-	view_free(held);
-	ms.market = op->market;
-	ms.producer = producer;
-	ms.active = op->active;
-	kind = op->which == 'I' ? HALLE__RECORD_KIND__RECORD_KIND_INVITATION :
-	    HALLE__RECORD_KIND__RECORD_KIND_ACCEPTANCE;
-	return node_append(nt, kind, &ms.base);
-}
-
-json_t *
-service_market_membership(struct node *n, const char *market, char which,
-    const char *producer, int active, struct halle_error *err)
-{
-	struct membership_op op = { market, producer, which, active, "" };
-
-	if (node_mutate(n, membership_op, &op, err) == -1)
-		return NULL;
-	return service_market_show(n, op.market, err);
 }
 
 /* Counting orders, for the metrics */
@@ -995,19 +495,13 @@ backup_target_free(const char *dir, struct halle_error *err)
 }
 
 json_t *
-service_backup(struct node *n, json_t *req, struct halle_error *err)
+service_backup(struct node *n, const struct service_backup_request *r,
+    struct halle_error *err)
 {
-	const char *dir;
-	char file[4096], why[512];
+	const char *dir = r->path;
+	char file[SERVICE_MAX_PATH + 16], why[512];
 	struct stat st;
 
-	if (req_string(req, "path", 1, sizeof(file) - 16, &dir, err) == -1)
-		return NULL;
-	if (dir[0] != '/') {
-		error_set(err, HALLE_E_INVALID_FIELD, "'path' must be an absolute "
-		    "path, got '%s'", dir);
-		return NULL;
-	}
 	if (backup_target_free(dir, err) == -1)
 		return NULL;
 	if (node_backup(n, dir, why, sizeof(why)) == -1) {

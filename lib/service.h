@@ -1,13 +1,24 @@
 /*
- * service: the node's operations, as the control API offers them: a JSON
+ * service: the node's operations, as the control API offers them: a typed
  * request in, a JSON answer out.
  *
- * Each function validates its whole request before writing anything; on bad
- * input it returns NULL with err filled (status, stable code, a message that
- * names the field and the reason) and the store is unchanged. A function
- * that changes something commits its records durably before it returns the
- * answer. The daemon's HTTP layer (daemon/api.c) only routes to these, so
- * every rule here is tested without a socket.
+ * A request with a body is a struct below, read from the route's JSON body
+ * and checked field by field before any transaction (service_json.h): the
+ * rules here take it as it is and check only what depends on the store
+ * (names taken, owners, versions, stock, order windows). A C caller that
+ * fills a request itself keeps to the bounds each field states. On a
+ * refusal a function returns NULL with err filled (a stable code and a
+ * message that names the field and the reason) and the store is unchanged.
+ * A function that changes something commits its records durably before it
+ * returns the answer. The daemon's HTTP layer (daemon/api.c) only reads
+ * bodies and routes to these, so every rule here is tested without a
+ * socket:
+ *
+ *   JSON body --service_json_read_*()--> struct service_*_request
+ *             (syntax, bounds, names         |
+ *              normalised; no store)         v
+ *                                  service_*() --node_mutate()--> records
+ *                                  (the rules that need the store)
  */
 #ifndef HALLE_SERVICE_H
 #define HALLE_SERVICE_H
@@ -17,7 +28,9 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "ids.h"
 #include "node.h"
+#include "timeutil.h"
 
 #define SERVICE_MAX_NAME	128
 #define SERVICE_MAX_LABEL	64
@@ -43,30 +56,43 @@ json_t	*service_feeds(struct node *n, struct halle_error *err);
 json_t	*service_feed_records(struct node *n, const char *origin, long long from,
 	    long long count, struct halle_error *err);
 
-json_t	*service_producer_add(struct node *n, json_t *req, struct halle_error *err);
+/*
+ * A producer to register at this node, its home (POST /v1/producers):
+ * names as service_json.h normalises them, "" where not given.
+ */
+struct service_producer_request {
+	char	name[SERVICE_MAX_NAME + 1];	/* not empty */
+	char	farm[SERVICE_MAX_NAME + 1];
+	char	town[SERVICE_MAX_NAME + 1];
+	char	email[SERVICE_MAX_NAME + 1];
+	char	phone[SERVICE_MAX_LABEL + 1];
+};
+json_t	*service_producer_add(struct node *n,
+	    const struct service_producer_request *r, struct halle_error *err);
 json_t	*service_producer_list(struct node *n, struct halle_error *err);
 json_t	*service_producer_show(struct node *n, const char *producer,
 	    struct halle_error *err);
-json_t	*service_catalogue_publish(struct node *n, const char *producer,
-	    json_t *req, struct halle_error *err);
-json_t	*service_catalogue_show(struct node *n, const char *producer,
-	    struct halle_error *err);
 /*
- * Publishes draft (catalogue.h) as the producer's new catalogue version,
- * by the same rules as service_catalogue_publish: the producer is this node's
- * own, the version newer than the one held, each product checked. With
- * dry_run, checks the same and writes nothing: the answer is then the
- * catalogue that would be published (200). Answers the catalogue.
+ * Publishes draft (catalogue.h), filled from a JSON body
+ * (service_json_read_catalogue) or a DFC document, as the producer's new
+ * catalogue version: the draft is checked whole (catalogue_check_draft)
+ * before any transaction, then the producer must be this node's own and
+ * the version newer than the one held. With dry_run, checks the same and
+ * writes nothing: the answer is then the catalogue that would be
+ * published (200). Answers the catalogue, with "held_by_markets" when
+ * published.
  */
 struct catalogue_draft;
-json_t	*service_catalogue_publish_draft(struct node *n, const char *producer,
+json_t	*service_catalogue_publish(struct node *n, const char *producer,
 	    const struct catalogue_draft *draft, int dry_run,
+	    struct halle_error *err);
+json_t	*service_catalogue_show(struct node *n, const char *producer,
 	    struct halle_error *err);
 
 /*
  * DFC (docs/dfc.md). service_catalogue_import publishes the catalogue of the
  * JSON-LD document doc as the producer's new version, by the rules of
- * service_catalogue_publish_draft. A product the mapping refuses stops the
+ * service_catalogue_publish. A product the mapping refuses stops the
  * import (its error names the product's @id and the field) unless
  * skip_invalid; dry_run publishes nothing. Answers {"dry_run",
  * "published", "catalogue", "problems": [{"id", "field", "code",
@@ -86,7 +112,23 @@ json_t	*service_catalogue_export(struct node *n, const char *producer,
 json_t	*service_orders_export(struct node *n, const char *distribution,
 	    const char *producer, struct halle_error *err);
 
-json_t	*service_market_add(struct node *n, json_t *req, struct halle_error *err);
+/*
+ * A market of this node (POST /v1/markets). With a weekly schedule, its
+ * distributions can be opened from it (service_distribution_schedule);
+ * orders open opens_days (1 to 60) days before a distribution starts and
+ * close closes_hours (0 to 720) hours before.
+ */
+struct service_market_request {
+	char		 name[SERVICE_MAX_NAME + 1];	/* none empty */
+	char		 place[SERVICE_MAX_NAME + 1];
+	char		 town[SERVICE_MAX_NAME + 1];
+	int		 scheduled;
+	uint32_t	 weekday;		/* 0 Sunday to 6 Saturday */
+	uint32_t	 from_min, to_min;	/* from midnight, from < to */
+	uint32_t	 opens_days, closes_hours;
+};
+json_t	*service_market_add(struct node *n,
+	    const struct service_market_request *r, struct halle_error *err);
 json_t	*service_market_list(struct node *n, struct halle_error *err);
 json_t	*service_market_show(struct node *n, const char *market,
 	    struct halle_error *err);
@@ -95,10 +137,35 @@ json_t	*service_market_membership(struct node *n, const char *market,
 	    char which, const char *producer, int active,
 	    struct halle_error *err);
 
-json_t	*service_distribution_open(struct node *n, json_t *req,
+/*
+ * A distribution to open at a market of this node, named or given by its
+ * id (POST /v1/distributions), on day (date, as text, is the same day).
+ * The times not given are the market's: from and to its weekly schedule
+ * (a market without one needs both), orders opening now and closing the
+ * market's closes_hours before the start.
+ */
+struct service_distribution_request {
+	char			 market[SERVICE_MAX_NAME + 1];
+	char			 date[11];	/* YYYY-MM-DD */
+	struct civil_date	 day;
+	int			 from_given, to_given;
+	uint32_t		 from_min, to_min;	/* from midnight */
+	int			 opens_given, closes_given;
+	time_t			 opens, closes;	/* orders */
+};
+json_t	*service_distribution_open(struct node *n,
+	    const struct service_distribution_request *r,
 	    struct halle_error *err);
+/*
+ * Opens the distributions of a market's next weeks (1 to 52) from its
+ * weekly schedule, skipping days that have one or whose order window is
+ * over (POST /v1/markets/M/schedule). Answers those it opened.
+ */
+struct service_schedule_request {
+	uint32_t	weeks;
+};
 json_t	*service_distribution_schedule(struct node *n, const char *market,
-	    json_t *req, struct halle_error *err);
+	    const struct service_schedule_request *r, struct halle_error *err);
 json_t	*service_distribution_list(struct node *n, const char *market,
 	    struct halle_error *err);
 json_t	*service_distribution_show(struct node *n, const char *id,
@@ -106,9 +173,38 @@ json_t	*service_distribution_show(struct node *n, const char *id,
 json_t	*service_distribution_cancel(struct node *n, const char *id,
 	    struct halle_error *err);
 
-json_t	*service_order_place(struct node *n, json_t *req, struct halle_error *err);
-json_t	*service_order_change(struct node *n, const char *id, json_t *req,
-	    struct halle_error *err);
+/*
+ * The lines of an order: 1 to SERVICE_MAX_LINES, each a product of a
+ * producer that sells at the distribution's market, quantity 1 to
+ * SERVICE_MAX_QUANTITY. That a producer sells there, has the sku and is
+ * not ordered twice (by id or by name) are the rules' to check.
+ */
+struct service_order_line {
+	char		 producer[SERVICE_MAX_NAME + 1];	/* or id */
+	char		 sku[SERVICE_MAX_LABEL + 1];
+	uint64_t	 quantity;
+};
+struct service_order_lines {
+	struct service_order_line	*line;
+	size_t				 n;
+};
+
+/*
+ * An order placed at a distribution of this node while its window is
+ * open (POST /v1/orders): basket a normalised label, not empty; mediator
+ * a normalised name, "" when none.
+ */
+struct service_order_request {
+	char				 distribution[ID_MAX];
+	char				 basket[SERVICE_MAX_LABEL + 1];
+	char				 mediator[SERVICE_MAX_NAME + 1];
+	struct service_order_lines	 lines;
+};
+json_t	*service_order_place(struct node *n,
+	    const struct service_order_request *r, struct halle_error *err);
+/* The order's lines become lines (PUT /v1/orders/O), window open. */
+json_t	*service_order_change(struct node *n, const char *id,
+	    const struct service_order_lines *lines, struct halle_error *err);
 json_t	*service_order_cancel(struct node *n, const char *id,
 	    struct halle_error *err);
 json_t	*service_order_show(struct node *n, const char *id,
@@ -202,13 +298,18 @@ int	service_status_get(struct node *n, struct service_status *st,
 json_t	*service_status_json(const struct service_status *st);
 
 /*
- * Writes a compacted, consistent copy of the store into req's "path": an
+ * Writes a compacted, consistent copy of the store into r->path: an
  * absolute path to a directory that does not exist or is empty (409
  * backup_target_exists otherwise). The node goes on running; the copy is
  * one read snapshot, marked as restored (node_backup): a node started from
  * it takes no writes until a peer has told it how far its own feed went.
  * Answers {"path", "bytes"}.
  */
-json_t	*service_backup(struct node *n, json_t *req, struct halle_error *err);
+#define SERVICE_MAX_PATH	4080	/* the store's file names follow */
+struct service_backup_request {
+	char	path[SERVICE_MAX_PATH + 1];	/* absolute */
+};
+json_t	*service_backup(struct node *n,
+	    const struct service_backup_request *r, struct halle_error *err);
 
 #endif

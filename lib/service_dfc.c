@@ -3,7 +3,7 @@
  * the pure mapping (dfc.h) and the store.
  *
  * An import is the JSON route's publish with another reader: the
- * document becomes a catalogue draft, and service_catalogue_publish_draft()
+ * document becomes a catalogue draft, and service_catalogue_publish()
  * applies the very rules the JSON route applies. What the mapping refused
  * is reported, product by product; it stops the import unless the caller
  * asked to skip it. Exports read one snapshot.
@@ -50,7 +50,7 @@ service_catalogue_import(struct node *n, const char *producer, json_t *doc,
 		refusal(json_array_size(problems), d.n == 0, err);
 		goto done;
 	}
-	if ((catalogue = service_catalogue_publish_draft(n, producer, &d, dry_run,
+	if ((catalogue = service_catalogue_publish(n, producer, &d, dry_run,
 	    err)) == NULL)
 		goto done;
 	answer = json_pack("{s:b, s:b, s:o, s:O}", "dry_run", dry_run,
@@ -71,9 +71,9 @@ service_catalogue_export(struct node *n, const char *ref, struct halle_error *er
 	char id[ID_MAX];
 	json_t *doc = NULL;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
-	if (resolve_producer(&t, ref, id, err) == -1)
+	if (service_resolve_producer(&t, ref, id, err) == -1)
 		goto done;
 	if ((p = views_producer(&t, id, NULL)) == NULL ||
 	    (c = views_catalogue(&t, id)) == NULL)
@@ -223,14 +223,14 @@ service_orders_export(struct node *n, const char *distribution,
 	size_t i;
 
 	memset(&x, 0, sizeof(x));
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, distribution)) == NULL) {
 		error_set(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",
 		    distribution);
 		goto done;
 	}
-	if (resolve_producer(&t, producer_ref, producer, err) == -1 ||
+	if (service_resolve_producer(&t, producer_ref, producer, err) == -1 ||
 	    (p = views_producer(&t, producer, NULL)) == NULL)
 		goto done;
 	m = views_market(&t, d->market);

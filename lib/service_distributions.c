@@ -23,59 +23,48 @@ market_owned_here(struct node_txn *nt, const char *market)
 	char what[ID_MAX + 8];
 
 	snprintf(what, sizeof(what), "market %s", market);
-	return owned_here(nt, 'M', market, what);
+	return service_owned_here(nt, 'M', market, what);
 }
 
 int
-distribution_owned_here(struct node_txn *nt, const char *id)
+service_distribution_owned_here(struct node_txn *nt, const char *id)
 {
 	char what[ID_MAX + 16];
 
 	snprintf(what, sizeof(what), "distribution %s", id);
-	return owned_here(nt, 'D', id, what);
+	return service_owned_here(nt, 'D', id, what);
 }
 
-struct distribution_spec {
-	const char		*market_ref;
-	struct civil_date	 date;
-	const char		*date_text;
-	const char		*from, *to, *opens, *closes;
-};
-
 /*
- * Fills d from a market, a date and optional times; checks that the
- * window makes sense. now is in seconds.
+ * Fills d from a market and the day and times of r (those not given come
+ * from the market); checks that the window makes sense, now and at this
+ * market. from_schedule: orders open the market's opens_days before,
+ * rather than now.
  */
 static int
 distribution_fill(struct node_txn *nt, const Halle__Market *m,
-    const struct distribution_spec *spec, int from_schedule,
+    const struct service_distribution_request *r, int from_schedule,
     Halle__Distribution *d)
 {
 	time_t starts, opens, closes;
 	int64_t now = nt->now_ms / 1000;
 
-	d->from_min = m->from_min;
-	d->to_min = m->to_min;
-	if (!m->scheduled && (!spec->from[0] || !spec->to[0]))
+	if (!m->scheduled && (!r->from_given || !r->to_given))
 		return error_set(nt->err, HALLE_E_INVALID_FIELD, "market '%s' has no "
 		    "weekly schedule: give 'from' and 'to'", m->name);
-	if ((spec->from[0] && timeutil_parse_hhmm(spec->from, &d->from_min) == -1) ||
-	    (spec->to[0] && timeutil_parse_hhmm(spec->to, &d->to_min) == -1))
-		return error_set(nt->err, HALLE_E_INVALID_FIELD,
-		    "'from' and 'to' must be times as HH:MM");
+	d->from_min = r->from_given ? r->from_min : m->from_min;
+	d->to_min = r->to_given ? r->to_min : m->to_min;
 	if (d->from_min >= d->to_min)
 		return error_set(nt->err, HALLE_E_BAD_DATES,
 		    "the distribution must start before it ends");
-	if (timeutil_local_instant(&spec->date, d->from_min, &starts) == -1)
+	if (timeutil_local_instant(&r->day, d->from_min, &starts) == -1)
 		return error_set(nt->err, HALLE_E_BAD_DATES, "no such local time");
 	opens = from_schedule ? starts - (time_t)m->opens_days * 86400 : now;
 	closes = starts - (time_t)m->closes_hours * 3600;
-	if (spec->opens[0] && timeutil_parse_instant(spec->opens, &opens) == -1)
-		return error_set(nt->err, HALLE_E_INVALID_FIELD, "'opens' must be an "
-		    "ISO 8601 instant such as 2026-12-03T20:00:00+01:00");
-	if (spec->closes[0] && timeutil_parse_instant(spec->closes, &closes) == -1)
-		return error_set(nt->err, HALLE_E_INVALID_FIELD, "'closes' must be an "
-		    "ISO 8601 instant such as 2026-12-03T20:00:00+01:00");
+	if (r->opens_given)
+		opens = r->opens;
+	if (r->closes_given)
+		closes = r->closes;
 	if (closes > starts)
 		return error_set(nt->err, HALLE_E_BAD_DATES,
 		    "orders must close before the distribution starts");
@@ -86,7 +75,7 @@ distribution_fill(struct node_txn *nt, const Halle__Market *m,
 		return error_set(nt->err, HALLE_E_BAD_DATES,
 		    "orders would close in the past");
 	d->market = m->id;
-	d->date = (char *)spec->date_text;
+	d->date = (char *)r->date;
 	d->opens_at = opens;
 	d->closes_at = closes;
 	d->starts_at = starts;
@@ -95,8 +84,8 @@ distribution_fill(struct node_txn *nt, const Halle__Market *m,
 }
 
 struct distribution_open {
-	json_t			*req;
-	char			 id[ID_MAX];
+	const struct service_distribution_request	*req;
+	char						 id[ID_MAX];
 };
 
 static int
@@ -104,31 +93,18 @@ distribution_open_op(struct node_txn *nt, void *arg)
 {
 	struct distribution_open *op = arg;
 	Halle__Distribution d = HALLE__DISTRIBUTION__INIT;
-	struct distribution_spec spec;
 	Halle__Market *m;
 	char market[ID_MAX];
 	int rc;
 
-	memset(&spec, 0, sizeof(spec));
-	if (req_string(op->req, "market", 1, SERVICE_MAX_NAME,
-	    &spec.market_ref, nt->err) == -1 ||
-	    req_string(op->req, "date", 1, 16, &spec.date_text, nt->err) == -1 ||
-	    req_string(op->req, "from", 0, 8, &spec.from, nt->err) == -1 ||
-	    req_string(op->req, "to", 0, 8, &spec.to, nt->err) == -1 ||
-	    req_string(op->req, "opens", 0, 40, &spec.opens, nt->err) == -1 ||
-	    req_string(op->req, "closes", 0, 40, &spec.closes, nt->err) == -1)
-		return -1;
-	if (timeutil_parse_date(spec.date_text, &spec.date) == -1)
-		return error_set(nt->err, HALLE_E_BAD_DATES, "'%s' is not a date as "
-		    "YYYY-MM-DD", spec.date_text);
-	if (resolve_market(nt->t, spec.market_ref, market, nt->err) == -1 ||
-	    market_owned_here(nt, market) == -1)
+	if (service_resolve_market(nt->t, op->req->market, market,
+	    nt->err) == -1 || market_owned_here(nt, market) == -1)
 		return -1;
 	if ((m = views_market(nt->t, market)) == NULL)
 		return error_set(nt->err, HALLE_E_STORE, "market unreadable");
-	rc = distribution_fill(nt, m, &spec, 0, &d);
+	rc = distribution_fill(nt, m, op->req, 0, &d);
 	if (rc == 0)
-		rc = id_for_next_record(nt, op->id, "ds");
+		rc = service_id_for_next_record(nt, op->id, "ds");
 	if (rc == 0) {
 		d.id = op->id;
 		rc = node_append(nt,
@@ -139,9 +115,10 @@ distribution_open_op(struct node_txn *nt, void *arg)
 }
 
 json_t *
-service_distribution_open(struct node *n, json_t *req, struct halle_error *err)
+service_distribution_open(struct node *n,
+    const struct service_distribution_request *r, struct halle_error *err)
 {
-	struct distribution_open op = { req, "" };
+	struct distribution_open op = { r, "" };
 
 	if (node_mutate(n, distribution_open_op, &op, err) == -1)
 		return NULL;
@@ -149,9 +126,9 @@ service_distribution_open(struct node *n, json_t *req, struct halle_error *err)
 }
 
 struct distribution_schedule {
-	const char	*market_ref;
-	json_t		*req;
-	json_t		*created;	/* ids */
+	const char				*market_ref;
+	const struct service_schedule_request	*req;
+	json_t					*created;	/* ids */
 };
 
 static int
@@ -161,26 +138,46 @@ has_key(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	return 1;	/* the first key is enough */
 }
 
+/*
+ * The distribution of market m on the day of r, unless the day has one
+ * already or its order window is over. 0, or -1 when the store failed.
+ */
+static int
+schedule_day(struct node_txn *nt, const Halle__Market *m,
+    struct service_distribution_request *r, json_t *created)
+{
+	Halle__Distribution d = HALLE__DISTRIBUTION__INIT;
+	char prefix[DBKEY_MAX], id[ID_MAX];
+	int found = 0, rc;
+
+	timeutil_format_date(&r->day, r->date);
+	dbkey_market_day(prefix, m->id, r->date, NULL);
+	views_index_scan(nt->t, prefix, has_key, &found);
+	if (found || distribution_fill(nt, m, r, 1, &d) == -1)
+		return 0;
+	if (service_id_for_next_record(nt, id, "ds") == -1)
+		return -1;
+	d.id = id;
+	rc = node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION,
+	    &d.base);
+	json_array_append_new(created, json_string(id));
+	return rc;
+}
+
 static int
 schedule_op(struct node_txn *nt, void *arg)
 {
 	struct distribution_schedule *op = arg;
-	struct distribution_spec spec;
+	struct service_distribution_request day;
 	Halle__Market *m;
-	char market[ID_MAX], date[11], prefix[DBKEY_MAX], id[ID_MAX];
-	long long weeks;
-	int present, i, found, rc = 0;
+	char market[ID_MAX];
+	uint32_t i;
+	int rc = 0;
 
 	json_array_clear(op->created);
-	if (resolve_market(nt->t, op->market_ref, market, nt->err) == -1 ||
-	    market_owned_here(nt, market) == -1 ||
-	    req_integer(op->req, "weeks", &present, &weeks, nt->err) == -1)
+	if (service_resolve_market(nt->t, op->market_ref, market,
+	    nt->err) == -1 || market_owned_here(nt, market) == -1)
 		return -1;
-	if (!present)
-		weeks = 4;
-	if (weeks < 1 || weeks > 52)
-		return error_set(nt->err, HALLE_E_INVALID_FIELD,
-		    "'weeks' must be from 1 to 52");
 	if ((m = views_market(nt->t, market)) == NULL)
 		return error_set(nt->err, HALLE_E_STORE, "market unreadable");
 	if (!m->scheduled) {
@@ -189,46 +186,31 @@ schedule_op(struct node_txn *nt, void *arg)
 		view_free(m);
 		return -1;
 	}
-	memset(&spec, 0, sizeof(spec));
-	spec.from = spec.to = spec.opens = spec.closes = "";
-	timeutil_local_date((time_t)(nt->now_ms / 1000), &spec.date);
-	while (timeutil_weekday(&spec.date) != (int)m->weekday)
-		timeutil_add_days(&spec.date, 1);
-	for (i = 0; i < weeks && rc == 0; i++, timeutil_add_days(&spec.date, 7)) {
-		Halle__Distribution d = HALLE__DISTRIBUTION__INIT;
-
-		timeutil_format_date(&spec.date, date);
-		spec.date_text = date;
-		dbkey_market_day(prefix, market, date, NULL);
-		/* Skip a date that has one, or whose order window is over. */
-		found = 0;
-		views_index_scan(nt->t, prefix, has_key, &found);
-		if (found ||
-		    distribution_fill(nt, m, &spec, 1, &d) == -1)
-			continue;
-		if ((rc = id_for_next_record(nt, id, "ds")) == -1)
-			break;
-		d.id = id;
-		rc = node_append(nt,
-		    HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION, &d.base);
-		json_array_append_new(op->created, json_string(id));
+	/* Each week's day, at the market's hours and windows. */
+	memset(&day, 0, sizeof(day));
+	timeutil_local_date((time_t)(nt->now_ms / 1000), &day.day);
+	while (timeutil_weekday(&day.day) != (int)m->weekday)
+		timeutil_add_days(&day.day, 1);
+	for (i = 0; i < op->req->weeks && rc == 0; i++) {
+		rc = schedule_day(nt, m, &day, op->created);
+		timeutil_add_days(&day.day, 7);
 	}
 	view_free(m);
 	return rc;
 }
 
 json_t *
-service_distribution_schedule(struct node *n, const char *market, json_t *req,
-    struct halle_error *err)
+service_distribution_schedule(struct node *n, const char *market,
+    const struct service_schedule_request *r, struct halle_error *err)
 {
-	struct distribution_schedule op = { market, req, json_array() };
+	struct distribution_schedule op = { market, r, json_array() };
 	struct store_txn t;
 	Halle__Distribution *d;
 	json_t *list, *v;
 	size_t i;
 
 	if (node_mutate(n, schedule_op, &op, err) == -1 ||
-	    read_begin(n, &t, err) == -1) {
+	    service_read_begin(n, &t, err) == -1) {
 		json_decref(op.created);
 		return NULL;
 	}
@@ -236,8 +218,8 @@ service_distribution_schedule(struct node *n, const char *market, json_t *req,
 	json_array_foreach(op.created, i, v) {
 		if ((d = views_distribution(&t, json_string_value(v))) == NULL)
 			continue;
-		json_array_append_new(list, render_distribution(&t, d,
-		    node_now_ms(n)));
+		json_array_append_new(list,
+		    service_json_render_distribution(&t, d, node_now_ms(n)));
 		view_free(d);
 	}
 	store_read_end(&t);
@@ -256,8 +238,8 @@ list_distribution(const void *key, size_t klen, const void *val, size_t vlen,
 	if (dbkey_last_id(key, klen, id) == NULL ||
 	    (d = views_distribution(ctx->t, id)) == NULL)
 		return 0;
-	json_array_append_new(ctx->list, render_distribution(ctx->t, d,
-	    node_now_ms(ctx->node)));
+	json_array_append_new(ctx->list, service_json_render_distribution(
+	    ctx->t, d, node_now_ms(ctx->node)));
 	view_free(d);
 	return 0;
 }
@@ -282,10 +264,10 @@ service_distribution_list(struct node *n, const char *market_ref,
 	json_t **items, *sorted;
 	size_t i, count;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		goto fail;
 	if (market_ref != NULL && market_ref[0] != '\0') {
-		if (resolve_market(&t, market_ref, market, err) == -1) {
+		if (service_resolve_market(&t, market_ref, market, err) == -1) {
 			store_read_end(&t);
 			goto fail;
 		}
@@ -319,12 +301,12 @@ service_distribution_show(struct node *n, const char *id, struct halle_error *er
 	struct store_txn t;
 	json_t *o = NULL;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, id)) == NULL)
 		error_set(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'", id);
 	else
-		o = render_distribution(&t, d, node_now_ms(n));
+		o = service_json_render_distribution(&t, d, node_now_ms(n));
 	view_free(d);
 	store_read_end(&t);
 	return o;
@@ -338,7 +320,7 @@ struct distribution_cancel {
 static int
 distribution_append_next(struct node_txn *nt, Halle__Distribution *d)
 {
-	if (version_next(d->version, &d->version, "the distribution",
+	if (service_version_next(d->version, &d->version, "the distribution",
 	    nt->err) == -1)
 		return -1;
 	return node_append(nt, HALLE__RECORD_KIND__RECORD_KIND_DISTRIBUTION,
@@ -355,7 +337,7 @@ distribution_cancel_op(struct node_txn *nt, void *arg)
 	if ((d = views_distribution(nt->t, op->id)) == NULL)
 		return error_set(nt->err, HALLE_E_UNKNOWN_DISTRIBUTION,
 		    "no distribution '%s'", op->id);
-	if (distribution_owned_here(nt, op->id) == -1) {
+	if (service_distribution_owned_here(nt, op->id) == -1) {
 		view_free(d);
 		return -1;
 	}
@@ -458,7 +440,7 @@ service_rule_pending(struct node *n, struct halle_error *err)
 	if (!node_may_write(n))
 		return 0;
 	/* Most of the time there is nothing queued: look before writing. */
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return -1;
 	dbkey_all(prefix, 'q');
 	views_index_scan(&t, prefix, has_key, &queued);

@@ -1,6 +1,10 @@
 /*
- * service_json: reading request fields and rendering entities, shared by
- * the service files. The JSON shapes are those of docs/control-api.md.
+ * service_json: the control API's JSON bodies read into typed requests.
+ * See service_json.h; the answers are rendered in service_json_render.c.
+ *
+ * A reader takes its body field by field, in the order the API has always
+ * checked them: of two bad fields, the one named is the one named before.
+ * Nothing here reads the store; the tests run the readers bare.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -8,8 +12,7 @@
 #include <string.h>
 
 #include "catalogue.h"
-#include "feed.h"
-#include "service_int.h"
+#include "service_json.h"
 #include "timeutil.h"
 
 /* The code point at *p (valid UTF-8, as jansson keeps it); moves *p on. */
@@ -54,22 +57,21 @@ char_space(uint32_t c)
 	    c == 0x3000;
 }
 
-int
-req_name(json_t *req, const char *field, int required, size_t maxlen,
-    const char **out, struct halle_error *err)
+/*
+ * The normal form of the name s into out (room for strlen(s) + 1 bytes):
+ * spaces trimmed at both ends, each inner run made one ' '.
+ */
+static void
+name_normalise(const char *s, char *out)
 {
-	const char *s, *p, *start;
-	char *norm, *w;
+	const char *p, *start;
+	char *w;
 	int space = 0;
 
-	if (req_string(req, field, required, maxlen, &s, err) == -1)
-		return -1;
-	if ((norm = malloc(strlen(s) + 1)) == NULL)
-		return error_set(err, HALLE_E_INTERNAL, "out of memory");
-	for (w = norm, p = s; *p != '\0'; ) {
+	for (w = out, p = s; *p != '\0'; ) {
 		start = p;
 		if (char_space(utf8_next(&p))) {
-			space = w != norm;
+			space = w != out;
 			continue;
 		}
 		if (space)
@@ -79,26 +81,19 @@ req_name(json_t *req, const char *field, int required, size_t maxlen,
 		w += p - start;
 	}
 	*w = '\0';
-	if (required && norm[0] == '\0') {
-		free(norm);
-		return error_set(err, HALLE_E_INVALID_FIELD, "'%s' holds only spaces",
-		    field);
-	}
-	if (strcmp(norm, s) != 0 && json_object_set_new(req, field,
-	    json_string(norm)) == -1) {
-		free(norm);
-		return error_set(err, HALLE_E_INTERNAL, "out of memory");
-	}
-	free(norm);
-	*out = json_string_value(json_object_get(req, field));
-	return 0;
 }
 
-int
-req_string(json_t *req, const char *field, int required, size_t maxlen,
+/*
+ * A string field: absent or null gives "" unless required. Refuses other
+ * types, an empty required value, more than maxlen bytes, control
+ * characters (C0, DEL, C1) and the bidirectional formatting characters
+ * (U+202E...), naming the field and the character. *out points into body.
+ */
+static int
+field_string(json_t *body, const char *field, int required, size_t maxlen,
     const char **out, struct halle_error *err)
 {
-	json_t *v = json_object_get(req, field);
+	json_t *v = json_object_get(body, field);
 	const char *s, *p;
 	uint32_t c;
 
@@ -129,11 +124,12 @@ req_string(json_t *req, const char *field, int required, size_t maxlen,
 	return 0;
 }
 
-int
-req_integer(json_t *req, const char *field, int *present, long long *out,
+/* An integer field; *present says whether it was given (not null). */
+static int
+field_integer(json_t *body, const char *field, int *present, long long *out,
     struct halle_error *err)
 {
-	json_t *v = json_object_get(req, field);
+	json_t *v = json_object_get(body, field);
 
 	*present = 0;
 	*out = 0;
@@ -150,333 +146,413 @@ req_integer(json_t *req, const char *field, int *present, long long *out,
 	return 0;
 }
 
-int
-version_next(uint64_t held, uint64_t *next, const char *what,
-    struct halle_error *err)
+/* A string field, as field_string, copied into out (size bytes). */
+static int
+field_copy(json_t *body, const char *field, int required, char *out,
+    size_t size, struct halle_error *err)
 {
-	if (held >= (uint64_t)SERVICE_MAX_VERSION)
-		return error_set(err, HALLE_E_INVALID_FIELD, "%s is at version %llu, "
-		    "the last there is (%lld): it cannot change again", what,
-		    (unsigned long long)held, SERVICE_MAX_VERSION);
-	*next = held + 1;
+	const char *s;
+
+	if (field_string(body, field, required, size - 1, &s, err) == -1)
+		return -1;
+	memcpy(out, s, strlen(s) + 1);
 	return 0;
 }
+
+/* A name field, as field_string, normalised into out (size bytes). */
+static int
+field_name(json_t *body, const char *field, int required, char *out,
+    size_t size, struct halle_error *err)
+{
+	const char *s;
+
+	if (field_string(body, field, required, size - 1, &s, err) == -1)
+		return -1;
+	name_normalise(s, out);
+	if (required && out[0] == '\0')
+		return error_set(err, HALLE_E_INVALID_FIELD, "'%s' holds only spaces",
+		    field);
+	return 0;
+}
+
+/* An integer field from min to max, def when absent, into *out. */
+static int
+field_bounded(json_t *body, const char *field, long long def, long long min,
+    long long max, uint32_t *out, struct halle_error *err)
+{
+	long long v;
+	int present;
+
+	if (field_integer(body, field, &present, &v, err) == -1)
+		return -1;
+	if (!present)
+		v = def;
+	if (v < min || v > max)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'%s' must be from %lld to %lld", field, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Producers */
+
+int
+service_json_read_producer(json_t *body, struct service_producer_request *r,
+    struct halle_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (field_name(body, "name", 1, r->name, sizeof(r->name), err) == -1 ||
+	    field_name(body, "farm", 0, r->farm, sizeof(r->farm), err) == -1 ||
+	    field_name(body, "town", 0, r->town, sizeof(r->town), err) == -1 ||
+	    field_copy(body, "email", 0, r->email, sizeof(r->email),
+	    err) == -1 ||
+	    field_copy(body, "phone", 0, r->phone, sizeof(r->phone), err) == -1)
+		return -1;
+	return 0;
+}
+
+/* Catalogues */
 
 static int
-resolve(struct store_txn *t, char kind, const char *what, const char *ref,
-    char *id, struct halle_error *err)
+parse_unit(const char *s)
 {
-	enum halle_errcode code = kind == 'P' ?
-	    HALLE_E_UNKNOWN_PRODUCER : HALLE_E_UNKNOWN_MARKET;
+	static const char *const units[] = { "piece", "kg", "g", "l", "ml" };
+	int i;
 
-	switch (views_resolve(t, kind, ref, id)) {
-	case 0:
-		return 0;
-	case 1:
-		return error_set(err, code, "no %s with id or name '%s'", what,
-		    ref);
-	case 2:
-		return error_set(err, HALLE_E_AMBIGUOUS_NAME,
-		    "several %ss are named '%s': use the id", what, ref);
-	default:
-		return error_set(err, HALLE_E_STORE, "cannot read the store");
-	}
+	for (i = 0; i < 5; i++)
+		if (strcmp(s, units[i]) == 0)
+			return i;
+	return -1;
 }
 
-int
-resolve_producer(struct store_txn *t, const char *ref, char *id,
+/* err, as a field reader filled it, said of product i: "products[i]: ". */
+static int
+product_error(size_t i, struct halle_error *err)
+{
+	char inner[sizeof(err->message)];
+
+	snprintf(inner, sizeof(inner), "%s", err->message);
+	return error_set(err, err->code, "products[%zu]: %s", i, inner);
+}
+
+/* The sku, name (normalised into name) and unit of product i. */
+static int
+product_names(json_t *j, size_t i, Halle__Product *p,
+    char name[SERVICE_MAX_NAME + 1], struct halle_error *err)
+{
+	const char *unit;
+
+	if (field_string(j, "sku", 1, SERVICE_MAX_LABEL, (const char **)&p->sku,
+	    err) == -1 || field_name(j, "name", 1, name, SERVICE_MAX_NAME + 1,
+	    err) == -1 || field_string(j, "unit", 0, 8, &unit, err) == -1)
+		return product_error(i, err);
+	p->name = name;
+	if (unit[0] != '\0' && parse_unit(unit) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD, "products[%zu]: unit "
+		    "'%s' is not one of piece, kg, g, l, ml", i, unit);
+	p->unit = unit[0] ? parse_unit(unit) : HALLE__UNIT__UNIT_PIECE;
+	return 0;
+}
+
+/* The quantity, price, VAT, organic flag and stock of product i. */
+static int
+product_amounts(json_t *j, size_t i, Halle__Product *p,
     struct halle_error *err)
 {
-	return resolve(t, 'P', "producer", ref, id, err);
+	json_t *q;
+	long long v;
+	int present;
+
+	p->quantity = 1;
+	if ((q = json_object_get(j, "quantity")) != NULL && !json_is_null(q)) {
+		if (!json_is_number(q))
+			return error_set(err, HALLE_E_INVALID_FIELD, "products[%zu]: "
+			    "quantity must be a number above 0", i);
+		p->quantity = json_number_value(q);
+	}
+	if (field_integer(j, "price_cents", &present, &v, err) == -1)
+		return product_error(i, err);
+	if (!present)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "products[%zu]: missing 'price_cents'", i);
+	if (v < 0)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "products[%zu]: price_cents must not be negative", i);
+	p->price_cents = (uint64_t)v;
+	if (field_integer(j, "vat_bp", &present, &v, err) == -1)
+		return product_error(i, err);
+	if (v < 0)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "products[%zu]: vat_bp must be from 0 to 10000", i);
+	p->vat_bp = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	if ((q = json_object_get(j, "organic")) != NULL && !json_is_null(q)) {
+		if (!json_is_boolean(q))
+			return error_set(err, HALLE_E_INVALID_FIELD,
+			    "products[%zu]: organic must be true or false", i);
+		p->organic = json_is_true(q);
+	}
+	if (field_integer(j, "stock_per_day", &present, &v, err) == -1)
+		return product_error(i, err);
+	if (present && v < 0)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "products[%zu]: stock_per_day must not be negative", i);
+	p->limited = present;
+	p->stock_per_day = present ? (uint64_t)v : 0;
+	return 0;
 }
 
-int
-resolve_market(struct store_txn *t, const char *ref, char *id,
+/*
+ * Product i of the body into the draft. Only what JSON can get wrong is
+ * checked here (types, and values a product cannot hold); the rules are
+ * catalogue_check_product's, which catalogue_draft_add applies.
+ */
+static int
+product_read(json_t *j, size_t i, struct catalogue_draft *d,
     struct halle_error *err)
 {
-	return resolve(t, 'M', "market", ref, id, err);
-}
+	char name[SERVICE_MAX_NAME + 1], label[32];
+	Halle__Product p;
 
-int
-owned_here(struct node_txn *nt, char kind, const char *id, const char *what)
-{
-	char key[DBKEY_MAX];
-	const void *v;
-	size_t vlen;
-
-	if (store_get(nt->t, STORE_VIEWS, key, dbkey_entity(key, kind, id), &v,
-	    &vlen) != 0 || vlen < KEY_PUBLIC_LEN ||
-	    memcmp(v, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
-		return 0;
-	return error_set(nt->err, HALLE_E_NOT_OWNER, "%s belongs to another "
-	    "commune: only its node can change it", what);
-}
-
-int
-id_for_next_record(struct node_txn *nt, char *out, const char *prefix)
-{
-	struct feed_head head;
-
-	if (feed_head(nt->t, nt->node->key.public_key, &head) == -1)
-		return error_set(nt->err, HALLE_E_STORE, "cannot read the feed head");
-	ids_bound(out, prefix, nt->node->key.public_key, head.seq + 1);
-	return 0;
-}
-
-int
-producer_day_begin(struct node *n, const char *producer_ref, const char *date,
-    struct store_txn *t, char *producer, struct halle_error *err)
-{
-	struct civil_date cd;
-
-	if (timeutil_parse_date(date, &cd) == -1)
-		return error_set(err, HALLE_E_BAD_DATES, "'%s' is not a date "
-		    "as YYYY-MM-DD", date);
-	if (read_begin(n, t, err) == -1)
+	if (!json_is_object(j))
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "products[%zu] must be an object", i);
+	halle__product__init(&p);
+	if (product_names(j, i, &p, name, err) == -1 ||
+	    product_amounts(j, i, &p, err) == -1)
 		return -1;
-	if (resolve_producer(t, producer_ref, producer, err) == -1) {
-		store_read_end(t);
-		return -1;
-	}
-	return 0;
+	snprintf(label, sizeof(label), "products[%zu]", i);
+	return catalogue_draft_add(d, &p, label, err);
 }
 
 int
-read_begin(struct node *n, struct store_txn *t, struct halle_error *err)
+service_json_read_catalogue(json_t *body, struct catalogue_draft *d,
+    struct halle_error *err)
 {
-	if (store_read_begin(n->store, t) == -1)
-		return error_set(err, HALLE_E_STORE, "cannot read the store");
-	return 0;
-}
-
-json_t *
-render_producer(struct store_txn *t, const Halle__Producer *p)
-{
-	unsigned char home[KEY_PUBLIC_LEN];
-	char hex[KEY_HEX_LEN + 1];
-	Halle__Catalogue *c;
-	Halle__Producer *self;
-	json_t *o;
-
-	hex[0] = '\0';
-	if ((self = views_producer(t, p->id, home)) != NULL) {
-		hex_encode(hex, home, KEY_PUBLIC_LEN);
-		view_free(self);
-	}
-	c = views_catalogue(t, p->id);
-	o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I}",
-	    "id", p->id, "version", (json_int_t)p->version, "name", p->name,
-	    "farm", p->farm, "town", p->town, "email", p->email,
-	    "phone", p->phone, "home", hex,
-	    "catalogue_version", (json_int_t)(c ? c->version : 0));
-	view_free(c);
-	return o;
-}
-
-static const char *const unit_names[] = { "piece", "kg", "g", "l", "ml" };
-
-static json_t *
-render_product(const Halle__Product *p)
-{
-	json_t *o;
-
-	o = json_pack("{s:s, s:s, s:s, s:f, s:I, s:I, s:b}",
-	    "sku", p->sku, "name", p->name,
-	    "unit", (unsigned)p->unit < 5 ? unit_names[p->unit] : "piece",
-	    "quantity", p->quantity, "price_cents", (json_int_t)p->price_cents,
-	    "vat_bp", (json_int_t)p->vat_bp, "organic", p->organic);
-	json_object_set_new(o, "stock_per_day", p->limited ?
-	    json_integer((json_int_t)p->stock_per_day) : json_null());
-	return o;
-}
-
-json_t *
-render_catalogue(struct store_txn *t, const Halle__Catalogue *c)
-{
-	Halle__Producer *p = views_producer(t, c->producer, NULL);
-	json_t *o, *products;
+	const char *currency;
+	long long version;
+	json_t *list;
 	size_t i;
+	int present;
 
-	products = json_array();
-	for (i = 0; i < c->n_products; i++)
-		json_array_append_new(products, render_product(c->products[i]));
-	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:o}", "id", c->producer,
-	    "producer", c->producer, "producer_name", p ? p->name : "",
-	    "version", (json_int_t)c->version,
-	    "currency", catalogue_currency(c->currency), "products", products);
-	view_free(p);
-	return o;
+	if (field_integer(body, "version", &present, &version, err) == -1 ||
+	    field_string(body, "currency", 0, 16, &currency, err) == -1 ||
+	    catalogue_check_currency(currency, err) == -1)
+		return -1;
+	d->version_given = present;
+	d->version = present && version > 0 ? (uint64_t)version : 0;
+	memcpy(d->currency, currency, strlen(currency) + 1);
+	list = json_object_get(body, "products");
+	if (!json_is_array(list))
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'products' must be an array");
+	if (json_array_size(list) > SERVICE_MAX_PRODUCTS)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "more than %d products", SERVICE_MAX_PRODUCTS);
+	for (i = 0; i < json_array_size(list); i++)
+		if (product_read(json_array_get(list, i), i, d, err) == -1)
+			return -1;
+	return 0;
 }
 
-struct members_ctx {
-	struct store_txn	*t;
-	json_t			*by_id;
-	const char		*flag;
-};
+/* Markets */
+
+/* A market's weekly schedule: weekday, from and to, all or none. */
+static int
+market_schedule(json_t *body, struct service_market_request *r,
+    struct halle_error *err)
+{
+	const char *weekday, *from, *to;
+	int wd;
+
+	if (field_string(body, "weekday", 0, 8, &weekday, err) == -1 ||
+	    field_string(body, "from", 0, 8, &from, err) == -1 ||
+	    field_string(body, "to", 0, 8, &to, err) == -1)
+		return -1;
+	if (!weekday[0] && !from[0] && !to[0])
+		return 0;
+	if (!weekday[0] || !from[0] || !to[0])
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'weekday', 'from' and 'to' go together");
+	if ((wd = timeutil_parse_weekday(weekday)) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD, "weekday '%s' is not one "
+		    "of sun mon tue wed thu fri sat", weekday);
+	if (timeutil_parse_hhmm(from, &r->from_min) == -1 ||
+	    timeutil_parse_hhmm(to, &r->to_min) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'from' and 'to' must be times as HH:MM");
+	if (r->from_min >= r->to_min)
+		return error_set(err, HALLE_E_BAD_DATES, "the market starts at %s, "
+		    "not before it ends at %s", from, to);
+	r->scheduled = 1;
+	r->weekday = (uint32_t)wd;
+	return 0;
+}
+
+int
+service_json_read_market(json_t *body, struct service_market_request *r,
+    struct halle_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (field_name(body, "name", 1, r->name, sizeof(r->name), err) == -1 ||
+	    field_name(body, "place", 1, r->place, sizeof(r->place),
+	    err) == -1 ||
+	    field_name(body, "town", 1, r->town, sizeof(r->town), err) == -1 ||
+	    market_schedule(body, r, err) == -1 ||
+	    field_bounded(body, "opens_days", 7, 1, 60, &r->opens_days,
+	    err) == -1 ||
+	    field_bounded(body, "closes_hours", 36, 0, 720, &r->closes_hours,
+	    err) == -1)
+		return -1;
+	return 0;
+}
+
+int
+service_json_read_membership(json_t *body, const char **producer,
+    struct halle_error *err)
+{
+	json_t *v = json_object_get(body, "producer");
+
+	if (!json_is_string(v))
+		return error_set(err, HALLE_E_INVALID_FIELD, "missing 'producer'");
+	*producer = json_string_value(v);
+	return 0;
+}
+
+/* Distributions */
+
+int
+service_json_read_distribution(json_t *body,
+    struct service_distribution_request *r, struct halle_error *err)
+{
+	const char *date, *from, *to, *opens, *closes;
+
+	memset(r, 0, sizeof(*r));
+	if (field_copy(body, "market", 1, r->market, sizeof(r->market),
+	    err) == -1 ||
+	    field_string(body, "date", 1, 16, &date, err) == -1 ||
+	    field_string(body, "from", 0, 8, &from, err) == -1 ||
+	    field_string(body, "to", 0, 8, &to, err) == -1 ||
+	    field_string(body, "opens", 0, 40, &opens, err) == -1 ||
+	    field_string(body, "closes", 0, 40, &closes, err) == -1)
+		return -1;
+	if (timeutil_parse_date(date, &r->day) == -1)
+		return error_set(err, HALLE_E_BAD_DATES, "'%s' is not a date as "
+		    "YYYY-MM-DD", date);
+	memcpy(r->date, date, sizeof(r->date));	/* 10 bytes and NUL */
+	r->from_given = from[0] != '\0';
+	r->to_given = to[0] != '\0';
+	if ((r->from_given && timeutil_parse_hhmm(from, &r->from_min) == -1) ||
+	    (r->to_given && timeutil_parse_hhmm(to, &r->to_min) == -1))
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'from' and 'to' must be times as HH:MM");
+	r->opens_given = opens[0] != '\0';
+	r->closes_given = closes[0] != '\0';
+	if (r->opens_given && timeutil_parse_instant(opens, &r->opens) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD, "'opens' must be an "
+		    "ISO 8601 instant such as 2026-12-03T20:00:00+01:00");
+	if (r->closes_given && timeutil_parse_instant(closes,
+	    &r->closes) == -1)
+		return error_set(err, HALLE_E_INVALID_FIELD, "'closes' must be an "
+		    "ISO 8601 instant such as 2026-12-03T20:00:00+01:00");
+	return 0;
+}
+
+int
+service_json_read_schedule(json_t *body, struct service_schedule_request *r,
+    struct halle_error *err)
+{
+	return field_bounded(body, "weeks", 4, 1, 52, &r->weeks, err);
+}
+
+/* Orders */
 
 static int
-collect_member(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
+order_line_read(json_t *j, size_t i, struct service_order_line *l,
+    struct halle_error *err)
 {
-	struct members_ctx *ctx = arg;
-	Halle__Membership *ms;
-	Halle__Producer *p;
-	json_t *entry;
+	long long qty;
+	int present;
 
-	if (vlen < KEY_PUBLIC_LEN || (ms = halle__membership__unpack(NULL,
-	    vlen - KEY_PUBLIC_LEN, (const uint8_t *)val + KEY_PUBLIC_LEN)) ==
-	    NULL)
-		return 0;
-	if ((entry = json_object_get(ctx->by_id, ms->producer)) == NULL) {
-		p = views_producer(ctx->t, ms->producer, NULL);
-		entry = json_pack("{s:s, s:s, s:b, s:b}", "id", ms->producer,
-		    "name", p ? p->name : "", "invited", 0, "accepted", 0);
-		view_free(p);
-		json_object_set_new(ctx->by_id, ms->producer, entry);
-	}
-	json_object_set_new(entry, ctx->flag, json_boolean(ms->active));
-	view_free(ms);
+	if (!json_is_object(j))
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "lines[%zu] must be an object", i);
+	if (field_copy(j, "producer", 1, l->producer, sizeof(l->producer),
+	    err) == -1 ||
+	    field_copy(j, "sku", 1, l->sku, sizeof(l->sku), err) == -1 ||
+	    field_integer(j, "quantity", &present, &qty, err) == -1)
+		return -1;
+	if (!present)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "lines[%zu]: missing 'quantity'", i);
+	if (qty <= 0)
+		return error_set(err, HALLE_E_BAD_QUANTITY, "lines[%zu]: quantity "
+		    "%lld of %s must be at least 1", i, qty, l->sku);
+	if (qty > SERVICE_MAX_QUANTITY)
+		return error_set(err, HALLE_E_OVERFLOW, "lines[%zu]: quantity "
+		    "%lld of %s is over %lld", i, qty, l->sku,
+		    SERVICE_MAX_QUANTITY);
+	l->quantity = (uint64_t)qty;
 	return 0;
 }
 
-json_t *
-render_market(struct store_txn *t, const Halle__Market *m)
+int
+service_json_read_order_lines(json_t *body, struct service_order_lines *l,
+    struct halle_error *err)
 {
-	struct members_ctx ctx = { t, json_object(), "invited" };
-	char prefix[256], from[6], to[6];
-	json_t *o, *schedule, *producers, *v;
-	const char *k;
+	json_t *list = json_object_get(body, "lines");
+	size_t i, n;
 
-	store_scan(t, STORE_VIEWS, prefix, dbkey_membership(prefix, 'I', m->id,
-	    NULL), collect_member, &ctx);
-	ctx.flag = "accepted";
-	prefix[0] = 'A';
-	store_scan(t, STORE_VIEWS, prefix, strlen(prefix), collect_member, &ctx);
-	producers = json_array();
-	json_object_foreach(ctx.by_id, k, v)
-		json_array_append(producers, v);
-	json_decref(ctx.by_id);
-
-	schedule = json_null();
-	if (m->scheduled) {
-		timeutil_format_hhmm(m->from_min, from);
-		timeutil_format_hhmm(m->to_min, to);
-		schedule = json_pack("{s:s, s:s, s:s}", "weekday",
-		    timeutil_weekday_name((int)m->weekday), "from", from, "to", to);
-	}
-	o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:I, s:I, s:o}",
-	    "id", m->id, "version", (json_int_t)m->version, "name", m->name,
-	    "place", m->place, "town", m->town, "schedule", schedule,
-	    "opens_days", (json_int_t)m->opens_days,
-	    "closes_hours", (json_int_t)m->closes_hours,
-	    "producers", producers);
-	return o;
+	memset(l, 0, sizeof(*l));
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "'lines' must be a non-empty array");
+	if ((n = json_array_size(list)) > SERVICE_MAX_LINES)
+		return error_set(err, HALLE_E_INVALID_FIELD,
+		    "more than %d lines", SERVICE_MAX_LINES);
+	if ((l->line = calloc(n, sizeof(*l->line))) == NULL)
+		return error_set(err, HALLE_E_INTERNAL, "out of memory");
+	l->n = n;
+	for (i = 0; i < n; i++)
+		if (order_line_read(json_array_get(list, i), i, &l->line[i],
+		    err) == -1) {
+			service_json_lines_free(l);
+			return -1;
+		}
+	return 0;
 }
 
-static json_t *
-instant(int64_t t)
+int
+service_json_read_order(json_t *body, struct service_order_request *r,
+    struct halle_error *err)
 {
-	char buf[40];
-
-	timeutil_format_instant((time_t)t, buf, sizeof(buf));
-	return json_string(buf);
+	memset(r, 0, sizeof(*r));
+	if (field_copy(body, "distribution", 1, r->distribution,
+	    sizeof(r->distribution), err) == -1 ||
+	    field_name(body, "basket", 1, r->basket, sizeof(r->basket),
+	    err) == -1 ||
+	    field_name(body, "mediator", 0, r->mediator, sizeof(r->mediator),
+	    err) == -1)
+		return -1;
+	return service_json_read_order_lines(body, &r->lines, err);
 }
 
-json_t *
-render_distribution(struct store_txn *t, const Halle__Distribution *d,
-    int64_t now_ms)
+void
+service_json_lines_free(struct service_order_lines *l)
 {
-	Halle__Market *m = views_market(t, d->market);
-	int64_t now = now_ms / 1000;
-	const char *state;
-	char from[6], to[6];
-	json_t *o;
-
-	if (d->cancelled)
-		state = "cancelled";
-	else if (now < d->opens_at)
-		state = "upcoming";
-	else if (now < d->closes_at)
-		state = "open";
-	else
-		state = "closed";
-	timeutil_format_hhmm(d->from_min, from);
-	timeutil_format_hhmm(d->to_min, to);
-	o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, "
-	    "s:s, s:b}", "id", d->id, "version", (json_int_t)d->version,
-	    "market", d->market, "market_name", m ? m->name : "",
-	    "date", d->date, "from", from, "to", to,
-	    "opens_at", instant(d->opens_at), "closes_at", instant(d->closes_at),
-	    "starts_at", instant(d->starts_at), "state", state,
-	    "cancelled", d->cancelled);
-	json_object_set_new(o, "closed_marked", json_boolean(d->closed));
-	view_free(m);
-	return o;
+	free(l->line);
+	memset(l, 0, sizeof(*l));
 }
 
-static const char *const state_names[] = { "pending", "confirmed", "refused" };
+/* The node */
 
-static json_t *
-render_line(struct store_txn *t, const Halle__Order *o,
-    const Halle__OrderLine *l, const unsigned char *market_node,
-    json_int_t *total)
+int
+service_json_read_backup(json_t *body, struct service_backup_request *r,
+    struct halle_error *err)
 {
-	unsigned char home[KEY_PUBLIC_LEN];
-	char hex[KEY_HEX_LEN + 1];
-	struct views_line vl;
-	Halle__Producer *p;
-	json_t *j;
-
-	p = views_producer(t, l->producer, home);
-	views_line_state(t, o, l, &vl);
-	j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
-	    "producer", l->producer, "producer_name", p ? p->name : "",
-	    "sku", l->sku, "name", l->name, "quantity", (json_int_t)l->quantity,
-	    "price_cents", (json_int_t)l->price_cents,
-	    "vat_bp", (json_int_t)l->vat_bp);
-	json_object_set_new(j, "state", json_string(state_names[
-	    vl.state < 3 ? vl.state : 0]));
-	json_object_set_new(j, "confirmed", json_integer(
-	    (json_int_t)vl.confirmed));
-	json_object_set_new(j, "confirmed_locally", json_integer(
-	    (json_int_t)vl.confirmed_locally));
-	/* Who decided: the market's node alone, or the producer's home. */
-	if (vl.state != HALLE__LINE_STATE__LINE_STATE_PENDING) {
-		hex_encode(hex, vl.ruled_locally || p == NULL ? market_node :
-		    home, KEY_PUBLIC_LEN);
-		json_object_set_new(j, "ruled_by", json_string(hex));
-	} else
-		json_object_set_new(j, "ruled_by", json_null());
-	if (vl.reason[0] != '\0')
-		json_object_set_new(j, "reason", json_string(vl.reason));
-	*total += (json_int_t)(vl.confirmed * l->price_cents);
-	view_free(vl.conf);
-	view_free(p);
-	return j;
-}
-
-json_t *
-render_order(struct store_txn *t, const Halle__Order *o)
-{
-	unsigned char market_node[KEY_PUBLIC_LEN];
-	Halle__Distribution *d;
-	json_int_t total = 0;
-	json_t *j, *lines;
-	size_t i;
-
-	memset(market_node, 0, sizeof(market_node));
-	if ((d = views_distribution(t, o->distribution)) != NULL)
-		views_market_owner(t, d->market, market_node);
-	view_free(d);
-	lines = json_array();
-	for (i = 0; i < o->n_lines; i++)
-		json_array_append_new(lines, render_line(t, o, o->lines[i],
-		    market_node, &total));
-	j = json_pack("{s:s, s:I, s:s, s:s, s:s, s:b, s:o, s:I, s:o}",
-	    "id", o->id, "version", (json_int_t)o->version,
-	    "distribution", o->distribution, "basket", o->basket,
-	    "mediator", o->mediator, "cancelled", o->cancelled,
-	    "placed_at", instant(o->placed_at), "total_cents", total,
-	    "lines", lines);
-	return j;
+	if (field_copy(body, "path", 1, r->path, sizeof(r->path), err) == -1)
+		return -1;
+	if (r->path[0] != '/')
+		return error_set(err, HALLE_E_INVALID_FIELD, "'path' must be an "
+		    "absolute path, got '%s'", r->path);
+	return 0;
 }

@@ -31,7 +31,7 @@ open_distribution(struct node_txn *nt, const char *id)
 		return NULL;
 	}
 	/* Orders are taken by the market's node only. */
-	if (distribution_owned_here(nt, id) == -1) {
+	if (service_distribution_owned_here(nt, id) == -1) {
 		view_free(d);
 		return NULL;
 	}
@@ -87,48 +87,34 @@ previous_line(const Halle__Order *prev, const char *producer, const char *sku)
 	return NULL;
 }
 
-/* Reads line i of the request; prev is the order being changed, if any. */
+/*
+ * Line i of the request, in against the store: its producer resolved,
+ * sold at the distribution's market, its price and VAT from the
+ * catalogue; prev is the order being changed, if any.
+ */
 static int
-parse_line(struct node_txn *nt, const Halle__Distribution *d,
-    const Halle__Order *prev, json_t *j, size_t i, struct line_set *ls)
+line_resolve(struct node_txn *nt, const Halle__Distribution *d,
+    const Halle__Order *prev, const struct service_order_line *in, size_t i,
+    struct line_set *ls)
 {
 	Halle__OrderLine *l = &ls->lines[i];
 	const Halle__OrderLine *old;
 	const Halle__Product *p;
-	const char *producer_ref;
-	long long qty;
-	int present;
 	size_t k;
 
 	halle__order_line__init(l);
-	if (!json_is_object(j))
-		return error_set(nt->err, HALLE_E_INVALID_FIELD,
-		    "lines[%zu] must be an object", i);
-	if (req_string(j, "producer", 1, SERVICE_MAX_NAME, &producer_ref,
-	    nt->err) == -1 || req_string(j, "sku", 1, SERVICE_MAX_LABEL,
-	    (const char **)&l->sku, nt->err) == -1 ||
-	    req_integer(j, "quantity", &present, &qty, nt->err) == -1)
-		return -1;
-	if (!present)
-		return error_set(nt->err, HALLE_E_INVALID_FIELD,
-		    "lines[%zu]: missing 'quantity'", i);
-	if (qty <= 0)
-		return error_set(nt->err, HALLE_E_BAD_QUANTITY, "lines[%zu]: quantity "
-		    "%lld of %s must be at least 1", i, qty, l->sku);
-	if (qty > SERVICE_MAX_QUANTITY)
-		return error_set(nt->err, HALLE_E_OVERFLOW, "lines[%zu]: quantity "
-		    "%lld of %s is over %lld", i, qty, l->sku,
-		    SERVICE_MAX_QUANTITY);
-	if (resolve_producer(nt->t, producer_ref, ls->producers[i],
+	if (service_resolve_producer(nt->t, in->producer, ls->producers[i],
 	    nt->err) == -1)
 		return -1;
 	l->producer = ls->producers[i];
-	l->quantity = (uint64_t)qty;
+	l->sku = (char *)in->sku;
+	l->quantity = in->quantity;
 	for (k = 0; k < i; k++)
 		if (strcmp(ls->lines[k].producer, l->producer) == 0 &&
 		    strcmp(ls->lines[k].sku, l->sku) == 0)
-			return error_set(nt->err, HALLE_E_INVALID_FIELD, "lines[%zu]: "
-			    "%s of %s is ordered twice", i, l->sku, producer_ref);
+			return error_set(nt->err, HALLE_E_INVALID_FIELD,
+			    "lines[%zu]: %s of %s is ordered twice", i, l->sku,
+			    in->producer);
 	/*
 	 * A withdrawal counts for new lines; a line already ordered stays
 	 * (its home keeps what it confirmed).
@@ -137,7 +123,7 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 	if (old == NULL && !views_sells_at(nt->t, d->market, l->producer))
 		return error_set(nt->err, HALLE_E_NOT_AT_MARKET, "producer '%s' does "
 		    "not sell at this market (it must be invited and accept)",
-		    producer_ref);
+		    in->producer);
 	if (old != NULL) {
 		/* Already ordered: the price and VAT stay as they were. */
 		l->price_cents = old->price_cents;
@@ -148,10 +134,10 @@ parse_line(struct node_txn *nt, const Halle__Distribution *d,
 	ls->catalogues[i] = views_catalogue(nt->t, l->producer);
 	if (ls->catalogues[i] == NULL)
 		return error_set(nt->err, HALLE_E_NO_CATALOGUE,
-		    "producer '%s' has published no catalogue", producer_ref);
+		    "producer '%s' has published no catalogue", in->producer);
 	if ((p = catalogue_product(ls->catalogues[i], l->sku)) == NULL)
 		return error_set(nt->err, HALLE_E_UNKNOWN_SKU, "producer '%s' has no "
-		    "product '%s' in its catalogue", producer_ref, l->sku);
+		    "product '%s' in its catalogue", in->producer, l->sku);
 	l->price_cents = p->price_cents;
 	l->vat_bp = p->vat_bp;
 	l->name = p->name;
@@ -184,19 +170,14 @@ confirm_locally(struct node_txn *nt, const Halle__Distribution *d,
 		    l->confirmed_locally > 0;
 }
 
+/* The lines of the request, resolved into ls; prev as line_resolve. */
 static int
-parse_lines(struct node_txn *nt, const Halle__Distribution *d,
-    const Halle__Order *prev, json_t *req, struct line_set *ls)
+lines_resolve(struct node_txn *nt, const Halle__Distribution *d,
+    const Halle__Order *prev, const struct service_order_lines *in,
+    struct line_set *ls)
 {
-	json_t *list = json_object_get(req, "lines");
-	size_t i, n;
+	size_t i, n = in->n;
 
-	if (!json_is_array(list) || json_array_size(list) == 0)
-		return error_set(nt->err, HALLE_E_INVALID_FIELD,
-		    "'lines' must be a non-empty array");
-	if ((n = json_array_size(list)) > SERVICE_MAX_LINES)
-		return error_set(nt->err, HALLE_E_INVALID_FIELD,
-		    "more than %d lines", SERVICE_MAX_LINES);
 	ls->lines = calloc(n, sizeof(*ls->lines));
 	ls->ptrs = calloc(n, sizeof(*ls->ptrs));
 	ls->producers = calloc(n, sizeof(*ls->producers));
@@ -205,8 +186,7 @@ parse_lines(struct node_txn *nt, const Halle__Distribution *d,
 		return error_set(nt->err, HALLE_E_INTERNAL, "out of memory");
 	ls->n = n;
 	for (i = 0; i < n; i++) {
-		if (parse_line(nt, d, prev, json_array_get(list, i), i,
-		    ls) == -1)
+		if (line_resolve(nt, d, prev, &in->line[i], i, ls) == -1)
 			return -1;
 		ls->ptrs[i] = &ls->lines[i];
 	}
@@ -287,37 +267,33 @@ write_parts(struct node_txn *nt, const Halle__Order *order,
 }
 
 struct order_op {
-	json_t		*req;
-	const char	*id_in;		/* change and cancel */
-	int		 cancel;
-	char		 id[ID_MAX];
+	const struct service_order_request	*place;
+	const struct service_order_lines	*lines;	/* a change's */
+	const char				*id_in;	/* or cancelled */
+	int					 cancel;
+	char					 id[ID_MAX];
 };
 
 static int
 order_place_op(struct node_txn *nt, void *arg)
 {
 	struct order_op *op = arg;
+	const struct service_order_request *r = op->place;
 	Halle__Order o = HALLE__ORDER__INIT;
 	Halle__Distribution *d;
 	struct line_set ls;
-	const char *dist;
 	int rc = -1;
 
 	memset(&ls, 0, sizeof(ls));
-	if (req_string(op->req, "distribution", 1, ID_MAX - 1, &dist,
-	    nt->err) == -1 ||
-	    req_name(op->req, "basket", 1, SERVICE_MAX_LABEL,
-	    (const char **)&o.basket, nt->err) == -1 ||
-	    req_name(op->req, "mediator", 0, SERVICE_MAX_NAME,
-	    (const char **)&o.mediator, nt->err) == -1)
+	if ((d = open_distribution(nt, r->distribution)) == NULL)
 		return -1;
-	if ((d = open_distribution(nt, dist)) == NULL)
-		return -1;
-	if (parse_lines(nt, d, NULL, op->req, &ls) == 0) {
+	if (lines_resolve(nt, d, NULL, &r->lines, &ls) == 0) {
 		ids_new(op->id, "or");
 		o.id = op->id;
 		o.version = 1;
 		o.distribution = d->id;
+		o.basket = (char *)r->basket;
+		o.mediator = (char *)r->mediator;
 		o.lines = ls.ptrs;
 		o.n_lines = ls.n;
 		o.placed_at = nt->now_ms / 1000;
@@ -331,9 +307,10 @@ order_place_op(struct node_txn *nt, void *arg)
 }
 
 json_t *
-service_order_place(struct node *n, json_t *req, struct halle_error *err)
+service_order_place(struct node *n, const struct service_order_request *r,
+    struct halle_error *err)
 {
-	struct order_op op = { req, NULL, 0, "" };
+	struct order_op op = { r, NULL, NULL, 0, "" };
 
 	if (node_mutate(n, order_place_op, &op, err) == -1)
 		return NULL;
@@ -361,11 +338,12 @@ order_change_op(struct node_txn *nt, void *arg)
 	if ((d = open_distribution(nt, o->distribution)) == NULL)
 		goto done;
 	next = *o;
-	if (version_next(o->version, &next.version, "the order", nt->err) == -1)
+	if (service_version_next(o->version, &next.version, "the order",
+	    nt->err) == -1)
 		goto done;
 	if (op->cancel)
 		next.cancelled = 1;
-	else if (parse_lines(nt, d, o, op->req, &ls) == -1)
+	else if (lines_resolve(nt, d, o, op->lines, &ls) == -1)
 		goto done;
 	else {
 		next.lines = ls.ptrs;
@@ -382,10 +360,10 @@ done:
 }
 
 json_t *
-service_order_change(struct node *n, const char *id, json_t *req,
-    struct halle_error *err)
+service_order_change(struct node *n, const char *id,
+    const struct service_order_lines *lines, struct halle_error *err)
 {
-	struct order_op op = { req, id, 0, "" };
+	struct order_op op = { NULL, lines, id, 0, "" };
 
 	if (node_mutate(n, order_change_op, &op, err) == -1)
 		return NULL;
@@ -395,7 +373,7 @@ service_order_change(struct node *n, const char *id, json_t *req,
 json_t *
 service_order_cancel(struct node *n, const char *id, struct halle_error *err)
 {
-	struct order_op op = { NULL, id, 1, "" };
+	struct order_op op = { NULL, NULL, id, 1, "" };
 
 	if (node_mutate(n, order_change_op, &op, err) == -1)
 		return NULL;
@@ -409,12 +387,12 @@ service_order_show(struct node *n, const char *id, struct halle_error *err)
 	Halle__Order *o;
 	json_t *j = NULL;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((o = views_order(&t, id)) == NULL)
 		error_set(err, HALLE_E_UNKNOWN_ORDER, "no order '%s'", id);
 	else
-		j = render_order(&t, o);
+		j = service_json_render_order(&t, o);
 	view_free(o);
 	store_read_end(&t);
 	return j;
@@ -431,7 +409,7 @@ list_order(const void *key, size_t klen, const void *val, size_t vlen,
 	if (dbkey_last_id(key, klen, id) == NULL ||
 	    (o = views_order(ctx->t, id)) == NULL)
 		return 0;
-	json_array_append_new(ctx->list, render_order(ctx->t, o));
+	json_array_append_new(ctx->list, service_json_render_order(ctx->t, o));
 	view_free(o);
 	return 0;
 }
@@ -445,7 +423,7 @@ service_order_list(struct node *n, const char *distribution,
 	Halle__Distribution *d;
 	char prefix[DBKEY_MAX];
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, distribution)) == NULL) {
 		error_set(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",

@@ -136,7 +136,8 @@ service_sheet(struct node *n, const char *producer_ref, const char *date,
 	char producer[ID_MAX], prefix[DBKEY_MAX];
 	json_t *sheet;
 
-	if (producer_day_begin(n, producer_ref, date, &t, producer, err) == -1)
+	if (service_producer_day_begin(n, producer_ref, date, &t, producer,
+	    err) == -1)
 		return NULL;
 	ctx.producer = producer;
 	ctx.markets = json_object();
@@ -250,7 +251,7 @@ service_distribution_baskets(struct node *n, const char *id,
 	char prefix[DBKEY_MAX];
 	json_t *answer;
 
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return NULL;
 	if ((d = views_distribution(&t, id)) == NULL) {
 		error_set(err, HALLE_E_UNKNOWN_DISTRIBUTION, "no distribution '%s'",

@@ -150,7 +150,8 @@ service_stock(struct node *n, const char *producer_ref, const char *date,
 	json_t *products, *answer;
 	size_t i, plen;
 
-	if (producer_day_begin(n, producer_ref, date, &t, producer, err) == -1)
+	if (service_producer_day_begin(n, producer_ref, date, &t, producer,
+	    err) == -1)
 		return NULL;
 	sv.t = &t;
 	sv.producer = producer;
@@ -193,7 +194,7 @@ service_stock_work(struct node *n, struct halle_error *err)
 	if (!node_may_write(n))
 		return 0;
 	/* Most of the time there is nothing to do: look before writing. */
-	if (read_begin(n, &t, err) == -1)
+	if (service_read_begin(n, &t, err) == -1)
 		return -1;
 	due = stock_work_due(n, &t);
 	store_read_end(&t);

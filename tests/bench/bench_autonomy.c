@@ -35,6 +35,7 @@
 #include "ids.h"
 #include "service.h"
 #include "stock.h"
+#include "testapi.h"
 #include "testutil.h"
 #include "timeutil.h"
 
@@ -187,7 +188,7 @@ open_day(struct world *w, int64_t day_ms)
 		req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "market",
 		    w->market[i], "date", date, "closes", closes,
 		    "from", "10:00", "to", "12:00");
-		if (copy_id(w, w->dist[i], service_ok(w, service_distribution_open(
+		if (copy_id(w, w->dist[i], service_ok(w, testapi_distribution_open(
 		    &w->at[i]->node, req, &e), &e, "open")) == -1) {
 			json_decref(req);
 			return -1;
@@ -222,7 +223,7 @@ order_at(struct world *w, int m, long qty, int sync_each, long *local)
 		    "distribution", w->dist[m], "basket", "Panier",
 		    "lines", "producer", w->producer, "sku", "PAIN",
 		    "quantity", (int)q);
-		o = service_ok(w, service_order_place(&w->at[m]->node, req, &e), &e,
+		o = service_ok(w, testapi_order_place(&w->at[m]->node, req, &e), &e,
 		    "place");
 		json_decref(req);
 		if (o == NULL)
@@ -310,7 +311,7 @@ publish(struct world *w, long stock)
 	req = json_pack("{s:[{s:s, s:s, s:i, s:I}]}", "products", "sku",
 	    "PAIN", "name", "Pain", "price_cents", 450, "stock_per_day",
 	    (json_int_t)stock);
-	json_decref(service_ok(w, service_catalogue_publish(&w->home.node,
+	json_decref(service_ok(w, testapi_catalogue_publish(&w->home.node,
 	    w->producer, req, &e), &e, "catalogue"));
 	json_decref(req);
 	return w->failure[0] != '\0' ? -1 : 0;
@@ -338,7 +339,7 @@ setup(struct world *w, int64_t day_ms)
 		sum += w->usual[i];
 	}
 	req = json_pack("{s:s}", "name", "Ferme");
-	if (copy_id(w, w->producer, service_ok(w, service_producer_add(&w->home.node,
+	if (copy_id(w, w->producer, service_ok(w, testapi_producer_add(&w->home.node,
 	    req, &e), &e, "producer")) == -1)
 		return -1;
 	json_decref(req);
@@ -352,7 +353,7 @@ setup(struct world *w, int64_t day_ms)
 		req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", name,
 		    "place", "Place", "town", "Bourg", "weekday", "sat",
 		    "from", "10:00", "to", "12:00");
-		if (copy_id(w, w->market[i], service_ok(w, service_market_add(
+		if (copy_id(w, w->market[i], service_ok(w, testapi_market_add(
 		    &w->at[i]->node, req, &e), &e, "market")) == -1)
 			return -1;
 		json_decref(req);

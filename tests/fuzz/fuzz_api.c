@@ -1,8 +1,9 @@
 /*
  * fuzz_api: libFuzzer target for the control API's requests as the
- * domain takes them (lib/service*.c): a JSON body, as daemon/control.c
- * parses it, handed to the service function a route calls, on a real
- * node.
+ * domain takes them: a JSON body, as daemon/control.c parses it, read
+ * into its typed request (lib/service_json.h) and handed to the rule a
+ * route calls (lib/service*.c), on a real node, as daemon/api.c does
+ * (tests/unit/testapi.h does both for the routes with a body).
  *
  * An input is a route selector byte followed by the JSON text of the body:
  *
@@ -42,6 +43,8 @@
 #include "ids.h"
 #include "node.h"
 #include "service.h"
+#include "service_json.h"
+#include "testapi.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -149,6 +152,24 @@ put_ids(json_t *j, int depth)
 	}
 }
 
+/*
+ * An invitation or acceptance as daemon/api.c routes it: POST names the
+ * producer in the body, DELETE (not active) in the path; the body's
+ * "producer" stands for the path's.
+ */
+static json_t *
+membership(struct node *n, const char *market_ref, char which, int active,
+    json_t *body, struct halle_error *e)
+{
+	const char *producer_ref = body_string(body, "producer");
+
+	if (active && service_json_read_membership(body, &producer_ref,
+	    e) == -1)
+		return NULL;
+	return service_market_membership(n, market_ref, which, producer_ref,
+	    active, e);
+}
+
 static json_t *
 route(struct node *n, uint8_t selector, json_t *body, struct halle_error *e)
 {
@@ -158,25 +179,23 @@ route(struct node *n, uint8_t selector, json_t *body, struct halle_error *e)
 
 	switch (selector & 0x0f) {
 	case 0:
-		return service_producer_add(n, body, e);
+		return testapi_producer_add(n, body, e);
 	case 1:
-		return service_catalogue_publish(n, id, body, e);
+		return testapi_catalogue_publish(n, id, body, e);
 	case 2:
-		return service_market_add(n, body, e);
+		return testapi_market_add(n, body, e);
 	case 3:
-		return service_market_membership(n, id, 'I',
-		    body_string(body, "producer"), on, e);
+		return membership(n, id, 'I', on, body, e);
 	case 4:
-		return service_market_membership(n, id, 'A',
-		    body_string(body, "producer"), on, e);
+		return membership(n, id, 'A', on, body, e);
 	case 5:
-		return service_distribution_open(n, body, e);
+		return testapi_distribution_open(n, body, e);
 	case 6:
-		return service_distribution_schedule(n, id, body, e);
+		return testapi_distribution_schedule(n, id, body, e);
 	case 7:
-		return service_order_place(n, body, e);
+		return testapi_order_place(n, body, e);
 	case 8:
-		return service_order_change(n, id, body, e);
+		return testapi_order_change(n, id, body, e);
 	case 9:
 		return service_order_cancel(n, id, e);
 	case 10:
@@ -205,12 +224,12 @@ setup(void)
 	n->clock_ms = fixed_clock;
 	fuzz_week_start(n, producer, market);
 	req = json_pack("{s:s, s:s}", "market", market, "date", DATE);
-	fuzz_must(service_distribution_open(n, req, &err), req, distribution,
+	fuzz_must(testapi_distribution_open(n, req, &err), req, distribution,
 	    &err);
 	req = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}]}", "distribution",
 	    distribution, "basket", "B1", "lines", "producer", producer, "sku",
 	    "PAIN", "quantity", 3);
-	fuzz_must(service_order_place(n, req, &err), req, order, &err);
+	fuzz_must(testapi_order_place(n, req, &err), req, order, &err);
 }
 
 int

@@ -14,6 +14,7 @@
 #include "fuzz_common.h"
 #include "ids.h"
 #include "service.h"
+#include "testapi.h"
 #include "testutil.h"
 #include "log.h"
 #include "peer.pb-c.h"
@@ -223,17 +224,17 @@ fuzz_week_start(struct node *n, char *producer, char *market)
 	json_t *req;
 
 	req = json_pack("{s:s, s:s}", "name", "Fournil", "town", "Ici");
-	fuzz_must(service_producer_add(n, req, &err), req, producer, &err);
+	fuzz_must(testapi_producer_add(n, req, &err), req, producer, &err);
 	req = json_pack("{s:[{s:s, s:s, s:i, s:i, s:i}, {s:s, s:s, s:i, "
 	    "s:i}]}", "products", "sku", "PAIN", "name", "Pain", "price_cents",
 	    450, "vat_bp", 550, "stock_per_day", 40, "sku", "OEUFS", "name",
 	    "Oeufs", "price_cents", 300, "vat_bp", 550);
-	fuzz_must(service_catalogue_publish(n, producer, req, &err), req, NULL,
+	fuzz_must(testapi_catalogue_publish(n, producer, req, &err), req, NULL,
 	    &err);
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Halle",
 	    "place", "Place", "town", "Ici", "weekday", "sat", "from", "10:00",
 	    "to", "12:00");
-	fuzz_must(service_market_add(n, req, &err), req, market, &err);
+	fuzz_must(testapi_market_add(n, req, &err), req, market, &err);
 	fuzz_must(service_market_membership(n, market, 'I', producer, 1, &err),
 	    NULL, NULL, &err);
 	fuzz_must(service_market_membership(n, market, 'A', producer, 1, &err),

@@ -63,6 +63,7 @@
 #include "seal.h"
 #include "service.h"
 #include "stock.h"
+#include "testapi.h"
 #include "views.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -483,12 +484,12 @@ node_week_after(struct node *n)
 	fuzz_must(service_market_membership(n, MK_M, 'A', pr_n, 1, &err), NULL,
 	    NULL, &err);
 	req = json_pack("{s:s, s:s}", "market", mk_n, "date", DATE);
-	fuzz_must(service_distribution_open(n, req, &err), req, ds_n, &err);
+	fuzz_must(testapi_distribution_open(n, req, &err), req, ds_n, &err);
 	req = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}, {s:s, s:s, s:i}]}",
 	    "distribution", ds_n, "basket", "B1", "lines", "producer", PR_M,
 	    "sku", "PAIN", "quantity", 3, "producer", pr_n, "sku", "PAIN",
 	    "quantity", 2);
-	fuzz_must(service_order_place(n, req, &err), req, or_n, &err);
+	fuzz_must(testapi_order_place(n, req, &err), req, or_n, &err);
 	if (service_stock_work(n, &err) == -1)
 		bug("setting up the week", err.message);
 }

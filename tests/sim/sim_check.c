@@ -4,6 +4,7 @@
  */
 #include "sim.h"
 #include "stock.h"
+#include "testapi.h"
 
 struct verify_ctx {
 	struct sim	*sim;
@@ -723,7 +724,7 @@ sim_orders_close(struct sim *sim)
 		    "distribution", mk->dist, "basket", "en retard", "lines",
 		    "producer", o->producers[k].id, "sku",
 		    o->producers[k].sku[0], "quantity", 1);
-		ans = service_order_place(&mn->node, req, &err);
+		ans = testapi_order_place(&mn->node, req, &err);
 		json_decref(req);
 		if (ans != NULL || err.code != HALLE_E_ORDER_WINDOW_CLOSED) {
 			json_decref(ans);

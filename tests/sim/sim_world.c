@@ -8,6 +8,7 @@
  * orders placed, changed and cancelled at the markets' nodes.
  */
 #include "sim.h"
+#include "testapi.h"
 
 uint64_t	rng_state;
 int64_t		sim_now;
@@ -570,7 +571,7 @@ add_producer(struct sim *sim, int k)
 	snprintf(name, sizeof(name), "Producteur %d", k);
 	req = json_pack("{s:s, s:s, s:s}", "name", name, "farm", name,
 	    "town", "Saint-Sim");
-	ans = service_producer_add(&sn->node, req, &err);
+	ans = testapi_producer_add(&sn->node, req, &err);
 	json_decref(req);
 	if (answer_id(sim, p->home, "adding a producer", ans, &err, p->id,
 	    sizeof(p->id)) == -1)
@@ -587,7 +588,7 @@ add_producer(struct sim *sim, int k)
 		    "stock_per_day", (json_int_t)p->stock[s]));
 	}
 	req = json_pack("{s:o}", "products", products);
-	ans = service_catalogue_publish(&sn->node, p->id, req, &err);
+	ans = testapi_catalogue_publish(&sn->node, p->id, req, &err);
 	json_decref(req);
 	return answer_id(sim, p->home, "publishing a catalogue", ans, &err,
 	    name, sizeof(name));
@@ -644,7 +645,7 @@ sim_orders_setup(struct sim *sim)
 		snprintf(name, sizeof(name), "Marché %d", m);
 		req = json_pack("{s:s, s:s, s:s}", "name", name, "place",
 		    "Place du marché", "town", "Saint-Sim");
-		ans = service_market_add(&sim->nodes[mk->node].node, req, &err);
+		ans = testapi_market_add(&sim->nodes[mk->node].node, req, &err);
 		json_decref(req);
 		if (answer_id(sim, mk->node, "adding a market", ans, &err,
 		    mk->id, sizeof(mk->id)) == -1)
@@ -668,7 +669,7 @@ sim_orders_setup(struct sim *sim)
 		}
 		req = json_pack("{s:s, s:s, s:s, s:s}", "market", mk->id,
 		    "date", ORDER_DATE, "from", ORDER_FROM, "to", ORDER_TO);
-		ans = service_distribution_open(&sim->nodes[mk->node].node, req,
+		ans = testapi_distribution_open(&sim->nodes[mk->node].node, req,
 		    &err);
 		json_decref(req);
 		if (answer_id(sim, mk->node, "opening a distribution", ans,
@@ -774,7 +775,7 @@ sim_order_op(struct sim *sim, int m, int op)
 		req = json_pack("{s:s, s:s, s:o}", "distribution", mk->dist,
 		    "basket", "panier", "lines", random_lines(sim, m,
 		    &readers));
-		ans = service_order_place(&sn->node, req, &err);
+		ans = testapi_order_place(&sn->node, req, &err);
 		json_decref(req);
 		if (ans == NULL)
 			return order_refused(sim, mk->node, "placing an order",
@@ -792,7 +793,7 @@ sim_order_op(struct sim *sim, int m, int op)
 			    &readers));
 			/* Whether or not it takes, those homes may hear of it. */
 			so->readers |= readers;
-			ans = service_order_change(&sn->node, so->id, req, &err);
+			ans = testapi_order_change(&sn->node, so->id, req, &err);
 			json_decref(req);
 		} else
 			ans = service_order_cancel(&sn->node, so->id, &err);

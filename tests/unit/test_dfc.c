@@ -22,6 +22,7 @@
 
 #include "catalogue.h"
 #include "dfc.h"
+#include "testapi.h"
 #include "testnode.h"
 
 #define OFN	"https://shop.example.org/api/dfc/Enterprises/ferme-du-moulin/" \
@@ -405,7 +406,7 @@ test_round_trip(void **state)
 	add_producer("Ferme Aller-Retour", producer);
 	req = json_pack("{s:s, s:o}", "currency", "USD", "products",
 	    catalogue_of_every_kind());
-	before = OK(service_catalogue_publish(&node, producer, req, &E));
+	before = OK(testapi_catalogue_publish(&node, producer, req, &E));
 	json_decref(req);
 	doc = OK(service_catalogue_export(&node, producer, &E));
 	assert_string_equal(str(doc, "@context"), DFC_CONTEXT);
@@ -440,7 +441,7 @@ test_export_currency(void **state)
 	add_producer("Fromagerie Suisse", producer);
 	req = json_pack("{s:s, s:[o]}", "currency", "CHF", "products",
 	    product("TOMME", "Tomme", 900, 250, -1));
-	json_decref(OK(service_catalogue_publish(&node, producer, req, &E)));
+	json_decref(OK(testapi_catalogue_publish(&node, producer, req, &E)));
 	json_decref(req);
 	memset(&E, 0, sizeof(E));
 	assert_null(service_catalogue_export(&node, producer, &E));
@@ -451,7 +452,7 @@ test_export_currency(void **state)
 	/* The JSON route takes ISO 4217 codes only. */
 	req = json_pack("{s:s, s:[o]}", "currency", "euro", "products",
 	    product("TOMME", "Tomme", 900, 250, -1));
-	FAILS(service_catalogue_publish(&node, producer, req, &E), 400,
+	FAILS(testapi_catalogue_publish(&node, producer, req, &E), 400,
 	    "invalid_field");
 	assert_names("euro");
 	json_decref(req);

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "testnode.h"
+#include "testapi.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -43,7 +44,7 @@ try_change(const char *order, json_t *lines)
 {
 	json_t *req = json_pack("{s:o}", "lines", lines), *o;
 
-	o = service_order_change(&node, order, req, &E);
+	o = testapi_order_change(&node, order, req, &E);
 	json_decref(req);
 	return o;
 }
@@ -713,7 +714,7 @@ try_producer(const char *text)
 	json_t *req = json_loads(text, 0, NULL), *p;
 
 	assert_non_null(req);
-	p = service_producer_add(&node, req, &E);
+	p = testapi_producer_add(&node, req, &E);
 	json_decref(req);
 	return p;
 }
@@ -754,7 +755,7 @@ test_names(void **state)
 	FAILS(try_producer("{\"name\": \"OK\", \"email\": "
 	    "\"a\\u202e@b\"}"), 400, "invalid_field");
 
-	FAILS(service_market_add(&node, m = json_pack("{s:s, s:s, s:s}", "name",
+	FAILS(testapi_market_add(&node, m = json_pack("{s:s, s:s, s:s}", "name",
 	    "  ", "place", PLACE, "town", "Saint-Jean"), &E), 400,
 	    "invalid_field");
 	json_decref(m);
@@ -898,10 +899,10 @@ test_unknown(void **state)
 	FAILS(service_catalogue_show(&node, bare, &E), 404, "no_catalogue");
 
 	/* One name, one producer or market. */
-	FAILS(service_producer_add(&node, req = json_pack("{s:s}", "name",
+	FAILS(testapi_producer_add(&node, req = json_pack("{s:s}", "name",
 	    "FERME inconnus"), &E), 409, "name_taken");
 	json_decref(req);
-	FAILS(service_market_add(&node, req = json_pack("{s:s, s:s, s:s}", "name",
+	FAILS(testapi_market_add(&node, req = json_pack("{s:s, s:s, s:s}", "name",
 	    "marché inconnus", "place", PLACE, "town", "Saint-Jean"), &E), 409,
 	    "name_taken");
 	json_decref(req);
@@ -1035,7 +1036,7 @@ test_bad_dates(void **state)
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name",
 	    "Marché à l'envers", "place", PLACE, "town", "Saint-Jean",
 	    "weekday", "sat", "from", "12:00", "to", "10:00");
-	FAILS(service_market_add(&node, req, &E), 400, "bad_dates");
+	FAILS(testapi_market_add(&node, req, &E), 400, "bad_dates");
 	json_decref(req);
 }
 
@@ -1241,7 +1242,7 @@ test_schedule(void **state)
 	add_market("Marché Régulier", market);
 	/* Saturday 21 closed on Thursday 19 at 22:00: skipped. */
 	req = json_pack("{s:i}", "weeks", 4);
-	list = OK(service_distribution_schedule(&node, market, req, &E));
+	list = OK(testapi_distribution_schedule(&node, market, req, &E));
 	assert_int_equal(json_array_size(list), 3);
 	json_array_foreach(list, i, d) {
 		assert_string_equal(str(d, "date"), dates[i]);
@@ -1257,7 +1258,7 @@ test_schedule(void **state)
 
 	/* Again: those dates have one already. */
 	before = records();
-	list = OK(service_distribution_schedule(&node, market, req, &E));
+	list = OK(testapi_distribution_schedule(&node, market, req, &E));
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
 	assert_int_equal(records(), before);
@@ -1267,11 +1268,11 @@ test_schedule(void **state)
 	json_decref(req);
 
 	req = json_pack("{s:i}", "weeks", 0);
-	FAILS(service_distribution_schedule(&node, market, req, &E), 400,
+	FAILS(testapi_distribution_schedule(&node, market, req, &E), 400,
 	    "invalid_field");
 	json_decref(req);
 	req = json_pack("{s:i}", "weeks", 53);
-	FAILS(service_distribution_schedule(&node, market, req, &E), 400,
+	FAILS(testapi_distribution_schedule(&node, market, req, &E), 400,
 	    "invalid_field");
 	json_decref(req);
 }
@@ -1288,10 +1289,10 @@ test_schedule_unscheduled(void **state)
 
 	req = json_pack("{s:s, s:s, s:s}", "name", "Marché Sans Horaire",
 	    "place", PLACE, "town", "Saint-Jean");
-	copy_id(market, OK(service_market_add(&node, req, &E)));
+	copy_id(market, OK(testapi_market_add(&node, req, &E)));
 	json_decref(req);
 	req = json_pack("{s:i}", "weeks", 4);
-	FAILS(service_distribution_schedule(&node, market, req, &E), 400,
+	FAILS(testapi_distribution_schedule(&node, market, req, &E), 400,
 	    "invalid_field");
 	json_decref(req);
 	assert_string_equal(E.message,

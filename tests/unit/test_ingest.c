@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "testapi.h"
 #include "testutil.h"
 #include <sodium.h>
 
@@ -42,7 +43,7 @@ write_producers(struct scratch_node *a, int n)
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "Ferme %d", i);
 		req = json_pack("{s:s}", "name", name);
-		ans = service_producer_add(&a->node, req, &err);
+		ans = testapi_producer_add(&a->node, req, &err);
 		assert_non_null(ans);
 		json_decref(ans);
 		json_decref(req);
@@ -423,7 +424,7 @@ test_id_claimed_by_another_node(void **state)
 	open_node(&b, "commune-b");
 	open_node(&c, "commune-c");
 	req = json_pack("{s:s}", "name", "Ferme du Moulin");
-	ans = service_producer_add(&a.node, req, &err);
+	ans = testapi_producer_add(&a.node, req, &err);
 	assert_non_null(ans);
 	snprintf(id, sizeof(id), "%s",
 	    json_string_value(json_object_get(ans, "id")));

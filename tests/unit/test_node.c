@@ -18,6 +18,7 @@
 #include "ingest.h"
 #include "record.h"
 #include "service.h"
+#include "testapi.h"
 #include "testutil.h"
 
 struct testnode {
@@ -84,7 +85,7 @@ write_one(struct testnode *tn, struct halle_error *err)
 
 	snprintf(name, sizeof(name), "Ferme des Tilleuls %d", ++count);
 	req = json_pack("{s:s}", "name", name);
-	ans = service_producer_add(&tn->node, req, err);
+	ans = testapi_producer_add(&tn->node, req, err);
 
 	json_decref(req);
 	if (ans == NULL)
@@ -230,7 +231,7 @@ test_backup_waits_for_a_peer(void **state)
 	assert_int_equal(write_one(&a, &err), HALLE_OK);
 	snprintf(copy, sizeof(copy), "%s/backup", a.dir);
 	req = json_pack("{s:s}", "path", copy);
-	ans = service_backup(&a.node, req, &err);
+	ans = testapi_backup(&a.node, req, &err);
 	assert_non_null(ans);
 	json_decref(ans);
 	json_decref(req);

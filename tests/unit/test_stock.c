@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "testapi.h"
 #include "testutil.h"
 
 #include "feed.h"
@@ -103,7 +104,7 @@ publish(json_int_t pain, json_int_t oeufs)
 	    "sku", "OEUFS", "name", "Oeufs", "price_cents", 320,
 	    "stock_per_day", oeufs,
 	    "sku", "MIEL", "name", "Miel", "price_cents", 800);
-	ans = ok(service_catalogue_publish(&H.node, producer, req, &e), &e,
+	ans = ok(testapi_catalogue_publish(&H.node, producer, req, &e), &e,
 	    "publish");
 	held = json_incref(json_object_get(ans, "held_by_markets"));
 	json_decref(ans);
@@ -122,13 +123,13 @@ setup(void **state)
 	open_node(&H, "commune-h", (unsigned)(uintptr_t)*state);
 	open_node(&M, "commune-m", 20);
 	req = json_pack("{s:s}", "name", "Ferme du Moulin");
-	copy_id(producer, ok(service_producer_add(&H.node, req, &e), &e, "add"));
+	copy_id(producer, ok(testapi_producer_add(&H.node, req, &e), &e, "add"));
 	json_decref(req);
 	json_decref(publish(10, 6));
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Marché",
 	    "place", "Place", "town", "Bourg", "weekday", "sat",
 	    "from", "10:00", "to", "12:00");
-	copy_id(market, ok(service_market_add(&M.node, req, &e), &e, "market"));
+	copy_id(market, ok(testapi_market_add(&M.node, req, &e), &e, "market"));
 	json_decref(req);
 	exchange();
 	json_decref(ok(service_market_membership(&M.node, market, 'I', producer,
@@ -137,7 +138,7 @@ setup(void **state)
 	    1, &e), &e, "accept"));
 	req = json_pack("{s:s, s:s, s:s}", "market", market, "date", DAY,
 	    "closes", CLOSES);
-	copy_id(dist, ok(service_distribution_open(&M.node, req, &e), &e,
+	copy_id(dist, ok(testapi_distribution_open(&M.node, req, &e), &e,
 	    "open"));
 	json_decref(req);
 	exchange();
@@ -193,7 +194,7 @@ place(const char *sku, json_int_t qty, char *id)
 	req = json_pack("{s:s, s:s, s:[{s:s, s:s, s:I}]}", "distribution",
 	    dist, "basket", "Panier", "lines", "producer", producer, "sku",
 	    sku, "quantity", qty);
-	o = ok(service_order_place(&M.node, req, &e), &e, "place");
+	o = ok(testapi_order_place(&M.node, req, &e), &e, "place");
 	json_decref(req);
 	if (id != NULL)
 		snprintf(id, ID_MAX, "%s", json_string_value(json_object_get(o,
@@ -509,7 +510,7 @@ second_market(struct scratch_node *N, char *nmarket, char *ndist)
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Halle",
 	    "place", "Halle", "town", "Vallon", "weekday", "sat",
 	    "from", "09:00", "to", "11:00");
-	copy_id(nmarket, ok(service_market_add(&N->node, req, &e), &e, "market"));
+	copy_id(nmarket, ok(testapi_market_add(&N->node, req, &e), &e, "market"));
 	json_decref(req);
 	carry(N, &H);
 	json_decref(ok(service_market_membership(&N->node, nmarket, 'I', producer,
@@ -520,7 +521,7 @@ second_market(struct scratch_node *N, char *nmarket, char *ndist)
 	carry(&H, N);
 	req = json_pack("{s:s, s:s, s:s}", "market", nmarket, "date", DAY,
 	    "closes", CLOSES);
-	copy_id(ndist, ok(service_distribution_open(&N->node, req, &e), &e,
+	copy_id(ndist, ok(testapi_distribution_open(&N->node, req, &e), &e,
 	    "open"));
 	json_decref(req);
 	carry(N, &H);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "testapi.h"
 #include "testutil.h"
 
 #include "feed.h"
@@ -156,7 +157,7 @@ write_producers(int i, int n)
 	for (k = 0; k < n; k++) {
 		snprintf(name, sizeof(name), "Ferme %d", written++);
 		req = json_pack("{s:s}", "name", name);
-		ans = service_producer_add(&nodes[i].node, req, &err);
+		ans = testapi_producer_add(&nodes[i].node, req, &err);
 		assert_non_null(ans);
 		json_decref(ans);
 		json_decref(req);
@@ -267,7 +268,7 @@ write_big_catalogues(int i, int n)
 	int k, j;
 
 	req = json_pack("{s:s}", "name", "Grande Ferme");
-	ans = service_producer_add(&nodes[i].node, req, &err);
+	ans = testapi_producer_add(&nodes[i].node, req, &err);
 	assert_non_null(ans);
 	snprintf(producer, sizeof(producer), "%s",
 	    json_string_value(json_object_get(ans, "id")));
@@ -284,7 +285,7 @@ write_big_catalogues(int i, int n)
 			    100 + j));
 		}
 		req = json_pack("{s:o}", "products", products);
-		ans = service_catalogue_publish(&nodes[i].node, producer, req,
+		ans = testapi_catalogue_publish(&nodes[i].node, producer, req,
 		    &err);
 		assert_non_null(ans);
 		json_decref(ans);
@@ -531,7 +532,7 @@ test_restored_waits_for_a_peer(void **state)
 
 	snprintf(copy, sizeof(copy), "%s/backup", nodes[A].dir);
 	req = json_pack("{s:s}", "path", copy);
-	ans = service_backup(&nodes[A].node, req, &err);
+	ans = testapi_backup(&nodes[A].node, req, &err);
 	assert_non_null(ans);
 	json_decref(ans);
 	json_decref(req);

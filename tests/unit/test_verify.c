@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "testapi.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -91,7 +92,7 @@ place(const char *dist, const char *basket, int qty)
 	    "\"%s\", \"lines\": [{\"producer\": \"%s\", \"sku\": \"PAIN\", "
 	    "\"quantity\": %d}]}", dist, basket, producer, qty);
 	req = parse(text);
-	o = OK(service_order_place(&node, req, &E));
+	o = OK(testapi_order_place(&node, req, &E));
 	json_decref(req);
 	return o;
 }
@@ -120,18 +121,18 @@ group_setup(void **state)
 	node.clock_ms = fake_clock;
 
 	req = parse("{\"name\": \"Ferme du Moulin\"}");
-	o = OK(service_producer_add(&node, req, &E));
+	o = OK(testapi_producer_add(&node, req, &E));
 	snprintf(producer, sizeof(producer), "%s",
 	    json_string_value(json_object_get(o, "id")));
 	json_decref(o);
 	json_decref(req);
 	req = parse("{\"products\": [{\"sku\": \"PAIN\", \"name\": \"Pain\", "
 	    "\"price_cents\": 450, \"stock_per_day\": 10}]}");
-	json_decref(OK(service_catalogue_publish(&node, producer, req, &E)));
+	json_decref(OK(testapi_catalogue_publish(&node, producer, req, &E)));
 	json_decref(req);
 	req = parse("{\"name\": \"Marché du samedi\", \"place\": \"Place\", "
 	    "\"town\": \"Saint-Jean\"}");
-	o = OK(service_market_add(&node, req, &E));
+	o = OK(testapi_market_add(&node, req, &E));
 	snprintf(market, sizeof(market), "%s",
 	    json_string_value(json_object_get(o, "id")));
 	json_decref(o);
@@ -143,7 +144,7 @@ group_setup(void **state)
 	snprintf(text, sizeof(text), "{\"market\": \"%s\", \"date\": \"%s\", "
 	    "\"from\": \"10:00\", \"to\": \"12:00\"}", market, DATE);
 	req = parse(text);
-	o = OK(service_distribution_open(&node, req, &E));
+	o = OK(testapi_distribution_open(&node, req, &E));
 	snprintf(distribution, sizeof(distribution), "%s",
 	    json_string_value(json_object_get(o, "id")));
 	json_decref(o);

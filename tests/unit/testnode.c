@@ -14,6 +14,7 @@
 
 #include "api_status.h"
 #include "testnode.h"
+#include "testapi.h"
 #include "testutil.h"
 #include "timeutil.h"
 
@@ -201,7 +202,7 @@ add_producer(const char *name, char *id)
 	json_t *req = json_pack("{s:s, s:s}", "name", name, "town",
 	    "Saint-Jean");
 
-	copy_id(id, OK(service_producer_add(&node, req, &E)));
+	copy_id(id, OK(testapi_producer_add(&node, req, &E)));
 	json_decref(req);
 }
 
@@ -226,7 +227,7 @@ try_publish(const char *producer, json_t *products, json_int_t version)
 
 	if (version != 0)
 		json_object_set_new(req, "version", json_integer(version));
-	c = service_catalogue_publish(&node, producer, req, &E);
+	c = testapi_catalogue_publish(&node, producer, req, &E);
 	json_decref(req);
 	return c;
 }
@@ -238,7 +239,7 @@ add_market(const char *name, char *id)
 	    "place", PLACE, "town", "Saint-Jean", "weekday", "sat",
 	    "from", "10:00", "to", "12:00");
 
-	copy_id(id, OK(service_market_add(&node, req, &E)));
+	copy_id(id, OK(testapi_market_add(&node, req, &E)));
 	json_decref(req);
 }
 
@@ -272,7 +273,7 @@ try_open(const char *market, const char *date, const char *from,
 		json_object_set_new(req, "opens", json_string(opens));
 	if (closes != NULL)
 		json_object_set_new(req, "closes", json_string(closes));
-	d = service_distribution_open(&node, req, &E);
+	d = testapi_distribution_open(&node, req, &E);
 	json_decref(req);
 	return d;
 }
@@ -303,7 +304,7 @@ try_place(const char *dist, const char *basket, json_t *lines)
 	json_t *req = json_pack("{s:s, s:s, s:o}", "distribution", dist,
 	    "basket", basket, "lines", lines), *o;
 
-	o = service_order_place(&node, req, &E);
+	o = testapi_order_place(&node, req, &E);
 	json_decref(req);
 	return o;
 }
