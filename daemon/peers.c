@@ -324,16 +324,15 @@ on_socket(evutil_socket_t fd, short what, void *arg)
 static void
 forget_silent(struct peers *p, int64_t now)
 {
-	struct sync_peer_stats st;
+	int64_t since;
 	size_t i;
 
 	for (i = 0; i < p->nlinks; i++) {
 		struct link *l = &p->links[i];
 
 		if (l->dealer != NULL || l->route_len == 0 ||
-		    sync_peer_stats(p->sync, (int)i, &st) == -1 ||
-		    st.state != SYNC_CONNECTING ||
-		    now - st.since_ms < PEERS_SILENT_MS)
+		    sync_peer_state(p->sync, (int)i, &since) !=
+		    SYNC_CONNECTING || now - since < PEERS_SILENT_MS)
 			continue;
 		log_info("peers: %s: silent, link down until it dials again",
 		    l->name);
@@ -721,22 +720,26 @@ link_status(struct peer_status *ps, const struct link *l,
 int
 peers_status(struct peers *p, struct daemon_status *st)
 {
-	struct sync_peer_stats ss;
+	struct sync_peer_stats *ss;
 	int64_t now = monotonic_ms();
 	size_t i;
 
 	if (p == NULL)
 		return 0;
-	if ((st->peers = calloc(p->nlinks + 1, sizeof(*st->peers))) == NULL)
+	if ((st->peers = calloc(p->nlinks + 1, sizeof(*st->peers))) == NULL ||
+	    (ss = calloc(p->nlinks + 1, sizeof(*ss))) == NULL)
 		return -1;
 	st->linked = 1;
 	st->handshakes_refused = p->zap.strangers;
+	if (sync_peers_stats(p->sync, ss) == -1) {
+		free(ss);
+		return -1;
+	}
 	for (i = 0; i < p->nlinks; i++) {
-		if (sync_peer_stats(p->sync, (int)i, &ss) == -1)
-			continue;
-		link_status(&st->peers[st->npeers], &p->links[i], &ss, now);
+		link_status(&st->peers[st->npeers], &p->links[i], &ss[i], now);
 		st->peers[st->npeers++].awaited =
 		    sync_own_feed_awaits(p->sync, (int)i);
 	}
+	free(ss);
 	return 0;
 }

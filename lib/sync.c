@@ -435,23 +435,60 @@ lags(struct sync *s, int p, const struct feed_head *heads,
 	}
 }
 
-int
-sync_peer_stats(struct sync *s, int p, struct sync_peer_stats *st)
+/* Fills st for peer p; lags and records to go only when heads are given. */
+static void
+peer_stats(struct sync *s, int p, const struct feed_head *heads,
+    struct sync_peer_stats *st)
 {
-	struct sync_peer *peer;
-	struct feed_head *heads;
+	struct sync_peer *peer = &s->peers[p];
 
-	if (p < 0 || (size_t)p >= s->npeers)
-		return -1;
-	peer = &s->peers[p];
 	*st = peer->st;
 	st->lag_in = st->lag_out = st->to_go = 0;
 	st->inflight_bytes = peer->inflight_bytes;
 	st->rate = rate(s, peer);
-	if ((heads = calloc(s->norigins, sizeof(*heads))) != NULL &&
-	    sync_heads_load(s, heads) == 0)
+	if (heads != NULL)
 		lags(s, p, heads, st);
-	free(heads);
 	st->time_left_s = time_left(st->to_go, st->rate);
+}
+
+int
+sync_peer_stats(struct sync *s, int p, struct sync_peer_stats *st)
+{
+	struct feed_head *heads;
+
+	if (p < 0 || (size_t)p >= s->npeers)
+		return -1;
+	if ((heads = calloc(s->norigins, sizeof(*heads))) != NULL &&
+	    sync_heads_load(s, heads) == -1) {
+		free(heads);
+		heads = NULL;
+	}
+	peer_stats(s, p, heads, st);
+	free(heads);
 	return 0;
+}
+
+int
+sync_peers_stats(struct sync *s, struct sync_peer_stats *st)
+{
+	struct feed_head *heads;
+	size_t p;
+
+	if ((heads = calloc(s->norigins, sizeof(*heads))) == NULL)
+		return -1;
+	if (sync_heads_load(s, heads) == -1) {
+		free(heads);
+		return -1;
+	}
+	for (p = 0; p < s->npeers; p++)
+		peer_stats(s, (int)p, heads, &st[p]);
+	free(heads);
+	return 0;
+}
+
+enum sync_peer_state
+sync_peer_state(struct sync *s, int p, int64_t *since_ms)
+{
+	*since_ms = s->peers[p].st.since_ms;
+	return s->peers[p].st.state;
 }

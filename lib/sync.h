@@ -194,6 +194,15 @@ int	sync_own_feed_awaits(struct sync *s, int peer);
 
 /* Fills st for peer; 0, or -1 when peer is out of range. */
 int	sync_peer_stats(struct sync *s, int peer, struct sync_peer_stats *st);
+/*
+ * Fills st[0 .. peers - 1] for every peer, from one reading of the node's
+ * heads (one read transaction, where a status would take one a peer);
+ * 0, or -1 when the heads cannot be read.
+ */
+int	sync_peers_stats(struct sync *s, struct sync_peer_stats *st);
+/* The state of peer (in range) and since when, without reading the store. */
+enum sync_peer_state sync_peer_state(struct sync *s, int peer,
+	    int64_t *since_ms);
 
 /* "down", "connecting", "hello-sent", "up", "refused". */
 const char *sync_state_name(enum sync_peer_state state);
