@@ -14,6 +14,7 @@
  *                   orders, sheets, stock
  *     ctl_output.c  what every renderer uses: messages, tables, the
  *                   formats of numbers, money, sizes, ages and instants
+ *     ctl_events.c  hallectl events: a stream followed, not one answer
  *
  * The structs are plain: a command is a row of the table (struct command),
  * a command line once parsed is a struct invocation; output goes through
@@ -59,6 +60,7 @@ struct option_spec {
 };
 
 struct invocation;
+struct ctl_http_reply;
 
 /*
  * One command. Each "%s" of target takes the next positional argument,
@@ -89,6 +91,8 @@ struct command {
 	const char		*accept;
 	void			(*show)(const struct invocation *, json_t *);
 	const char		*done;		/* "created producer" + id */
+	/* A command that follows a stream, instead of the above. */
+	int			(*follow)(const struct invocation *);
 };
 
 /* The parsed command line. */
@@ -127,6 +131,16 @@ const struct command	*command_find(const char *group, const char *verb);
 
 /* 1 if GROUP is the first word of commands that take a second one. */
 int	group_exists(const char *group);
+
+/*
+ * The node's error answer on stderr (and as JSON on stdout with --json);
+ * returns EXIT_NODE.
+ */
+int	reply_error(const struct invocation *inv,
+	    const struct ctl_http_reply *reply);
+
+/* ctl_events.c: hallectl events; returns the exit code. */
+int	events_follow(const struct invocation *inv);
 
 /* ctl_args.c */
 
