@@ -22,6 +22,7 @@
 
 #include "api_status.h"
 #include "control.h"
+#include "events_http.h"
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
@@ -269,6 +270,34 @@ server_metrics(FILE *f, struct control *c)
 #undef SERVERS
 }
 
+/* The event streams of GET /v1/events (events_http.h). */
+static void
+stream_metrics(FILE *f, struct events_http *e)
+{
+	struct events_http_stats st;
+
+	if (e == NULL)
+		return;
+	events_http_get_stats(e, &st);
+	family(f, "halle_event_streams", "gauge",
+	    "Event streams (GET /v1/events) open now.");
+	sample(f, "halle_event_streams", st.streams, 0);
+	family(f, "halle_event_streams_max", "gauge",
+	    "The most event streams open at once; past it, 503.");
+	sample(f, "halle_event_streams_max", EVENTS_MAX_STREAMS, 0);
+	family(f, "halle_event_streams_total", "counter",
+	    "Event streams started.");
+	sample(f, "halle_event_streams_total", (long long)st.served, 0);
+	family(f, "halle_event_streams_dropped_total", "counter", "Event "
+	    "streams ended because their client took nothing in time.");
+	sample(f, "halle_event_streams_dropped_total", (long long)st.dropped,
+	    0);
+	family(f, "halle_event_streams_refused_total", "counter",
+	    "Event streams refused: as many open as there may be.");
+	sample(f, "halle_event_streams_refused_total", (long long)st.refused,
+	    0);
+}
+
 char *
 metrics_text(struct halled *d, struct halle_error *err)
 {
@@ -293,6 +322,7 @@ metrics_text(struct halled *d, struct halle_error *err)
 	order_metrics(f, &st.orders);
 	peer_metrics(f, links);
 	server_metrics(f, d->control);
+	stream_metrics(f, control_events(d->control));
 	if (fclose(f) != 0) {
 		free(text);
 		text = NULL;
