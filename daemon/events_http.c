@@ -24,6 +24,10 @@
 #include "httpd.h"
 #include "log.h"
 
+/* What a stream may hold: under low water, one batch and one event. */
+_Static_assert(STREAM_LOW_WATER + STREAM_BATCH_BYTES + 64 * 1024 <=
+    STREAM_BUFFER_MAX, "a stream's output is bounded by STREAM_BUFFER_MAX");
+
 struct stream {
 	TAILQ_ENTRY(stream)	 entry;
 	struct events_http	*server;
