@@ -567,6 +567,8 @@ httpd_stream(struct evhttp_request *req, void (*on_close)(void *), void *arg)
 	writes.tv_sec = h->lim.io_timeout_s;
 	writes.tv_usec = 0;
 	bufferevent_set_timeouts(c->bev, NULL, &writes);
+	/* It has nothing more to send: what it does is not kept. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTPD_STREAM_INPUT_MAX);
 	c->on_close = on_close;
 	c->on_close_arg = arg;
 	return 0;

@@ -32,8 +32,9 @@
  *
  * A stream (httpd_stream: GET /v1/events) is an answer that goes on: its
  * client sends nothing more, so its connection has no deadline and no
- * read timeout; its writes are still bounded by the io timeout, and
- * whoever keeps the stream hears of the close.
+ * read timeout; its writes are still bounded by the io timeout, what the
+ * client sends anyway is read up to HTTPD_STREAM_INPUT_MAX bytes and no
+ * further, and whoever keeps the stream hears of the close.
  */
 #ifndef HALLE_HTTPD_H
 #define HALLE_HTTPD_H
@@ -42,6 +43,8 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+
+#define HTTPD_STREAM_INPUT_MAX	4096	/* bytes a stream's client may send */
 
 struct httpd_limits {
 	const char	*name;		/* "control", "metrics": logs, metrics */
