@@ -18,6 +18,8 @@
 #include "catalogue.h"
 #include "control.h"
 #include "dfc.h"
+#include "events.h"
+#include "events_http.h"
 #include "service.h"
 #include "service_json.h"
 #include "status.h"
@@ -102,6 +104,19 @@ feed_records(ARGS)
 	    1000, 1000, &count, a->err) == -1)
 		return NULL;
 	return service_feed_records(a->node, a->param[0], from, count, a->err);
+}
+
+/* The cursor of GET /v1/events; the stream is events_http.c's. */
+static json_t *
+events(ARGS)
+{
+	uint64_t after;
+
+	if (events_cursor(a->node, a->req->last_event_id,
+	    a->req->query_since, &after, a->err) == -1)
+		return NULL;
+	a->type = EVENTS_MEDIA_TYPE;
+	return json_pack("{s:I}", "after", (json_int_t)after);
 }
 
 static json_t *
@@ -324,6 +339,7 @@ static const struct route routes[] = {
 	{ GET,    "/v1/status",				200, status, 0 },
 	{ GET,    "/v1/feeds",				200, feeds, 0 },
 	{ GET,    "/v1/feeds/*/records",		200, feed_records, 0 },
+	{ GET,    "/v1/events",				200, events, 0 },
 	{ POST,   "/v1/reload",				200, reload, 0 },
 	{ POST,   "/v1/backup",				200, backup, 0 },
 	{ GET,    "/metrics",				200, metrics, 0 },

@@ -46,6 +46,7 @@ api_http_status(enum halle_errcode code)
 	case HALLE_E_HEADERS_TOO_LARGE:
 		return 431;
 	case HALLE_E_RECOVERING:
+	case HALLE_E_TOO_MANY_STREAMS:
 		return 503;
 	case HALLE_E_STORE:
 	case HALLE_E_INTERNAL:

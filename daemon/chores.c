@@ -4,6 +4,7 @@
 #include <event2/event.h>
 
 #include "chores.h"
+#include "events.h"
 #include "log.h"
 #include "service.h"
 
@@ -16,6 +17,10 @@ chores_run(evutil_socket_t fd, short what, void *arg)
 	struct halle_error err;
 	int marked;
 
+	/* The event log is the node's own: pruned whether it writes or not. */
+	if (events_prune(n, n->cfg->events_keep, &err) == -1)
+		log_warnx("chores: cannot prune the event log: %s",
+		    err.message);
 	if (!node_may_write(n))
 		return;		/* lib says why in the status */
 	if (service_rule_pending(n, &err) == -1)

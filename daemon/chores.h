@@ -4,7 +4,8 @@
  * rights, topping them up and giving them back (service_stock_work, stock.h);
  * and marking closed the distributions of its markets whose order window
  * has closed (service_close_due), so that the producers' home nodes know they
- * have heard every order.
+ * have heard every order; and deleting the events beyond events_keep from
+ * the event log (events_prune).
  */
 #ifndef HALLE_CHORES_H
 #define HALLE_CHORES_H

@@ -19,6 +19,7 @@
 
 #include "api_status.h"
 #include "control.h"
+#include "events_http.h"
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
@@ -28,6 +29,7 @@
 struct control {
 	struct httpd		*httpd;
 	struct api_context	 ctx;
+	struct events_http	*events;	/* GET /v1/events */
 	char			 path[SOCKET_PATH_MAX];
 	int			 quiesced;
 };
@@ -250,14 +252,20 @@ control_request(struct evhttp_request *req, void *arg)
 		ar.query_skip_invalid = evhttp_find_header(&query,
 		    "skip_invalid");
 		ar.query_dry_run = evhttp_find_header(&query, "dry_run");
+		ar.query_since = evhttp_find_header(&query, "since");
 	}
+	ar.last_event_id = evhttp_find_header(headers, "Last-Event-ID");
 	ar.body_ld = lists_ld(evhttp_find_header(headers, "Content-Type"));
 	ar.accept_ld = lists_ld(evhttp_find_header(headers, "Accept"));
 	if (read_body(req, &ar, &err) == -1)
 		goto out;
 	answer = api_dispatch(&c->ctx, &ar, &status, &type, &err);
 out:
-	if (answer != NULL)
+	if (answer != NULL && type != NULL &&
+	    strcmp(type, EVENTS_MEDIA_TYPE) == 0)
+		events_http_serve(c->events, req, (uint64_t)json_integer_value(
+		    json_object_get(answer, "after")));
+	else if (answer != NULL)
 		reply_json(req, status, answer, type);
 	else {
 		if (api_http_status(err.code) >= 500)
@@ -289,10 +297,12 @@ control_start(struct control **cp, struct event_base *base, const char *path,
 		free(c);
 		return -1;
 	}
-	if ((c->httpd = httpd_new(base, &control_limits, control_request,
+	if ((c->events = events_http_new(base, ctx->node)) == NULL ||
+	    (c->httpd = httpd_new(base, &control_limits, control_request,
 	    c)) == NULL || httpd_listen_fd(c->httpd, fd) == -1) {
 		snprintf(err, errlen, "%s: cannot serve HTTP", path);
 		httpd_free(&c->httpd);
+		events_http_free(&c->events);
 		close(fd);
 		unlink(path);
 		free(c);
@@ -309,6 +319,7 @@ control_quiesce(struct control *c)
 	if (c == NULL || c->quiesced)
 		return;
 	httpd_quiesce(c->httpd);	/* closes the socket */
+	events_http_end_all(c->events);
 	c->quiesced = 1;
 	unlink(c->path);
 }
@@ -319,6 +330,12 @@ control_server(struct control *c)
 	return c != NULL ? c->httpd : NULL;
 }
 
+struct events_http *
+control_events(struct control *c)
+{
+	return c != NULL ? c->events : NULL;
+}
+
 void
 control_stop(struct control **cp)
 {
@@ -326,7 +343,9 @@ control_stop(struct control **cp)
 
 	if (c == NULL)
 		return;
+	events_http_end_all(c->events);
 	httpd_free(&c->httpd);	/* closes the listening socket */
+	events_http_free(&c->events);
 	unlink(c->path);
 	free(c);
 	*cp = NULL;

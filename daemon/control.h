@@ -58,13 +58,16 @@ int	control_start(struct control **cp, struct event_base *base,
 	    size_t errlen);
 /*
  * Stops accepting connections (closes and removes the socket); requests
- * already read are answered. For a clean stop before control_stop().
+ * already read are answered, event streams ended. For a clean stop before
+ * control_stop().
  */
 void	control_quiesce(struct control *c);
 /* Closes the socket, removes its file, frees everything. */
 void	control_stop(struct control **cp);
 /* The control socket's HTTP server, for its figures; NULL when c is. */
 const struct httpd *control_server(struct control *c);
+/* The event streams of GET /v1/events, or NULL when c is. */
+struct events_http *control_events(struct control *c);
 
 /* Routing, in api.c. */
 struct api_request {
@@ -78,6 +81,8 @@ struct api_request {
 	const char	*query_count;
 	const char	*query_skip_invalid;	/* ?skip_invalid=, ?dry_run= */
 	const char	*query_dry_run;
+	const char	*query_since;		/* ?since=, GET /v1/events */
+	const char	*last_event_id;		/* its Last-Event-ID header */
 	int		 body_ld;	/* Content-Type: application/ld+json:
 					   body may then be an array */
 	int		 accept_ld;	/* Accept lists application/ld+json */
@@ -88,7 +93,9 @@ struct api_request {
  * or NULL with err filled. *type is the answer's media type when it is
  * not application/json (a DFC document is application/ld+json). A route
  * that answers plain text (GET /metrics) returns a JSON string: its
- * characters are the body, sent as METRICS_CONTENT_TYPE.
+ * characters are the body, sent as METRICS_CONTENT_TYPE. GET /v1/events
+ * answers EVENTS_MEDIA_TYPE with {"after": N}, the cursor it checked:
+ * the stream that follows is events_http.c's.
  */
 json_t	*api_dispatch(const struct api_context *ctx,
 	    const struct api_request *req, int *status, const char **type,

@@ -17,6 +17,7 @@
  *     ctl_output.c  what every renderer uses: messages, tables, the
  *                   formats of numbers, money, sizes, ages and instants
  *     ctl_csv.c     the CSV writer (ctl_csv.h, RFC 4180)
+ *     ctl_events.c  hallectl events: a stream followed, not one answer
  *
  * The structs are plain: a command is a row of the table (struct command),
  * a command line once parsed is a struct invocation; output goes through
@@ -77,6 +78,7 @@ struct command_watch {
 	void			 (*end)(struct ctl_http_watch *watch,
 				    int succeeded);
 };
+struct ctl_http_reply;
 
 /*
  * One command. Each "%s" of target takes the next positional argument,
@@ -110,6 +112,8 @@ struct command {
 	void			(*csv)(const struct invocation *, json_t *);
 	const struct command_watch *watch;	/* or NULL */
 	const char		*done;		/* "created producer" + id */
+	/* A command that follows a stream, instead of the above. */
+	int			(*follow)(const struct invocation *);
 };
 
 /* The parsed command line. */
@@ -151,6 +155,16 @@ const struct command	*command_find(const char *group, const char *verb);
 
 /* 1 if GROUP is the first word of commands that take a second one. */
 int	group_exists(const char *group);
+
+/*
+ * The node's error answer on stderr (and as JSON on stdout with --json);
+ * returns EXIT_NODE.
+ */
+int	reply_error(const struct invocation *inv,
+	    const struct ctl_http_reply *reply);
+
+/* ctl_events.c: hallectl events; returns the exit code. */
+int	events_follow(const struct invocation *inv);
 
 /* ctl_args.c */
 

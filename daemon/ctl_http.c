@@ -20,6 +20,10 @@
  *   - a watch's tick, from curl's progress callback (CURLOPT_XFERINFO-
  *     FUNCTION), which curl calls often while bytes move and about once a
  *     second while it waits for the answer.
+ *   - following a stream: the write callback hands a 200's body on as it
+ *     comes, and the progress callback (about once a second) ends the
+ *     exchange after idle_ms without a byte, where curl's own low-speed
+ *     limit would average over seconds.
  *
  * curl_global_init runs once, on the first exchange, and its cleanup is
  * registered with atexit(); hallectl and bench_federation call from one
@@ -30,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -46,6 +51,15 @@ struct answer {
 	int	 oversized;
 	char	 reason[64];
 	const struct ctl_http_watch *watch;	/* or NULL */
+	/* Following a stream: where a 200's body goes. */
+	CURL		*curl;
+	ctl_http_data_fn fn;
+	void		*fn_arg;
+	int		 following;	/* the answer is a 200 */
+	int		 stopped;	/* fn said so */
+	int		 idle_ms;	/* the most silence allowed */
+	long long	 heard_ms;	/* when a byte last came */
+	int		 silent;	/* idle_ms passed */
 };
 
 /* Runs curl_global_init once per process; -1 if it failed. */
@@ -225,7 +239,18 @@ http_failure(CURL *curl, CURLcode code, const struct answer *a,
 	case CURLE_PARTIAL_FILE:
 		snprintf(err, errlen, "connection closed mid-answer");
 		return (CTL_HTTP_BAD_ANSWER);
+	case CURLE_ABORTED_BY_CALLBACK:
+		if (a->silent) {
+			snprintf(err, errlen, "no byte for %d ms",
+			    a->idle_ms);
+			return (CTL_HTTP_TIMEOUT);
+		}
+		break;
 	case CURLE_WRITE_ERROR:
+		if (a->stopped) {
+			snprintf(err, errlen, "stopped");
+			return (CTL_HTTP_BAD_ANSWER);
+		}
 		if (a->oversized) {
 			snprintf(err, errlen, "answer over %d bytes",
 			    ANSWER_MAX);
@@ -315,6 +340,96 @@ ctl_http_exchange_watched(struct ctl_http_reply *reply,
 	sprintf(url, "http://halle%s", target);
 	if (http_setup(curl, socket_path, method, url, body, headers,
 	    timeout_ms, &a, curl_err) == -1) {
+		snprintf(err, errlen, "libcurl refused an option");
+		goto done;
+	}
+	ret = http_perform(curl, &a, curl_err, reply, err, errlen);
+done:
+	free(a.data);
+	free(url);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	return (ret);
+}
+
+static long long
+monotonic_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* libcurl's progress callback, about once a second: silence ends it. */
+static int
+http_follow_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct answer	*a = arg;
+
+	a->silent = monotonic_ms() - a->heard_ms > a->idle_ms;
+	return (a->silent);
+}
+
+/* A stream's body to fn once it is a 200; any other answer is kept. */
+static size_t
+http_follow_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct answer	*a = arg;
+	long		 status = 0;
+
+	a->heard_ms = monotonic_ms();
+	if (!a->following) {
+		curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
+		a->following = status == 200;
+	}
+	if (!a->following)
+		return (http_write(data, size, n, arg));
+	if (a->fn(data, size * n, a->fn_arg) == -1) {
+		a->stopped = 1;
+		return (0);
+	}
+	return (size * n);
+}
+
+int
+ctl_http_follow(struct ctl_http_reply *reply, const char *socket_path,
+    const char *target, const char *accept, int idle_ms,
+    ctl_http_data_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct answer		 a;
+	struct curl_slist	*headers = NULL;
+	CURL			*curl = NULL;
+	char			*url = NULL, curl_err[CURL_ERROR_SIZE] = "";
+	int			 ret = CTL_HTTP_BAD_ANSWER, bad = 0;
+
+	memset(reply, 0, sizeof(*reply));
+	memset(&a, 0, sizeof(a));
+	if (strlen(socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		snprintf(err, errlen, "%s", strerror(ENAMETOOLONG));
+		return (CTL_HTTP_UNREACHABLE);
+	}
+	snprintf(err, errlen, "%s", strerror(ENOMEM));
+	if (http_global_init() == -1 || (curl = curl_easy_init()) == NULL ||
+	    (headers = http_headers(NULL, NULL, accept)) == NULL ||
+	    (url = malloc(strlen(target) + sizeof("http://halle"))) == NULL)
+		goto done;
+	sprintf(url, "http://halle%s", target);
+	a.curl = curl;
+	a.fn = fn;
+	a.fn_arg = arg;
+	bad |= http_setup(curl, socket_path, "GET", url, NULL, headers, 0, &a,
+	    curl_err);
+	bad |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_follow_write);
+	a.idle_ms = idle_ms;
+	a.heard_ms = monotonic_ms();
+	bad |= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)idle_ms);
+	bad |= curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	bad |= curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION,
+	    http_follow_progress);
+	bad |= curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &a);
+	if (bad) {
 		snprintf(err, errlen, "libcurl refused an option");
 		goto done;
 	}

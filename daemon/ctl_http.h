@@ -16,6 +16,10 @@
  * ("answer over 67108864 bytes"). Interim 1xx answers are skipped. libcurl
  * stays behind this interface: its codes come out as enum ctl_http_error.
  * Nothing here knows about JSON.
+ *
+ * A stream (GET /v1/events) is followed instead (ctl_http_follow): no
+ * deadline for the whole, but one for silence, and the body handed over
+ * as it comes rather than kept.
  */
 #ifndef HALLE_CTL_HTTP_H
 #define HALLE_CTL_HTTP_H
@@ -75,6 +79,21 @@ int	ctl_http_exchange_watched(struct ctl_http_reply *reply,
 	    const char *body, const char *content_type, const char *accept,
 	    int timeout_ms, const struct ctl_http_watch *watch, char *err,
 	    size_t errlen);
+
+/*
+ * Follows the answer to GET TARGET (asking for the media type accept):
+ * once it is a 200, each piece of its body goes to fn as it arrives, for
+ * as long as the node sends it; fn returns 0 to go on, -1 to stop (the
+ * exchange then ends as CTL_HTTP_BAD_ANSWER, "stopped"). With no byte for
+ * IDLE_MS milliseconds it fails as CTL_HTTP_TIMEOUT. Any other answer is
+ * read into reply as ctl_http_exchange() reads it. Returns 0 when the
+ * answer ended (reply->status says which; its body is empty for a 200),
+ * or an enum ctl_http_error with the reason in err.
+ */
+typedef int (*ctl_http_data_fn)(const char *data, size_t len, void *arg);
+int	ctl_http_follow(struct ctl_http_reply *reply, const char *socket_path,
+	    const char *target, const char *accept, int idle_ms,
+	    ctl_http_data_fn fn, void *arg, char *err, size_t errlen);
 
 /* Releases what ctl_http_exchange() put in reply; safe to call twice. */
 void	ctl_http_reply_free(struct ctl_http_reply *reply);

@@ -72,6 +72,11 @@ static const struct option_spec import_options[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct option_spec events_options[] = {
+	{ "since", "since", OPTION_INTEGER, 0, NULL },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct option_spec order_options[] = {
 	{ "basket", "basket", OPTION_STRING, 1, NULL },
 	{ "mediator", "mediator", OPTION_STRING, 0, NULL },
@@ -93,6 +98,13 @@ const struct command commands[] = {
 	  .summary = "Reads the configuration again and applies its peers "
 	    "and groupings\n(as SIGHUP does).",
 	  .method = "POST", .target = "/v1/reload", .show = show_status },
+	{ .group = "events", .synopsis = "[--since ID]",
+	  .summary = "Follows the node's events, one line each, as they "
+	    "happen: after\nthe event ID with --since (0: from the first "
+	    "held), else from now.\nEnds, saying the id to resume after, "
+	    "when the stream does.",
+	  .options = events_options, .method = "GET", .target = "/v1/events",
+	  .follow = events_follow },
 	{ .group = "backup", .synopsis = "PATH",
 	  .summary = "Writes a compacted copy of the running node's store "
 	    "into the\nnew or empty directory PATH.",
@@ -342,7 +354,7 @@ request_send(const struct invocation *inv, const char *target,
 	return (EXIT_UNREACHABLE);
 }
 
-static int
+int
 reply_error(const struct invocation *inv, const struct ctl_http_reply *reply)
 {
 	json_t		*answer, *error;
@@ -398,6 +410,8 @@ command_run(const struct invocation *inv)
 	json_t			*body = NULL;
 	int			 code, used;
 
+	if (c->follow != NULL)
+		return (c->follow(inv));
 	if ((used = request_target(inv, target, sizeof(target))) == -1)
 		return (EXIT_USAGE);
 	if (c->body != NULL && (code = c->body(inv, used, &body)) != 0)

@@ -35,6 +35,7 @@
 #include "config.h"
 #include "chores.h"
 #include "control.h"
+#include "events_http.h"
 #include "feed.h"
 #include "log.h"
 #include "metrics.h"
@@ -158,11 +159,22 @@ halled_servers(void *arg, const struct httpd *servers[2])
 	return n;
 }
 
+static int
+halled_streams(void *arg, struct events_http_stats *st)
+{
+	struct halled *d = arg;
+
+	if (control_events(d->control) == NULL)
+		return -1;
+	events_http_get_stats(control_events(d->control), st);
+	return 0;
+}
+
 static char *
 halled_metrics(void *arg, struct halle_error *err)
 {
 	const struct metrics_source src = { arg, halled_status,
-	    halled_servers };
+	    halled_servers, halled_streams };
 
 	return metrics_text(&src, err);
 }
@@ -174,7 +186,7 @@ halled_serve(struct halled *d)
 	const struct api_context ctx = { &d->node, d, halled_status,
 	    halled_reload_cb, halled_metrics };
 	const struct metrics_source src = { d, halled_status,
-	    halled_servers };
+	    halled_servers, halled_streams };
 	char err[512];
 
 	if (control_start(&d->control, d->base, d->cfg.control, &ctx, err,

@@ -52,6 +52,8 @@ struct conn {
 	struct evbuffer_cb_entry *out_cb;
 	struct scan		  scan;
 	int			  html;	/* libevent writes its error page */
+	void			(*on_close)(void *);	/* a stream's */
+	void			 *on_close_arg;
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -388,6 +390,8 @@ conn_closed(struct evhttp_connection *evcon, void *arg)
 
 	evhttp_connection_set_closecb(evcon, NULL, NULL);
 	TAILQ_REMOVE(&c->h->live, c, entry);
+	if (c->on_close != NULL)
+		c->on_close(c->on_close_arg);
 	conn_gone(c);
 }
 
@@ -544,6 +548,30 @@ httpd_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	h->handler(req, h->arg);
+}
+
+int
+httpd_stream(struct evhttp_request *req, void (*on_close)(void *), void *arg)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct timeval writes;
+	struct httpd *h;
+	struct conn *c = NULL;
+
+	TAILQ_FOREACH(h, &servers, entry)
+		if (evcon != NULL && (c = conn_of(h, evcon)) != NULL)
+			break;
+	if (c == NULL)
+		return -1;
+	evtimer_del(c->deadline);
+	writes.tv_sec = h->lim.io_timeout_s;
+	writes.tv_usec = 0;
+	bufferevent_set_timeouts(c->bev, NULL, &writes);
+	/* It has nothing more to send: what it does is not kept. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTPD_STREAM_INPUT_MAX);
+	c->on_close = on_close;
+	c->on_close_arg = arg;
+	return 0;
 }
 
 struct httpd *

@@ -29,6 +29,12 @@
  *   accept -> bevcb (count, maybe pause) -> attach (deadline, closecb)
  *          -> request read: handler, deadline off -> answer written:
  *             deadline on again -> ... -> closecb (count down, resume)
+ *
+ * A stream (httpd_stream: GET /v1/events) is an answer that goes on: its
+ * client sends nothing more, so its connection has no deadline and no
+ * read timeout; its writes are still bounded by the io timeout, what the
+ * client sends anyway is read up to HTTPD_STREAM_INPUT_MAX bytes and no
+ * further, and whoever keeps the stream hears of the close.
  */
 #ifndef HALLE_HTTPD_H
 #define HALLE_HTTPD_H
@@ -37,6 +43,8 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+
+#define HTTPD_STREAM_INPUT_MAX	4096	/* bytes a stream's client may send */
 
 struct httpd_limits {
 	const char	*name;		/* "control", "metrics": logs, metrics */
@@ -81,6 +89,16 @@ void	httpd_quiesce(struct httpd *h);
 void	httpd_free(struct httpd **hp);
 void	httpd_get_stats(const struct httpd *h, struct httpd_stats *out);
 const struct httpd_limits *httpd_get_limits(const struct httpd *h);
+
+/*
+ * Makes the connection of req, whose answer has started and goes on, a
+ * stream (see the top): no deadline and no read timeout from now on, a
+ * write may still stall io_timeout_s; on_close(arg) is called once, when
+ * the connection closes, whoever closes it. 0, or -1 when the connection
+ * is not followed (there was no memory for it when it was accepted).
+ */
+int	httpd_stream(struct evhttp_request *req, void (*on_close)(void *),
+	    void *arg);
 
 /*
  * Answers req with status and the body {"error":{"code","message"}}.

@@ -21,6 +21,7 @@
 #include <event2/http.h>
 
 #include "api_status.h"
+#include "events_http.h"
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
@@ -262,10 +263,34 @@ server_metrics(FILE *f, const struct httpd *const *servers, int n)
 #undef SERVERS
 }
 
+/* The event streams of GET /v1/events (events_http.h). */
+static void
+stream_metrics(FILE *f, const struct events_http_stats *st)
+{
+	family(f, "halle_event_streams", "gauge",
+	    "Event streams (GET /v1/events) open now.");
+	sample(f, "halle_event_streams", st->streams, 0);
+	family(f, "halle_event_streams_max", "gauge",
+	    "The most event streams open at once; past it, 503.");
+	sample(f, "halle_event_streams_max", EVENTS_MAX_STREAMS, 0);
+	family(f, "halle_event_streams_total", "counter",
+	    "Event streams started.");
+	sample(f, "halle_event_streams_total", (long long)st->served, 0);
+	family(f, "halle_event_streams_dropped_total", "counter", "Event "
+	    "streams ended because their client took nothing in time.");
+	sample(f, "halle_event_streams_dropped_total", (long long)st->dropped,
+	    0);
+	family(f, "halle_event_streams_refused_total", "counter",
+	    "Event streams refused: as many open as there may be.");
+	sample(f, "halle_event_streams_refused_total", (long long)st->refused,
+	    0);
+}
+
 char *
 metrics_text(const struct metrics_source *src, struct halle_error *err)
 {
 	struct daemon_status st;
+	struct events_http_stats streams;
 	const struct httpd *servers[2];
 	char *text = NULL;
 	size_t len;
@@ -285,6 +310,8 @@ metrics_text(const struct metrics_source *src, struct halle_error *err)
 	order_metrics(f, &st.node.orders);
 	peer_metrics(f, &st);
 	server_metrics(f, servers, nservers);
+	if (src->streams != NULL && src->streams(src->arg, &streams) == 0)
+		stream_metrics(f, &streams);
 	if (fclose(f) != 0) {
 		free(text);
 		text = NULL;

@@ -34,6 +34,7 @@
 struct metrics;
 struct httpd;
 struct daemon_status;
+struct events_http_stats;
 
 /* Where the figures come from: the daemon's callbacks. */
 struct metrics_source {
@@ -43,6 +44,8 @@ struct metrics_source {
 		    struct halle_error *err);
 	/* The HTTP servers to show the figures of; their number. */
 	int	(*servers)(void *arg, const struct httpd *servers[2]);
+	/* The event streams' figures; 0, or -1 when there are none. */
+	int	(*streams)(void *arg, struct events_http_stats *st);
 };
 
 /*

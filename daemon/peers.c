@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "events.h"
 #include "log.h"
 #include "peers.h"
 #include "status.h"
@@ -308,6 +309,7 @@ peers_pump(struct peers *p)
 	} while (progress && budget > 0);
 	if (budget == 0)
 		event_active(p->pump, EV_TIMEOUT, 0);
+	events_peers(p->node, p->sync);		/* links up or down */
 }
 
 static void

@@ -15,6 +15,8 @@
  *   dfc_base  = https://halle.example.fr/dfc/  ; optional: where the @ids of
  *                                          ; DFC exports live (docs/dfc.md);
  *                                          ; https://NAME.halle.invalid/dfc/
+ *   events_keep = 100000                   ; optional: events the log keeps
+ *                                          ; (events.h), 1 to 100000000
  *
  *   [peer commune-b]                       ; one section per other node
  *   key      = 3b6a27bc...                 ; required: its 64-hex-digit public
@@ -74,6 +76,7 @@ struct halle_config {
 	/* Share of a limited stock a producer's home keeps back (stock.h). */
 	unsigned	 stock_reserve_percent;
 	char		*dfc_base;	/* ends with "/"; never NULL once loaded */
+	unsigned long	 events_keep;	/* newest events kept (events.h) */
 	struct config_peer	*peers;		/* in file order */
 	size_t			 npeers;
 	struct config_grouping	*groupings;	/* in file order */

@@ -27,6 +27,8 @@
 #define DEFAULT_STOCK_RESERVE_PERCENT	20
 #define DEFAULT_DFC_BASE	"https://%s.halle.invalid/dfc/"
 #define MAP_SIZE_MB_MAX		1048576
+#define DEFAULT_EVENTS_KEEP	100000	/* events.h: EVENTS_KEEP_DEFAULT */
+#define EVENTS_KEEP_MAX		100000000
 
 static int
 node_name(struct halle_config *cfg, const char *value, char *msg,
@@ -318,12 +320,34 @@ node_stock_reserve(struct halle_config *cfg, const char *value, char *msg,
 	return -1;
 }
 
+static int
+node_events_keep(struct halle_config *cfg, const char *value, char *msg,
+    size_t msglen)
+{
+	unsigned long	 n;
+	char		*end;
+
+	if (value[0] < '0' || value[0] > '9')
+		goto bad;
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 1 || n > EVENTS_KEEP_MAX)
+		goto bad;
+	cfg->events_keep = n;
+	return 0;
+ bad:
+	snprintf(msg, msglen, "bad events_keep '%s': want a whole number "
+	    "from 1 to %d", value, EVENTS_KEEP_MAX);
+	return -1;
+}
+
 void
 config_node_defaults(struct halle_config *cfg)
 {
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->map_size = (size_t)DEFAULT_MAP_SIZE_MB << 20;
 	cfg->stock_reserve_percent = DEFAULT_STOCK_RESERVE_PERCENT;
+	cfg->events_keep = DEFAULT_EVENTS_KEEP;
 }
 
 int
@@ -350,6 +374,7 @@ static const struct config_key node_keys[] = {
 	{ "metrics_listen",	false,	node_metrics_listen },
 	{ "stock_reserve_percent", false, node_stock_reserve },
 	{ "dfc_base",		false,	node_dfc_base },
+	{ "events_keep",	false,	node_events_keep },
 };
 
 _Static_assert(nitems(node_keys) <= CONFIG_KEYS_MAX,

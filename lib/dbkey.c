@@ -318,11 +318,54 @@ dbkey_claimed(char *key, const char *node_hex)
 	return build(key, "z:%s", node_hex);
 }
 
+size_t
+dbkey_event(char *key, uint64_t id)
+{
+	int i;
+
+	key[0] = 'e';
+	key[1] = ':';
+	for (i = 0; i < 8; i++)
+		key[2 + i] = (char)(id >> (56 - 8 * i));
+	return 10;
+}
+
+int
+dbkey_event_parse(const void *key, size_t klen, uint64_t *id)
+{
+	const unsigned char *k = key;
+	int i;
+
+	if (klen != 10 || k[0] != 'e' || k[1] != ':')
+		return -1;
+	for (*id = 0, i = 0; i < 8; i++)
+		*id = *id << 8 | k[2 + i];
+	return 0;
+}
+
+size_t
+dbkey_order_said(char *key, const char *order)
+{
+	return build(key, "l:%s", order);
+}
+
+size_t
+dbkey_order_touched(char *key, const char *order)
+{
+	return build(key, "t:%s", order ? order : "");
+}
+
+size_t
+dbkey_peer_said(char *key, const char *node_hex)
+{
+	return build(key, "p:%s", node_hex);
+}
+
 int
 dbkey_is_work(const void *key, size_t klen)
 {
 	const char *k = key;
 
-	return klen >= 2 && k[1] == ':' &&
-	    (k[0] == 'w' || k[0] == 'x' || k[0] == 'z');
+	return klen >= 2 && k[1] == ':' && strchr("wxzeltp", k[0]) != NULL &&
+	    k[0] != '\0';
 }

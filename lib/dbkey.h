@@ -38,11 +38,21 @@
  *
  *   z:<node hex>                       u64: records of that node claiming
  *                                      an id another node owns
+ *
+ * Events (events.h):
+ *
+ *   e:<id, 8 bytes big-endian>         an event of the log, in id order
+ *   l:<order>                          what the log last said of an order
+ *                                      and its lines
+ *   t:<order>                          an order changed in the write
+ *                                      transaction under way
+ *   p:<node hex>                       what the log last said of a peer
  */
 #ifndef HALLE_DBKEY_H
 #define HALLE_DBKEY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define DBKEY_MAX	512
 #define DBKEY_SKU_MAX	65	/* a sku and its NUL */
@@ -104,11 +114,21 @@ int	dbkey_stock_due_parse(const char *key, size_t klen, char *producer,
 size_t	dbkey_overuser(char *key, const char *node_hex);
 size_t	dbkey_claimed(char *key, const char *node_hex);
 
+/* An event; the prefix of every event is dbkey_all(key, 'e'). */
+size_t	dbkey_event(char *key, uint64_t id);
+/* The id of an event's key; 0, or -1 when it is not one. */
+int	dbkey_event_parse(const void *key, size_t klen, uint64_t *id);
+size_t	dbkey_order_said(char *key, const char *order);
+/* order NULL: the prefix of every order touched. */
+size_t	dbkey_order_touched(char *key, const char *order);
+size_t	dbkey_peer_said(char *key, const char *node_hex);
+
 /*
  * 1 when an index key is not a projection of the feeds alone but work
- * waiting (w:) or a finding that depends on the order records were read
- * in (x:, z:), so that rebuilding the views from the feeds (verify.c) need
- * not give it back; else 0.
+ * waiting (w:, t:), a finding that depends on the order records were read
+ * in (x:, z:) or the event log and what it said (e:, l:, p:), so that
+ * rebuilding the views from the feeds (verify.c) need not give it back;
+ * else 0.
  */
 int	dbkey_is_work(const void *key, size_t klen);
 

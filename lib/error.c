@@ -39,6 +39,7 @@ static const char *const names[HALLE_E_COUNT] = {
 	[HALLE_E_NOTHING_TO_COMMIT] = "nothing_to_commit",
 	[HALLE_E_RECOVERING] = "recovering",
 	[HALLE_E_OWN_FEED_FORKED] = "own_feed_forked",
+	[HALLE_E_TOO_MANY_STREAMS] = "too_many_streams",
 	[HALLE_E_STORE] = "store_error",
 	[HALLE_E_INTERNAL] = "internal",
 };

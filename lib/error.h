@@ -52,6 +52,8 @@ enum halle_errcode {
 	/* The node may not write its own feed. */
 	HALLE_E_RECOVERING,
 	HALLE_E_OWN_FEED_FORKED,
+	/* The node is at one of its bounds. */
+	HALLE_E_TOO_MANY_STREAMS,
 	/* The node failed. */
 	HALLE_E_STORE,
 	HALLE_E_INTERNAL,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "feed.h"
 #include "log.h"
 #include "node.h"
@@ -92,8 +93,10 @@ state_op(struct store_txn *t, void *arg)
 	else if (genesis || own.seq > 0)
 		c->state = NODE_WRITABLE;
 	else {
+		/* A lost store: its event log starts again (events.h). */
 		c->state = NODE_RECOVERING;
 		c->changed = meta_put(t, RECOVERING_KEY, "1", 1) == 0;
+		events_restart(t, node_now_ms(c->node));
 	}
 	if ((c->state == NODE_RECOVERING || c->state == NODE_RESTORED) &&
 	    c->node->cfg != NULL && c->node->cfg->npeers == 0) {
@@ -143,10 +146,22 @@ open_key_and_store(struct node *n, const struct halle_config *cfg,
 	return -1;
 }
 
+/* The write state, in the event log when it is not what the log said. */
+static int
+state_said_op(struct node_txn *nt, void *arg)
+{
+	if (events_write_state(nt, nt->node->write_state) == -1)
+		return -1;
+	return nt->node->events_added ? 0 : error_set(nt->err,
+	    HALLE_E_NOTHING_TO_COMMIT, "the log says it already");
+}
+
 int
 node_open(struct node *n, const struct halle_config *cfg, char *err,
     size_t errlen)
 {
+	struct halle_error why;
+
 	memset(n, 0, sizeof(*n));
 	n->cfg = cfg;
 	n->clock_ms = timeutil_now_ms;
@@ -160,6 +175,9 @@ node_open(struct node *n, const struct halle_config *cfg, char *err,
 		store_close(&n->store);
 		return -1;
 	}
+	if (node_mutate(n, state_said_op, NULL, &why) == -1 &&
+	    why.code != HALLE_E_NOTHING_TO_COMMIT)
+		log_warnx("node: %s", why.message);
 	n->started = time(NULL);
 	return 0;
 }
@@ -209,7 +227,9 @@ mutate_run(struct store_txn *t, void *arg)
 	struct mutate_ctx *ctx = arg;
 	struct node_txn nt = { ctx->node, t, ctx->now_ms, ctx->err };
 
-	return ctx->fn(&nt, ctx->arg);
+	if (ctx->fn(&nt, ctx->arg) == -1)
+		return -1;
+	return events_flush(&nt);
 }
 
 int
@@ -219,7 +239,7 @@ node_mutate(struct node *n, node_op_fn fn, void *arg, struct halle_error *err)
 	char why[256];
 	int rc;
 
-	n->appended = n->own_fork = 0;
+	n->appended = n->own_fork = n->events_added = 0;
 	rc = store_write(n->store, mutate_run, &ctx, why, sizeof(why));
 	if (rc == -2)
 		return error_set(err, HALLE_E_STORE, "%s", why);
@@ -230,6 +250,8 @@ node_mutate(struct node *n, node_op_fn fn, void *arg, struct halle_error *err)
 	}
 	if (rc == 0 && n->appended && n->on_own_append != NULL)
 		n->on_own_append(n->on_own_append_arg);
+	if (rc == 0 && n->events_added && n->on_events != NULL)
+		n->on_events(n->on_events_arg);
 	return rc;
 }
 
@@ -292,16 +314,23 @@ node_set_awaited(struct node *n, const char *peers)
 	snprintf(n->awaited, sizeof(n->awaited), "%s", peers);
 }
 
+static int
+whole_op(struct node_txn *nt, void *arg)
+{
+	if (mark_whole(nt->t, nt->node->key.public_key) == -1)
+		return error_set(nt->err, HALLE_E_STORE, "cannot mark the store");
+	return events_write_state(nt, NODE_WRITABLE);
+}
+
 int
 node_own_feed_whole(struct node *n)
 {
-	char why[256];
+	struct halle_error why;
 
 	if (n->write_state != NODE_RECOVERING &&
 	    n->write_state != NODE_RESTORED)
 		return 0;
-	if (store_write(n->store, genesis_op, n->key.public_key, why,
-	    sizeof(why)) != 0)
+	if (node_mutate(n, whole_op, NULL, &why) != 0)
 		return -1;
 	log_info("node: %s: its peers have told how far its own feed goes and "
 	    "it holds that much: writes are open",
@@ -315,12 +344,16 @@ void
 node_note_own_fork(struct node_txn *nt)
 {
 	nt->node->own_fork = 1;
+	/* A store failure is sticky; out of memory, the state says it. */
+	(void)events_write_state(nt, NODE_OWN_FEED_FORKED);
 }
 
+/* The copy waits for a peer's word, and its event log starts again. */
 static int
 restored_op(struct store_txn *t, void *arg)
 {
 	meta_del(t, GENESIS_KEY);
+	events_restart(t, *(const int64_t *)arg);
 	return meta_put(t, RESTORED_KEY, "1", 1);
 }
 
@@ -328,6 +361,7 @@ int
 node_backup(struct node *n, const char *dir, char *err, size_t errlen)
 {
 	struct store *copy;
+	int64_t now = node_now_ms(n);
 	size_t used, map;
 	int rc;
 
@@ -336,7 +370,7 @@ node_backup(struct node *n, const char *dir, char *err, size_t errlen)
 	store_usage(n->store, &used, &map);
 	if (store_open(&copy, dir, map, err, errlen) == -1)
 		return -1;
-	rc = store_write(copy, restored_op, NULL, err, errlen);
+	rc = store_write(copy, restored_op, &now, err, errlen);
 	store_close(&copy);
 	return rc == 0 ? 0 : -1;
 }

@@ -63,11 +63,18 @@ struct node {
 	 */
 	void			 (*on_own_append)(void *arg);
 	void			*on_own_append_arg;
+	/*
+	 * Called after a commit that appended to the event log (events.h),
+	 * under the same rule.
+	 */
+	void			 (*on_events)(void *arg);
+	void			*on_events_arg;
 	/* Private to node.c: read them with the functions below. */
 	enum node_write_state	 write_state;
 	char			 awaited[256];	/* peers waited for */
 	int			 appended;
 	int			 own_fork;	/* proven in this txn */
+	int			 events_added;	/* in this txn (events.c) */
 };
 
 /* What an operation sees while it runs inside the write transaction. */
@@ -90,10 +97,11 @@ int64_t	node_now_ms(const struct node *n);
 
 
 /*
- * Runs fn(nt, arg) in a write transaction and commits it durably. fn
- * returns 0 to commit or -1 having filled nt->err. Returns 0 when
- * committed; -1 with err filled otherwise (a store failure is a 500
- * "store_error"). fn may run more than once (see store_write).
+ * Runs fn(nt, arg) in a write transaction and commits it durably, with
+ * the events of what fn changed (events_flush). fn returns 0 to commit
+ * or -1 having filled nt->err. Returns 0 when committed; -1 with err
+ * filled otherwise (a store failure is a 500 "store_error"). fn may run
+ * more than once (see store_write).
  */
 typedef int (*node_op_fn)(struct node_txn *nt, void *arg);
 int	node_mutate(struct node *n, node_op_fn fn, void *arg,

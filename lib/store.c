@@ -317,15 +317,22 @@ int
 store_scan(struct store_txn *t, enum store_db db, const void *prefix,
     size_t plen, store_scan_fn fn, void *arg)
 {
+	return store_scan_from(t, db, prefix, plen, prefix, plen, fn, arg);
+}
+
+int
+store_scan_from(struct store_txn *t, enum store_db db, const void *prefix,
+    size_t plen, const void *from, size_t flen, store_scan_fn fn, void *arg)
+{
 	MDB_cursor *cur;
-	MDB_val k = { plen, (void *)prefix }, v;
+	MDB_val k = { flen, (void *)from }, v;
 	int rc, fn_rc = 0;
 
 	if (t->ret != 0)
 		return -1;
 	if (sticky(t, mdb_cursor_open(t->txn, t->store->dbi[db], &cur)) == -1)
 		return -1;
-	rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+	rc = mdb_cursor_get(cur, &k, &v, flen ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0) {
 		if (plen > 0 && (k.mv_size < plen ||
 		    memcmp(k.mv_data, prefix, plen) != 0))

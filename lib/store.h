@@ -93,6 +93,10 @@ typedef int (*store_scan_fn)(const void *key, size_t klen, const void *val,
 	    size_t vlen, void *arg);
 int	store_scan(struct store_txn *t, enum store_db db, const void *prefix,
 	    size_t plen, store_scan_fn fn, void *arg);
+/* The same, from the first key at or after from (which starts with prefix). */
+int	store_scan_from(struct store_txn *t, enum store_db db,
+	    const void *prefix, size_t plen, const void *from, size_t flen,
+	    store_scan_fn fn, void *arg);
 
 /* The number of keys in db as t sees it; 0 on error (sticky). */
 size_t	store_entries(struct store_txn *t, enum store_db db);

@@ -147,6 +147,7 @@ sync_new(struct node *n, const struct sync_config *cfg)
 		p->st.state = SYNC_DOWN;
 		p->st.since_ms = s->now;
 		p->st.rtt_ms = -1;
+		p->reported_up = -1;
 		p->in = calloc(s->norigins, sizeof(*p->in));
 		p->out = calloc(s->norigins, sizeof(*p->out));
 		if (p->in == NULL || p->out == NULL)
@@ -234,6 +235,21 @@ sync_note_error(struct sync *s, int p, int rejected, const char *fmt, ...)
 	if (rejected)
 		peer->st.rejected++;
 	log_warnx("sync: peer %s: %s", peer->cfg.name, peer->st.last_error);
+}
+
+void
+sync_links_changed(struct sync *s, sync_link_fn fn, void *arg)
+{
+	size_t i;
+	int up;
+
+	for (i = 0; i < s->npeers; i++) {
+		up = s->peers[i].st.state == SYNC_UP;
+		if (s->peers[i].reported_up == up)
+			continue;
+		s->peers[i].reported_up = up;
+		fn(&s->peers[i].cfg, up, arg);
+	}
 }
 
 int

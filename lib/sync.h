@@ -204,6 +204,15 @@ int	sync_peers_stats(struct sync *s, struct sync_peer_stats *st);
 enum sync_peer_state sync_peer_state(struct sync *s, int peer,
 	    int64_t *since_ms);
 
+/*
+ * For the event log (events.h): calls fn for each peer whose link came up
+ * (the peer entered UP) or went down (it left UP) since the last call,
+ * with up saying which; the first call reports every peer as it is.
+ */
+typedef void (*sync_link_fn)(const struct sync_peer_config *peer, int up,
+	    void *arg);
+void	sync_links_changed(struct sync *s, sync_link_fn fn, void *arg);
+
 /* "down", "connecting", "hello-sent", "up", "refused". */
 const char *sync_state_name(enum sync_peer_state state);
 

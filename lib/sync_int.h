@@ -66,6 +66,7 @@ struct sync_peer {
 	int64_t			 flap_window_ms;	/* start of the window */
 	unsigned		 flap_changes;	/* state changes in it */
 	int			 flapping;	/* changes logged at debug */
+	int			 reported_up;	/* sync_links_changed; -1 */
 	struct stream_in	*in;		/* one per origin slot */
 	struct stream_out	*out;
 	size_t			 inflight_bytes;	/* sum over out[] */

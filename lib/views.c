@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dbkey.h"
+#include "events.h"
 #include "ids.h"
 #include "log.h"
 #include "seal.h"
@@ -187,7 +188,8 @@ apply_catalogue(struct node_txn *nt, const struct record *r,
 	ok = newer_than_held(nt->t, &halle__catalogue__descriptor, key,
 	    r->origin, c->version, &held);
 	view_free(held);
-	if (!ok || view_save(nt->t, key, r->origin, &c->base) == -1)
+	if (!ok || view_save(nt->t, key, r->origin, &c->base) == -1 ||
+	    events_catalogue(nt, c) == -1)
 		return ok ? -1 : 0;
 	/* At the home, a new stock may serve what markets asked for. */
 	if (memcmp(home, nt->node->key.public_key, KEY_PUBLIC_LEN) == 0)
@@ -296,11 +298,14 @@ apply_distribution(struct node_txn *nt, const struct record *r,
 		return 0;
 	}
 	was_cancelled = held != NULL && held->cancelled;
-	view_free(held);
 	plen = dbkey_market_day(prefix, d->market, d->date, d->id);
 	if (view_save(nt->t, key, r->origin, &d->base) == -1 ||
-	    store_put(nt->t, STORE_INDEX, prefix, plen, "", 0) == -1)
+	    store_put(nt->t, STORE_INDEX, prefix, plen, "", 0) == -1 ||
+	    events_distribution(nt, held, d) == -1) {
+		view_free(held);
 		return -1;
+	}
+	view_free(held);
 	if (!d->cancelled || was_cancelled)
 		return 0;
 	/* Cancelled: release the stock its orders held here. */
@@ -426,6 +431,8 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 		rc = view_save(nt->t, key, r->origin, &o->base);
 	if (rc == 0)
 		rc = order_rebuild(nt->t, o->id, r->origin);
+	if (rc == 0)
+		rc = events_order_touched(nt, o->id);
 	klen = dbkey_distribution_order(key, d->id, o->id);
 	if (rc == 0)
 		rc = store_put(nt->t, STORE_INDEX, key, klen, "", 0);
@@ -498,7 +505,9 @@ apply_confirmation(struct node_txn *nt, const struct record *r,
 		return -1;
 	}
 	view_free(held);
-	return view_save(nt->t, key, r->origin, &c->base);
+	if (view_save(nt->t, key, r->origin, &c->base) == -1)
+		return -1;
+	return events_order_touched(nt, c->order);
 }
 
 /*

@@ -73,8 +73,10 @@ cd "$tmp/files" || exit 1
 expect "producer" hallectl pro
 expect "add list show" hallectl producer ""
 expect "catalogue" hallectl cat
-expect "backup catalogue distribution feeds market order producer reload sheet status stock" \
+expect "backup catalogue distribution events feeds market order producer reload sheet status stock" \
 	hallectl ""
+expect "--since" hallectl events --si
+expect "" hallectl events --since ""
 expect "add list show" hallectl --json producer ""
 expect "add list show" hallectl -s node.sock producer ""
 expect "baskets cancel list open schedule show" hallectl distribution ""

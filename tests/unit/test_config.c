@@ -152,6 +152,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.map_size, 64 * MIB);
 	assert_null(cfg.metrics_listen);
 	assert_string_equal(cfg.dfc_base, "https://b.halle.invalid/dfc/");
+	assert_int_equal(cfg.events_keep, 100000);
 	config_free(&cfg);
 }
 
@@ -257,6 +258,31 @@ test_dfc_base(void **state)
 		snprintf(reason, sizeof(reason), "bad dfc_base '%s': want an "
 		    "http or https IRI such as https://halle.example.fr/dfc/",
 		    bad[i]);
+		load_fails_path(path, 7, reason);
+		unlink(path);
+	}
+}
+
+/* events_keep: a whole number from 1 to 100000000. */
+static void
+test_events_keep(void **state)
+{
+	static const char *const bad[] = { "0", "100000001", "-5", "1e3",
+	    "10 events", "99999999999999999999999" };
+	struct halle_config	 cfg;
+	char			 path[PATH_MAX], err[1024], reason[256];
+	size_t			 i;
+
+	node_conf(path, sizeof(path), "events_keep", "250");
+	if (config_load(&cfg, path, err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	assert_int_equal(cfg.events_keep, 250);
+	config_free(&cfg);
+	unlink(path);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		node_conf(path, sizeof(path), "events_keep", bad[i]);
+		snprintf(reason, sizeof(reason), "bad events_keep '%s': want a "
+		    "whole number from 1 to 100000000", bad[i]);
 		load_fails_path(path, 7, reason);
 		unlink(path);
 	}
@@ -665,6 +691,7 @@ main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_dfc_base),
+		cmocka_unit_test(test_events_keep),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_peer_bad_name),

@@ -28,6 +28,7 @@
 
 static int	 answer_early;	/* the server answers after the head */
 static unsigned	 answer_delay_ms;	/* the server waits before answering */
+static int	 server_hold;	/* ...and holds the connection 5 s */
 
 struct server {
 	char	 dir[80];
@@ -117,8 +118,8 @@ server_start(struct server *s, const char *answer, size_t extra)
 	for (; extra > 0; extra -= extra > sizeof(req) ? sizeof(req) : extra)
 		write_all(c, memset(req, ' ', sizeof(req)),
 		    extra > sizeof(req) ? sizeof(req) : extra);
-	if (strcmp(answer, "") == 0)
-		sleep(5);		/* no answer: the client times out */
+	if (strcmp(answer, "") == 0 || server_hold)
+		sleep(5);		/* the client times out */
 	close(c);
 	_exit(0);
 }
@@ -187,6 +188,69 @@ test_chunked_and_to_close(void **state)
 	    "GET", NULL, NULL, 5000, &reply, err, sizeof(err)), 0);
 	assert_string_equal(reply.body, "{\"a\":1}");
 	ctl_http_reply_free(&reply);
+}
+
+static int	 follow_stop;	/* the callback stops the stream */
+
+static int
+follow_collect(const char *data, size_t len, void *arg)
+{
+	strncat(arg, data, len);
+	return (follow_stop ? -1 : 0);
+}
+
+/* One stream followed against a server answering ANSWER. */
+static int
+follow(const char *answer, int idle_ms, char *got,
+    struct ctl_http_reply *reply, char *err, size_t errlen)
+{
+	struct server	 s;
+	int		 r;
+
+	got[0] = '\0';
+	server_start(&s, answer, 0);
+	r = ctl_http_follow(reply, s.path, "/v1/events?since=3",
+	    "text/event-stream", idle_ms, follow_collect, got, err, errlen);
+	server_stop(&s);
+	return (r);
+}
+
+/*
+ * A stream: a 200's body goes to the callback piece by piece, another
+ * answer is kept whole; silence past idle_ms fails; the callback stops.
+ */
+static void
+test_follow(void **state)
+{
+	struct ctl_http_reply	 reply;
+	char			 err[256], got[256];
+
+	assert_int_equal(follow("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n6\r\nid: 3\n\r\n5\r\n\n: k\n\r\n0\r\n\r\n",
+	    5000, got, &reply, err, sizeof(err)), 0);
+	assert_int_equal(reply.status, 200);
+	assert_int_equal(reply.body_len, 0);
+	assert_string_equal(got, "id: 3\n\n: k\n");
+	ctl_http_reply_free(&reply);
+	assert_int_equal(follow("HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Length: 7\r\n\r\n{\"e\":1}", 5000, got, &reply, err,
+	    sizeof(err)), 0);
+	assert_int_equal(reply.status, 503);
+	assert_string_equal(reply.body, "{\"e\":1}");
+	assert_string_equal(got, "");
+	ctl_http_reply_free(&reply);
+	server_hold = 1;
+	assert_int_equal(follow("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n6\r\nid: 3\n\r\n", 1000, got, &reply, err,
+	    sizeof(err)), CTL_HTTP_TIMEOUT);
+	assert_string_equal(got, "id: 3\n");
+	server_hold = 0;
+	follow_stop = 1;
+	assert_int_equal(follow("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n"
+	    "\r\nid: 3\n\n.", 5000, got, &reply, err, sizeof(err)),
+	    CTL_HTTP_BAD_ANSWER);
+	assert_string_equal(err, "stopped");
+	follow_stop = 0;
 }
 
 /* What goes out: the method, the target as given, the headers, the body. */
@@ -337,6 +401,7 @@ main(void)
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_watched),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_follow),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
