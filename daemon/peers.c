@@ -20,6 +20,7 @@
 #define PEERS_TICK_MS		200
 #define PEERS_SILENT_MS		5000	/* in CONNECTING, for a peer that dials us */
 #define PEERS_PUMP_BUDGET	512	/* messages per socket per pump */
+#define PEERS_PUMP_MS		50	/* ms of work per pump */
 
 struct link {
 	char		 name[SYNC_NAME_MAX];
@@ -272,13 +273,27 @@ flush_outbox(struct peers *p)
 }
 
 /*
+ * One message of a pump's budget spent; once PEERS_PUMP_MS have passed,
+ * the whole budget (a catch-up's runs take milliseconds each to commit,
+ * and the control API waits for the pump to give the loop back).
+ */
+static void
+spend(int *budget, int64_t deadline)
+{
+	if (--*budget > 0 && monotonic_ms() >= deadline)
+		*budget = 0;
+}
+
+/*
  * Runs until no socket has anything to read and the outbox is empty, or the
  * budget is spent (then it runs again from the loop, so that the control
- * API is served in between).
+ * API is served in between): PEERS_PUMP_BUDGET messages or PEERS_PUMP_MS,
+ * past the message being handled, whichever comes first.
  */
 static void
 peers_pump(struct peers *p)
 {
+	int64_t deadline = monotonic_ms() + PEERS_PUMP_MS;
 	int progress, budget = PEERS_PUMP_BUDGET;
 	size_t i;
 
@@ -292,7 +307,7 @@ peers_pump(struct peers *p)
 			progress = 1;
 		while (budget > 0 && readable(p->router) &&
 		    router_recv_one(p)) {
-			budget--;
+			spend(&budget, deadline);
 			progress = 1;
 		}
 		for (i = 0; i < p->nlinks; i++)
@@ -302,13 +317,21 @@ peers_pump(struct peers *p)
 		for (i = 0; i < p->nlinks; i++)
 			while (budget > 0 && readable(p->links[i].dealer) &&
 			    dealer_recv_one(p, i)) {
-				budget--;
+				spend(&budget, deadline);
 				progress = 1;
 			}
 		progress |= flush_outbox(p);
 	} while (progress && budget > 0);
-	if (budget == 0)
-		event_active(p->pump, EV_TIMEOUT, 0);
+	if (budget == 0) {
+		/*
+		 * Again once the loop has looked at the other sockets: a
+		 * zero timeout, not event_active(), which libevent would run
+		 * again in the same pass and starve the control socket.
+		 */
+		struct timeval now = { 0, 0 };
+
+		event_add(p->pump, &now);
+	}
 	events_peers(p->node, p->sync);		/* links up or down */
 }
 

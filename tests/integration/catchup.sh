@@ -81,9 +81,12 @@ caught_up() {
 		[[ $left =~ ^[0-9]+$ ]] || fail "b's status: rate $rate but time_left_s $left"
 	fi
 	if (( to_go == 0 )); then
-		(( last > 0 )) || return 1	# a's heads not heard yet
-		[[ $(head_of $B "${NODE_ID[$A]}") == "$N" ]] ||
-		    fail "b says nothing to go from a but holds $(head_of $B "${NODE_ID[$A]}") of its $N records"
+		# Before a's heads are heard, or all taken (seen or not).
+		[[ $(head_of $B "${NODE_ID[$A]}") == "$N" ]] || {
+			(( last <= 0 )) && return 1
+			fail "b says nothing to go from a but holds $(head_of $B "${NODE_ID[$A]}") of its $N records"
+		}
+		(( last > 0 )) && fell=$((fell + 1))	# down to 0
 		return 0
 	fi
 	(( to_go <= N )) || fail "b's to_go from a is $to_go, over the backlog of $N"
@@ -96,8 +99,21 @@ caught_up() {
 	(( metric_seen )) || see_metric
 	return 1
 }
+# watch_catchup SECONDS: looks at b's status as often as it answers (a
+# look is a few requests, each served between the slices of work b's
+# transport takes, PEERS_PUMP_MS and one run at most) until b holds a's
+# whole backlog; fails past SECONDS.
+watch_catchup() {
+	local end=$(( $(_now_ms) + $1 * 1000 ))
+
+	until caught_up; do
+		(( $(_now_ms) < end )) ||
+		    fail "timed out after $1 s waiting for b to take a's $N records"
+		sleep 0.01
+	done
+}
 start_node $B
-wait_until 240 caught_up
+watch_catchup 240
 (( positive >= 2 && fell >= 1 )) ||
     fail "the catch-up was seen $positive times with records to go, falling $fell times: too fast to watch (raise CATCHUP_RECORDS)"
 (( rated >= 1 )) || fail "no sample of the catch-up had a rate and a time left"
