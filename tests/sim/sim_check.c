@@ -46,6 +46,26 @@ sim_reachable(struct sim *sim, int x, int *reach)
 }
 
 /*
+ * A node the proof of a fork of x's feed can reach from the node that
+ * found it, that may hold x's feed and has not frozen it: the first such,
+ * or -1 when there is none (or no fork to spread).
+ */
+static int
+fork_unspread(struct sim *sim)
+{
+	int reach[MAX_NODES], x = sim->fork_origin, v;
+
+	if (x < 0 || sim->fork_target < 0)
+		return -1;	/* no fork, or its proof lost with a store */
+	reachable_from(sim, x, sim->fork_target, reach);
+	for (v = 0; v < sim->n; v++)
+		if (reach[v] && sim_may_hold(sim, v, x) &&
+		    !sim_feed_frozen(sim, v, x))
+			return v;
+	return -1;
+}
+
+/*
  * The proof of a fork of x's feed went from the node that found it to
  * every node it can reach (the fork's origin too, which then takes no
  * writes): all of them hold the feed frozen.
@@ -53,22 +73,24 @@ sim_reachable(struct sim *sim, int x, int *reach)
 static int
 fork_proof_spread(struct sim *sim)
 {
-	int reach[MAX_NODES], x = sim->fork_origin, v;
+	int x = sim->fork_origin, v;
 
-	if (x < 0 || sim->fork_target < 0)
-		return 0;	/* no fork, or its proof lost with a store */
-	reachable_from(sim, x, sim->fork_target, reach);
-	for (v = 0; v < sim->n; v++)
-		if (reach[v] && sim_may_hold(sim, v, x) &&
-		    !sim_feed_frozen(sim, v, x))
-			return sim_fail(sim, "the proof of the fork of %s's feed "
-			    "found at %s did not reach %s",
-			    sim->nodes[x].name,
-			    sim->nodes[sim->fork_target].name,
-			    sim->nodes[v].name);
-	if (reach[x] && node_may_write(&sim->nodes[x].node))
-		return sim_fail(sim, "%s holds the proof of a fork of its own "
-		    "feed and still takes writes", sim->nodes[x].name);
+	if ((v = fork_unspread(sim)) >= 0)
+		return sim_fail(sim, "the proof of the fork of %s's feed "
+		    "found at %s did not reach %s",
+		    sim->nodes[x].name,
+		    sim->nodes[sim->fork_target].name,
+		    sim->nodes[v].name);
+	if (x >= 0 && sim->fork_target >= 0 &&
+	    node_may_write(&sim->nodes[x].node)) {
+		int reach[MAX_NODES];
+
+		reachable_from(sim, x, sim->fork_target, reach);
+		if (reach[x])
+			return sim_fail(sim, "%s holds the proof of a fork of "
+			    "its own feed and still takes writes",
+			    sim->nodes[x].name);
+	}
 	return 0;
 }
 
@@ -112,6 +134,20 @@ sim_converged(struct sim *sim, char *why, size_t whylen)
 				return 1;
 			}
 		}
+	}
+	/*
+	 * A proof travels as the records do: a FORK_PROOF lost on the way
+	 * is sent again once the peer's heads say the feed is not frozen
+	 * there, a heartbeat or so later. Once the node that found the
+	 * fork holds it frozen, the others have until the deadline.
+	 */
+	if (sim->fork_target >= 0 &&
+	    sim_feed_frozen(sim, sim->fork_target, sim->fork_origin) &&
+	    (v = fork_unspread(sim)) >= 0) {
+		snprintf(why, whylen, "the proof of the fork of %s's feed has "
+		    "not reached %s yet", sim->nodes[sim->fork_origin].name,
+		    sim->nodes[v].name);
+		return 1;
 	}
 	return 0;
 }
