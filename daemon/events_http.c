@@ -83,15 +83,23 @@ stream_send(struct stream *s, struct evbuffer *buf)
 		evtimer_add(s->stall, &stall);
 }
 
-/* Ends the answer; libevent owns the request from then on. */
+/*
+ * Ends the answer; libevent owns the request from then on. When nothing
+ * waits in the output and the answer is not chunked (HTTP/1.0), libevent
+ * closes the connection at once: stream_closed runs inside
+ * evhttp_send_reply_end and frees s, so the stream forgets its request
+ * before, and nothing touches s after.
+ */
 static void
 stream_end(struct stream *s)
 {
-	if (s->req == NULL)
+	struct evhttp_request *req = s->req;
+
+	if (req == NULL)
 		return;
-	evtimer_del(s->stall);
-	evhttp_send_reply_end(s->req);
 	s->req = NULL;
+	evtimer_del(s->stall);
+	evhttp_send_reply_end(req);	/* may free s */
 }
 
 struct batch {
@@ -261,10 +269,13 @@ static void
 push_all(evutil_socket_t fd, short what, void *arg)
 {
 	struct events_http *e = arg;
-	struct stream *s;
+	struct stream *s, *next;
 
-	TAILQ_FOREACH(s, &e->streams, entry)
+	/* A stream whose reading fails ends, and may be freed at once. */
+	for (s = TAILQ_FIRST(&e->streams); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
 		stream_fill(s);
+	}
 }
 
 static void
@@ -318,12 +329,15 @@ events_http_new(struct event_base *base, struct node *n)
 void
 events_http_end_all(struct events_http *e)
 {
-	struct stream *s;
+	struct stream *s, *next;
 
 	if (e == NULL)
 		return;
-	TAILQ_FOREACH(s, &e->streams, entry)
+	/* Ending a stream may free it at once (stream_end). */
+	for (s = TAILQ_FIRST(&e->streams); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
 		stream_end(s);
+	}
 }
 
 void

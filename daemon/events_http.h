@@ -23,7 +23,8 @@
  * naming the cursor to resume after, and the connection closes. At most
  * EVENTS_MAX_STREAMS are open at once, well under the control socket's
  * connections, so that the API stays reachable; past it the answer is
- * 503 too_many_streams.
+ * 503 too_many_streams. An HTTP/1.0 client gets the same stream, not
+ * chunked: its end is the connection's close.
  */
 #ifndef HALLE_EVENTS_HTTP_H
 #define HALLE_EVENTS_HTTP_H

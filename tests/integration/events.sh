@@ -23,6 +23,8 @@
 #   6 hallectl events prints the events; when the node stops, it says the
 #     id to resume after and exits 3; a stream idle past the control
 #     socket's timeouts stays open, kept alive by comments
+#   7 an HTTP/1.0 client (not chunked: the stream ends with the
+#     connection) gets the events, and a stops cleanly while it follows
 . "$(dirname "$0")/lib.sh"
 
 A=commune-a
@@ -366,6 +368,27 @@ s6_end() {
 	assert_jq "$(jq -s . "$FB")" '.[-1].end == "closed"' "b's follower saw its stream end"
 }
 check s6_end
+part_done
+
+# ---- 7: HTTP/1.0
+
+part "7: an HTTP/1.0 follower gets the events; a stops cleanly under it"
+F10=$WORK/http10.out
+curl -s --http1.0 -N --max-time 60 --unix-socket "$(sock_of $A)" \
+    http://halle/v1/events >"$F10" &
+P10=$!
+wait_until 10 streams_at $A 1
+ctl_ok $A order place "${DS[$A]}" --basket "A-http10" "$P:MIEL:1"
+wait_until 10 grep -q "^event: order.placed" "$F10"
+stop_node $A
+wait $P10 && RC10=0 || RC10=$?
+s7() {
+	assert_eq 0 "$STOP_STATUS" "a exits with status 0 when stopped under an HTTP/1.0 stream"
+	assert_eq 0 "$RC10" "the HTTP/1.0 answer ends with the connection, whole"
+	assert_contains '"basket":"A-http10"' "$(cat "$F10")" "the event, as the data of an SSE event"
+	assert_contains "stopped" "$(tail -n 1 "$(log_of $A)")" "a said it stopped"
+}
+check s7
 part_done
 
 for line in "${SUMMARY[@]}"; do
