@@ -4,6 +4,7 @@
  * state (write state, peers); events_orders.c decides what the records
  * applied change for a website.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,58 @@ events_restart(struct store_txn *t, int64_t now_ms)
 		b.last = now_us;
 	b.floor = b.last;
 	bounds_put(t, &b);
+}
+
+/* Strings from peers */
+
+/* The length of the valid UTF-8 sequence at s (1 to 4), 0 if invalid. */
+static size_t
+utf8_valid(const unsigned char *s)
+{
+	uint32_t c;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;	/* a continuation, an overlong lead, past U+10FFFF */
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	c = s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* the NUL too */
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+json_t *
+events_text(const char *s, size_t max)
+{
+	static const char replacement[] = "\xef\xbf\xbd", ellipsis[] =
+	    "\xe2\x80\xa6";
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	char out[EVENTS_TEXT_MAX];
+	size_t len = 0, keep = 0, n;
+
+	assert(max >= 3 && max <= sizeof(out));
+	for (; *p != '\0'; p += n ? n : 1) {
+		n = utf8_valid(p);
+		if (len + (n ? n : 3) > max) {
+			/* Cut: back to a character that leaves room for "…". */
+			memcpy(out + keep, ellipsis, 3);
+			len = keep + 3;
+			break;
+		}
+		memcpy(out + len, n ? (const char *)p : replacement, n ? n : 3);
+		len += n ? n : 3;
+		if (len + 3 <= max)
+			keep = len;
+	}
+	return json_stringn(out, len);
 }
 
 /* "type\0json" under the event's key. */
@@ -433,7 +486,8 @@ link_event(struct node_txn *nt, const struct link_change *c)
 	if (store_put(nt->t, STORE_INDEX, key, klen, &said, 1) == -1)
 		return error_set(nt->err, HALLE_E_STORE, "cannot write the log");
 	return events_append(nt, c->up ? "peer.up" : "peer.down",
-	    json_pack("{s:s, s:s}", "peer", c->peer.name, "node", hex));
+	    json_pack("{s:o, s:s}", "peer", events_text(c->peer.name,
+	    EVENTS_TEXT_MAX), "node", hex));
 }
 
 static int

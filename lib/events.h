@@ -50,6 +50,18 @@
 #include "error.h"
 #include "node.h"
 
+/*
+ * What one event may hold. A string in an event is put there by
+ * events_text: valid UTF-8 (each byte that is not part of a valid
+ * sequence becomes U+FFFD), and at most its bound, cut at a character and
+ * ending with "\u2026" (an ellipsis) when longer: an id at ID_MAX - 1
+ * bytes, a basket or a sku at the API's label bound, a reason or a name
+ * at EVENTS_TEXT_MAX. A peer's content never fails the transaction that
+ * applies it.
+ */
+#define EVENTS_LABEL_MAX	64	/* SERVICE_MAX_LABEL: basket, sku */
+#define EVENTS_TEXT_MAX		128	/* SERVICE_MAX_NAME: reasons, names */
+
 #define EVENTS_KEEP_DEFAULT	100000	/* events kept: config events_keep */
 #define EVENTS_KEEP_MAX		100000000
 #define EVENTS_PRUNE_BATCH	20000	/* events deleted per transaction */
@@ -63,6 +75,12 @@ struct sync;
  * nt->err filled (a store failure is sticky in the transaction).
  */
 int	events_append(struct node_txn *nt, const char *type, json_t *fields);
+
+/*
+ * s (NULL: "") as a JSON string for an event: valid UTF-8, at most max
+ * bytes (3 to EVENTS_TEXT_MAX), as said above. NULL when out of memory.
+ */
+json_t	*events_text(const char *s, size_t max);
 
 /*
  * For views.c, once the record is applied. events_catalogue: a catalogue

@@ -25,6 +25,10 @@
 #include "log.h"
 #include "views.h"
 
+/* A peer's strings, as an event holds them (events.h). */
+#define ID(s)		events_text((s), ID_MAX - 1)
+#define LABEL(s)	events_text((s), EVENTS_LABEL_MAX)
+
 static const char *const line_types[] = {
 	[HALLE__LINE_STATE__LINE_STATE_PENDING] = "line.pending",
 	[HALLE__LINE_STATE__LINE_STATE_CONFIRMED] = "line.confirmed",
@@ -35,7 +39,7 @@ int
 events_catalogue(struct node_txn *nt, const Halle__Catalogue *c)
 {
 	return events_append(nt, "catalogue.published", json_pack(
-	    "{s:s, s:I, s:I}", "producer", c->producer, "version",
+	    "{s:o, s:I, s:I}", "producer", ID(c->producer), "version",
 	    (json_int_t)c->version, "products", (json_int_t)c->n_products));
 }
 
@@ -43,9 +47,9 @@ static int
 distribution_event(struct node_txn *nt, const char *type,
     const Halle__Distribution *d)
 {
-	return events_append(nt, type, json_pack("{s:s, s:s, s:s, s:I}",
-	    "distribution", d->id, "market", d->market, "date", d->date,
-	    "version", (json_int_t)d->version));
+	return events_append(nt, type, json_pack("{s:o, s:o, s:o, s:I}",
+	    "distribution", ID(d->id), "market", ID(d->market), "date",
+	    ID(d->date), "version", (json_int_t)d->version));
 }
 
 int
@@ -170,9 +174,9 @@ saying_u64(struct saying *w, uint64_t v)
 static int
 order_event(struct node_txn *nt, const char *type, const Halle__Order *o)
 {
-	return events_append(nt, type, json_pack("{s:s, s:s, s:s, s:I, s:I}",
-	    "order", o->id, "distribution", o->distribution, "basket",
-	    o->basket, "version", (json_int_t)o->version, "lines",
+	return events_append(nt, type, json_pack("{s:o, s:o, s:o, s:I, s:I}",
+	    "order", ID(o->id), "distribution", ID(o->distribution), "basket",
+	    LABEL(o->basket), "version", (json_int_t)o->version, "lines",
 	    (json_int_t)o->n_lines));
 }
 
@@ -196,13 +200,17 @@ line_event(struct node_txn *nt, const Halle__Order *o,
 {
 	json_t *f;
 
-	f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
-	    "order", o->id, "distribution", o->distribution, "basket",
-	    o->basket, "producer", l->producer, "sku", l->sku, "quantity",
-	    (json_int_t)l->quantity, "confirmed", (json_int_t)vl->confirmed,
-	    "confirmed_locally", (json_int_t)vl->confirmed_locally);
-	if (f != NULL && vl->reason[0] != '\0')
-		json_object_set_new(f, "reason", json_string(vl->reason));
+	f = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I}",
+	    "order", ID(o->id), "distribution", ID(o->distribution), "basket",
+	    LABEL(o->basket), "producer", ID(l->producer), "sku",
+	    LABEL(l->sku), "quantity", (json_int_t)l->quantity, "confirmed",
+	    (json_int_t)vl->confirmed, "confirmed_locally",
+	    (json_int_t)vl->confirmed_locally);
+	if (f != NULL && vl->reason[0] != '\0' && json_object_set_new(f,
+	    "reason", events_text(vl->reason, EVENTS_TEXT_MAX)) == -1) {
+		json_decref(f);
+		f = NULL;
+	}
 	return events_append(nt, line_types[vl->state <= 2 ? vl->state : 0],
 	    f);
 }
