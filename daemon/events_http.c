@@ -24,9 +24,14 @@
 #include "httpd.h"
 #include "log.h"
 
-/* What a stream may hold: under low water, one batch and one event. */
-_Static_assert(STREAM_LOW_WATER + STREAM_BATCH_BYTES + 64 * 1024 <=
-    STREAM_BUFFER_MAX, "a stream's output is bounded by STREAM_BUFFER_MAX");
+/*
+ * What a stream may hold: under low water, one batch and one event (its
+ * JSON bounded by events_append, and its lines "id:", "event:", "data:").
+ */
+#define EVENT_FRAMING	128
+_Static_assert(STREAM_LOW_WATER + STREAM_BATCH_BYTES + EVENTS_MAX_BYTES +
+    EVENT_FRAMING <= STREAM_BUFFER_MAX,
+    "a stream's output is bounded by STREAM_BUFFER_MAX");
 
 struct stream {
 	TAILQ_ENTRY(stream)	 entry;

@@ -175,6 +175,36 @@ event_put(struct store_txn *t, uint64_t id, const char *type,
 	return rc;
 }
 
+/*
+ * The event o's JSON, cut down when it passes EVENTS_MAX_BYTES: first to
+ * its numbers, booleans and short strings, then to id, type and time
+ * alone. To free(); NULL when out of memory.
+ */
+static char *
+event_text(json_t *o)
+{
+	const char *k;
+	char *text;
+	json_t *v;
+	void *next;
+	int pass;
+
+	for (pass = 0; (text = json_dumps(o, JSON_COMPACT)) != NULL &&
+	    strlen(text) > EVENTS_MAX_BYTES && pass < 2; pass++) {
+		free(text);
+		json_object_foreach_safe(o, next, k, v)
+			if (strcmp(k, "id") != 0 && strcmp(k, "type") != 0 &&
+			    strcmp(k, "at") != 0 && (pass == 1 ||
+			    !(json_is_number(v) || json_is_boolean(v) ||
+			    (json_is_string(v) && json_string_length(v) <=
+			    EVENTS_LABEL_MAX))))
+				json_object_del(o, k);
+		if (json_object_set_new(o, "truncated", json_true()) == -1)
+			return NULL;
+	}
+	return text;
+}
+
 int
 events_append(struct node_txn *nt, const char *type, json_t *fields)
 {
@@ -192,7 +222,7 @@ events_append(struct node_txn *nt, const char *type, json_t *fields)
 	if ((o = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)b.last,
 	    "type", type, "at", at)) == NULL ||
 	    json_object_update(o, fields) == -1 ||
-	    (text = json_dumps(o, JSON_COMPACT)) == NULL) {
+	    (text = event_text(o)) == NULL) {
 		error_set(nt->err, HALLE_E_INTERNAL, "out of memory");
 		goto done;
 	}

@@ -56,11 +56,14 @@
  * sequence becomes U+FFFD), and at most its bound, cut at a character and
  * ending with "\u2026" (an ellipsis) when longer: an id at ID_MAX - 1
  * bytes, a basket or a sku at the API's label bound, a reason or a name
- * at EVENTS_TEXT_MAX. A peer's content never fails the transaction that
- * applies it.
+ * at EVENTS_TEXT_MAX. An event whose JSON would pass EVENTS_MAX_BYTES all
+ * the same is cut down to its id, type, time, numbers, booleans and
+ * strings of a label's length at most, with "truncated": true. A peer's
+ * content never fails the transaction that applies it.
  */
 #define EVENTS_LABEL_MAX	64	/* SERVICE_MAX_LABEL: basket, sku */
 #define EVENTS_TEXT_MAX		128	/* SERVICE_MAX_NAME: reasons, names */
+#define EVENTS_MAX_BYTES	8192	/* one event's JSON */
 
 #define EVENTS_KEEP_DEFAULT	100000	/* events kept: config events_keep */
 #define EVENTS_KEEP_MAX		100000000
@@ -71,7 +74,8 @@ struct sync;
 /*
  * Appends an event of type (a name of docs/control-api.md) whose JSON
  * holds id, type, at (the transaction's time) and the members of fields,
- * which the call takes (fields NULL: out of memory). 0, or -1 with
+ * which the call takes (fields NULL: out of memory), at most
+ * EVENTS_MAX_BYTES (cut down past it, as said above). 0, or -1 with
  * nt->err filled (a store failure is sticky in the transaction).
  */
 int	events_append(struct node_txn *nt, const char *type, json_t *fields);

@@ -315,6 +315,52 @@ test_restart_names_no_id_twice(void **state)
 	scratch_node_close(&n);
 }
 
+static int
+big_op(struct node_txn *nt, void *arg)
+{
+	json_t *f = json_pack("{s:s, s:s%, s:I, s:b}", "order",
+	    "or-0123456789ab", "blob", (const char *)arg, (size_t)(20 * 1024),
+	    "quantity", (json_int_t)7, "cancelled", 1);
+
+	return events_append(nt, "test.big", f);
+}
+
+/* An event over its bound is cut down to what says it happened. */
+static void
+test_event_bound(void **state)
+{
+	struct scratch_node n;
+	struct halle_error e;
+	char *blob = malloc(20 * 1024);
+	uint64_t last;
+	json_t *list, *ev;
+	char *text;
+
+	assert_non_null(blob);
+	memset(blob, 'x', 20 * 1024);
+	assert_int_equal(scratch_node_open(&n, "commune-n", NULL), 0);
+	last = last_of(&n);
+	assert_int_equal(node_mutate(&n.node, big_op, blob, &e), 0);
+	list = events_after(&n, last);
+	assert_int_equal(json_array_size(list), 1);
+	ev = json_array_get(list, 0);
+	text = json_dumps(ev, JSON_COMPACT);
+	assert_true(strlen(text) <= EVENTS_MAX_BYTES);
+	free(text);
+	assert_int_equal(json_integer_value(json_object_get(ev, "id")),
+	    last + 1);
+	assert_string_equal(json_string_value(json_object_get(ev, "order")),
+	    "or-0123456789ab");
+	assert_int_equal(json_integer_value(json_object_get(ev, "quantity")),
+	    7);
+	assert_true(json_is_true(json_object_get(ev, "cancelled")));
+	assert_true(json_is_true(json_object_get(ev, "truncated")));
+	assert_null(json_object_get(ev, "blob"));
+	json_decref(list);
+	scratch_node_close(&n);
+	free(blob);
+}
+
 /* Two nodes: H is home of a producer that M's market sells. */
 
 static void
@@ -549,6 +595,7 @@ main(void)
 		cmocka_unit_test(test_read_from_cursor),
 		cmocka_unit_test(test_prune_and_gap),
 		cmocka_unit_test(test_restart_names_no_id_twice),
+		cmocka_unit_test(test_event_bound),
 	};
 	const struct CMUnitTest node_tests[] = {
 		cmocka_unit_test(test_orders_between_nodes),

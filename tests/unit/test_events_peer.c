@@ -71,6 +71,7 @@ collect(uint64_t id, const char *type, const char *json, size_t len,
 {
 	json_t *e = json_loadb(json, len, 0, NULL);
 
+	assert_true(len <= EVENTS_MAX_BYTES);
 	assert_non_null(e);	/* valid JSON, valid UTF-8 */
 	json_array_append_new(arg, e);
 	return 0;
