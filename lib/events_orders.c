@@ -72,7 +72,9 @@ events_order_touched(struct node_txn *nt, const char *order)
 	char key[DBKEY_MAX];
 	size_t klen;
 
-	if ((klen = dbkey_order_touched(key, order)) == 0)
+	/* Not an order's id: nothing is held under it (and no key says it). */
+	if (!ids_valid(order, "or") ||
+	    (klen = dbkey_order_touched(key, order)) == 0)
 		return 0;
 	return store_put(nt->t, STORE_INDEX, key, klen, "", 0) == -1 ?
 	    error_set(nt->err, HALLE_E_STORE, "cannot write the log") : 0;
@@ -282,9 +284,17 @@ order_flush(struct node_txn *nt, const char *id)
 	return rc;
 }
 
+/* A t: key as it was scanned, and the order it names (when it does). */
+struct touched_key {
+	char	 key[DBKEY_MAX];
+	size_t	 klen;
+	char	 id[ID_MAX];
+	int	 valid;
+};
+
 struct touched {
-	char	(*ids)[ID_MAX];
-	size_t	 n, cap;
+	struct touched_key	*keys;
+	size_t			 n, cap;
 };
 
 static int
@@ -292,24 +302,34 @@ touched_collect(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct touched *tc = arg;
-	char (*bigger)[ID_MAX];
+	struct touched_key *bigger, *k;
 
 	if (tc->n == tc->cap) {
 		tc->cap = tc->cap ? 2 * tc->cap : 16;
-		if ((bigger = realloc(tc->ids, tc->cap * sizeof(*bigger))) ==
+		if ((bigger = realloc(tc->keys, tc->cap * sizeof(*bigger))) ==
 		    NULL)
 			return -1;
-		tc->ids = bigger;
+		tc->keys = bigger;
 	}
-	if (dbkey_last_id(key, klen, tc->ids[tc->n]) != NULL)
-		tc->n++;
+	if (klen > DBKEY_MAX)
+		return -1;	/* no builder makes one */
+	k = &tc->keys[tc->n++];
+	memcpy(k->key, key, klen);
+	k->klen = klen;
+	k->valid = dbkey_last_id(key, klen, k->id) != NULL &&
+	    klen == 2 + strlen(k->id) && ids_valid(k->id, "or");
 	return 0;
 }
 
+/*
+ * Each t: key goes, as it was scanned, whether or not it names an order
+ * (one written before ids were checked): none is left to scan again.
+ */
 int
 events_flush(struct node_txn *nt)
 {
 	struct touched tc = { NULL, 0, 0 };
+	struct touched_key *k;
 	char key[DBKEY_MAX];
 	size_t i, klen;
 	int rc;
@@ -320,13 +340,13 @@ events_flush(struct node_txn *nt)
 		rc = error_set(nt->err, nt->t->ret ? HALLE_E_STORE :
 		    HALLE_E_INTERNAL, "cannot read the orders changed");
 	for (i = 0; rc == 0 && i < tc.n; i++) {
-		klen = dbkey_order_touched(key, tc.ids[i]);
-		if (store_del(nt->t, STORE_INDEX, key, klen) == -1)
+		k = &tc.keys[i];
+		if (store_del(nt->t, STORE_INDEX, k->key, k->klen) == -1)
 			rc = error_set(nt->err, HALLE_E_STORE, "cannot write "
 			    "the log");
-		else
-			rc = order_flush(nt, tc.ids[i]);
+		else if (k->valid)
+			rc = order_flush(nt, k->id);
 	}
-	free(tc.ids);
+	free(tc.keys);
 	return rc;
 }

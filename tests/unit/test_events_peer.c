@@ -135,7 +135,7 @@ count_key(const void *key, size_t klen, const void *val, size_t vlen,
 }
 
 /* The orders' work keys (t:) left in tn's store. */
-static size_t __attribute__((unused))
+static size_t
 touched_left(struct scratch_node *tn)
 {
 	char prefix[DBKEY_MAX];
@@ -364,6 +364,65 @@ test_long_strings_from_a_peer(void **state)
 	free(sku);
 }
 
+/* H rules on orders whose ids a peer chose: none names an order. */
+static int
+bad_rulings_op(struct node_txn *nt, void *arg)
+{
+	static const char *const ids[] = { "or-0123456789ab:zz", "or-:",
+	    "or-0123456789ab0123456789ab0123456789ab0123456789ab0123456789ab"
+	    "0123456789ab" };
+	Halle__Confirmation c = HALLE__CONFIRMATION__INIT;
+	Halle__LineDecision l = HALLE__LINE_DECISION__INIT, *lines[1];
+	size_t i;
+
+	l.producer = producer;
+	l.sku = "MIEL";
+	l.requested = l.confirmed = 1;
+	l.state = HALLE__LINE_STATE__LINE_STATE_CONFIRMED;
+	lines[0] = &l;
+	c.lines = lines;
+	c.n_lines = 1;
+	c.date = DAY;
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		c.order = (char *)ids[i];
+		c.order_version = 1;
+		if (node_append_sealed(nt,
+		    HALLE__RECORD_KIND__RECORD_KIND_CONFIRMATION, &c.base,
+		    M.node.key.public_key) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Work keys an older store may hold: they go at the next write. */
+static int
+old_keys_op(struct node_txn *nt, void *arg)
+{
+	static const char *const keys[] = { "t:or-0123456789ab:zz", "t:x",
+	    "t:or-0123456789ab0123456789ab0123456789ab0123456789ab0123456789"
+	    "ab0123456789ab", "t:" };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (store_put(nt->t, STORE_INDEX, keys[i], strlen(keys[i]), "",
+		    0) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+test_touched_keys_go(void **state)
+{
+	struct halle_error e;
+
+	assert_int_equal(node_mutate(&H.node, bad_rulings_op, NULL, &e), 0);
+	assert_int_equal(touched_left(&H), 0);
+	assert_true(scratch_node_carry(&H, &M) >= 0);
+	assert_int_equal(touched_left(&M), 0);
+	assert_int_equal(node_mutate(&M.node, old_keys_op, NULL, &e), 0);
+	assert_int_equal(touched_left(&M), 0);
+}
+
 int
 main(void)
 {
@@ -373,6 +432,7 @@ main(void)
 	const struct CMUnitTest peers[] = {
 		cmocka_unit_test(test_invalid_utf8_from_a_peer),
 		cmocka_unit_test(test_long_strings_from_a_peer),
+		cmocka_unit_test(test_touched_keys_go),
 	};
 	int failed;
 
