@@ -38,6 +38,8 @@ struct stream {
 	struct events_http	*server;
 	struct evhttp_request	*req;	/* NULL once the answer ended */
 	struct event		*stall;
+	struct evbuffer		*out;	/* the connection's output */
+	struct evbuffer_cb_entry *out_cb;
 	uint64_t		 after;	/* the last event sent */
 };
 
@@ -73,6 +75,23 @@ stream_drained(struct evhttp_connection *evcon, void *arg)
 
 	evtimer_del(s->stall);
 	stream_fill(s);
+}
+
+/*
+ * The connection's output changed: when the client took some of it, it
+ * has STALL_S again to take more. A client that reads slowly falls
+ * behind; only one that takes nothing is dropped.
+ */
+static void
+stream_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct stream *s = arg;
+	struct timeval stall = { STREAM_STALL_S, 0 };
+
+	if (info->n_deleted > 0 && s->req != NULL &&
+	    evtimer_pending(s->stall, NULL))
+		evtimer_add(s->stall, &stall);
 }
 
 /* Sends buf as a chunk of the answer; the client has STALL_S to take it. */
@@ -178,7 +197,10 @@ stream_fill(struct stream *s)
 	}
 }
 
-/* The client took nothing for STALL_S: a last event, and the end. */
+/*
+ * The client took nothing of what waited for it for STALL_S: a last
+ * event, and the end.
+ */
 static void
 stream_stalled(evutil_socket_t fd, short what, void *arg)
 {
@@ -209,6 +231,8 @@ stream_closed(void *arg)
 	struct events_http *e = s->server;
 
 	stream_end(s);	/* frees a request libevent left to us */
+	if (s->out_cb != NULL)	/* the output is freed after this call */
+		evbuffer_remove_cb_entry(s->out, s->out_cb);
 	event_free(s->stall);
 	TAILQ_REMOVE(&e->streams, s, entry);
 	e->stats.streams--;
@@ -223,6 +247,35 @@ refuse(struct evhttp_request *req, enum halle_errcode code,
 	    message);
 }
 
+/*
+ * The stream that answers req, watching what its client takes; NULL
+ * when out of memory.
+ */
+static struct stream *
+stream_new(struct events_http *e, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct stream *s;
+
+	if (evcon == NULL || (s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->out = bufferevent_get_output(evhttp_connection_get_bufferevent(
+	    evcon));
+	if ((s->stall = evtimer_new(e->base, stream_stalled, s)) == NULL ||
+	    (s->out_cb = evbuffer_add_cb(s->out, stream_output, s)) == NULL ||
+	    httpd_stream(req, stream_closed, s) == -1) {
+		if (s->out_cb != NULL)
+			evbuffer_remove_cb_entry(s->out, s->out_cb);
+		if (s->stall != NULL)
+			event_free(s->stall);
+		free(s);
+		return NULL;
+	}
+	s->server = e;
+	s->req = req;
+	return s;
+}
+
 void
 events_http_serve(struct events_http *e, struct evhttp_request *req,
     uint64_t after)
@@ -230,7 +283,6 @@ events_http_serve(struct events_http *e, struct evhttp_request *req,
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
 	struct evbuffer *buf;
 	struct stream *s;
-
 	char why[128];
 
 	if (e->stats.streams >= EVENTS_MAX_STREAMS) {
@@ -240,17 +292,10 @@ events_http_serve(struct events_http *e, struct evhttp_request *req,
 		refuse(req, HALLE_E_TOO_MANY_STREAMS, why);
 		return;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->stall = evtimer_new(e->base, stream_stalled, s)) == NULL ||
-	    httpd_stream(req, stream_closed, s) == -1) {
-		if (s != NULL && s->stall != NULL)
-			event_free(s->stall);
-		free(s);
+	if ((s = stream_new(e, req)) == NULL) {
 		refuse(req, HALLE_E_INTERNAL, "out of memory");
 		return;
 	}
-	s->server = e;
-	s->req = req;
 	s->after = after;
 	TAILQ_INSERT_TAIL(&e->streams, s, entry);
 	e->stats.streams++;
