@@ -19,11 +19,13 @@
 /*
  * The meta database's marks (node.h): GENESIS holds the key whose whole
  * feed the store is known to hold; RESTORED and RECOVERING say that it may
- * not be whole.
+ * not be whole. EVENTS_RESTART: a backup copy not started yet, whose event
+ * log starts again when it is.
  */
-#define GENESIS_KEY	"genesis"
-#define RESTORED_KEY	"restored"
-#define RECOVERING_KEY	"recovering"
+#define GENESIS_KEY		"genesis"
+#define RESTORED_KEY		"restored"
+#define RECOVERING_KEY		"recovering"
+#define EVENTS_RESTART_KEY	"events_restart"
 
 static int
 meta_has(struct store_txn *t, const char *name)
@@ -76,11 +78,16 @@ state_op(struct store_txn *t, void *arg)
 	struct feed_head own;
 	const void *v;
 	size_t vlen;
-	int genesis;
+	int genesis, restarted = 0;
 
 	c->changed = 0;
 	if (feed_head(t, key, &own) == -1)
 		return -1;
+	/* A backup's first start: its ids start past this start's time. */
+	if (meta_has(t, EVENTS_RESTART_KEY)) {
+		events_restart(t, node_now_ms(c->node));
+		restarted = meta_del(t, EVENTS_RESTART_KEY) == 0;
+	}
 	genesis = store_get(t, STORE_META, GENESIS_KEY, strlen(GENESIS_KEY),
 	    &v, &vlen) == 0 && vlen == KEY_PUBLIC_LEN &&
 	    memcmp(v, key, KEY_PUBLIC_LEN) == 0;
@@ -106,7 +113,7 @@ state_op(struct store_txn *t, void *arg)
 		c->state = NODE_WRITABLE;
 		c->changed = mark_whole(t, key) == 0;
 	}
-	return c->changed ? 0 : -1;	/* commit only what changed */
+	return c->changed || restarted ? 0 : -1; /* commit what changed */
 }
 
 static int
@@ -348,12 +355,15 @@ node_note_own_fork(struct node_txn *nt)
 	(void)events_write_state(nt, NODE_OWN_FEED_FORKED);
 }
 
-/* The copy waits for a peer's word, and its event log starts again. */
+/*
+ * The copy waits for a peer's word, and its event log starts again when
+ * it first starts (state_op): a backup restored twice gives no id twice.
+ */
 static int
 restored_op(struct store_txn *t, void *arg)
 {
 	meta_del(t, GENESIS_KEY);
-	events_restart(t, *(const int64_t *)arg);
+	meta_put(t, EVENTS_RESTART_KEY, "1", 1);
 	return meta_put(t, RESTORED_KEY, "1", 1);
 }
 
@@ -361,7 +371,6 @@ int
 node_backup(struct node *n, const char *dir, char *err, size_t errlen)
 {
 	struct store *copy;
-	int64_t now = node_now_ms(n);
 	size_t used, map;
 	int rc;
 
@@ -370,7 +379,7 @@ node_backup(struct node *n, const char *dir, char *err, size_t errlen)
 	store_usage(n->store, &used, &map);
 	if (store_open(&copy, dir, map, err, errlen) == -1)
 		return -1;
-	rc = store_write(copy, restored_op, &now, err, errlen);
+	rc = store_write(copy, restored_op, NULL, err, errlen);
 	store_close(&copy);
 	return rc == 0 ? 0 : -1;
 }

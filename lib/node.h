@@ -144,7 +144,9 @@ void	node_note_own_fork(struct node_txn *nt);
 /*
  * Copies the store into the empty directory dir (store_backup) and marks
  * the copy as restored: a node started from it waits for a peer's word on
- * its own feed before it writes. 0, or -1 with the reason in err.
+ * its own feed before it writes, and its event log starts again at its
+ * first start (events_restart, with the time of that start: each copy
+ * restored gives ids of its own). 0, or -1 with the reason in err.
  */
 int	node_backup(struct node *n, const char *dir, char *err,
 	    size_t errlen);
