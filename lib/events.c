@@ -358,9 +358,10 @@ events_cursor(struct node *n, const char *last_event_id, const char *since,
 	uint64_t header = 0, query = 0, last;
 	int rc;
 
-	if ((last_event_id != NULL && cursor_parse(last_event_id,
-	    "Last-Event-ID", &header, err) == -1) || (since != NULL &&
-	    cursor_parse(since, "since", &query, err) == -1))
+	/* The header wins: ?since= is not read when it is given. */
+	if (last_event_id != NULL ? cursor_parse(last_event_id,
+	    "Last-Event-ID", &header, err) == -1 : since != NULL &&
+	    cursor_parse(since, "since", &query, err) == -1)
 		return -1;
 	if (store_read_begin(n->store, &t) == -1)
 		return error_set(err, HALLE_E_STORE, "cannot read the store");

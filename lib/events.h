@@ -139,9 +139,10 @@ long	events_prune(struct node *n, uint64_t keep, struct halle_error *err);
 /*
  * The cursor a reader starts after: last_event_id (a request's
  * Last-Event-ID), else since (?since=), each NULL when absent; with
- * neither, the last event's id (only new events). A cursor is a whole
- * number, 0 meaning before the first event; one that is not, or is past
- * the last id given, is invalid_field naming it. 0, or -1 with err filled.
+ * neither, the last event's id (only new events); since is not read when
+ * last_event_id is given. A cursor is a whole number, 0 meaning before
+ * the first event; one that is not, or is past the last id given, is
+ * invalid_field naming it. 0, or -1 with err filled.
  */
 int	events_cursor(struct node *n, const char *last_event_id,
 	    const char *since, uint64_t *after, struct halle_error *err);

@@ -238,8 +238,15 @@ test_read_from_cursor(void **state)
 	assert_int_equal(events_cursor(&n.node, NULL, "-1", &after, &e), -1);
 	assert_int_equal(events_cursor(&n.node, NULL, "", &after, &e), -1);
 	assert_int_equal(events_cursor(&n.node, NULL, " 3", &after, &e), -1);
-	assert_int_equal(events_cursor(&n.node, "3", "x", &after, &e), -1);
+	assert_int_equal(events_cursor(&n.node, NULL, "x", &after, &e), -1);
 	assert_non_null(strstr(e.message, "'since'"));
+	/* The header wins: ?since= is not read, even when it is wrong. */
+	assert_int_equal(events_cursor(&n.node, "3", "x", &after, &e), 0);
+	assert_int_equal(after, 3);
+	assert_int_equal(events_cursor(&n.node, "3", "99", &after, &e), 0);
+	assert_int_equal(after, 3);
+	assert_int_equal(events_cursor(&n.node, "x", "3", &after, &e), -1);
+	assert_non_null(strstr(e.message, "'Last-Event-ID'"));
 	assert_int_equal(events_cursor(&n.node, NULL,
 	    "99999999999999999999999", &after, &e), -1);
 	scratch_node_close(&n);
