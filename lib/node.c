@@ -163,12 +163,11 @@ state_said_op(struct node_txn *nt, void *arg)
 	    HALLE_E_NOTHING_TO_COMMIT, "the log says it already");
 }
 
-int
-node_open(struct node *n, const struct halle_config *cfg, char *err,
+/* What node_open and node_open_to_verify start with. 0 or -1 (err). */
+static int
+node_init(struct node *n, const struct halle_config *cfg, char *err,
     size_t errlen)
 {
-	struct halle_error why;
-
 	memset(n, 0, sizeof(*n));
 	n->cfg = cfg;
 	n->clock_ms = timeutil_now_ms;
@@ -176,6 +175,47 @@ node_open(struct node *n, const struct halle_config *cfg, char *err,
 		snprintf(err, errlen, "unknown time zone '%s'", cfg->timezone);
 		return -1;
 	}
+	return 0;
+}
+
+int
+node_open_to_verify(struct node *n, const struct halle_config *cfg,
+    char *err, size_t errlen)
+{
+	char path[4096];
+	const char *missing = NULL;
+
+	if (node_init(n, cfg, err, errlen) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/data.mdb", cfg->data_dir);
+	if (access(cfg->key_file, F_OK) == -1)
+		missing = cfg->key_file;
+	else if (access(path, F_OK) == -1)
+		missing = path;
+	if (missing != NULL) {
+		snprintf(err, errlen, "%s: %s: nothing to verify", missing,
+		    strerror(errno));
+		return -1;
+	}
+	if (key_load_or_create(&n->key, cfg->key_file, NULL, err,
+	    errlen) == -1)
+		return -1;
+	hex_encode(n->id_hex, n->key.public_key, KEY_PUBLIC_LEN);
+	if (store_open(&n->store, cfg->data_dir, cfg->map_size, err,
+	    errlen) == -1)
+		return -1;
+	n->started = time(NULL);
+	return 0;
+}
+
+int
+node_open(struct node *n, const struct halle_config *cfg, char *err,
+    size_t errlen)
+{
+	struct halle_error why;
+
+	if (node_init(n, cfg, err, errlen) == -1)
+		return -1;
 	if (open_key_and_store(n, cfg, err, errlen) == -1)
 		return -1;
 	if (state_load(n, err, errlen) == -1) {

@@ -91,6 +91,15 @@ struct node_txn {
  */
 int	node_open(struct node *n, const struct halle_config *cfg, char *err,
 	    size_t errlen);
+/*
+ * For halled --verify: opens the key and the store as they are, and
+ * writes nothing to the store (no write state read into it, no event, no
+ * mark of a backup's first start taken). Neither is made when missing:
+ * there is nothing to verify. 0, or -1 with the reason in err; then
+ * node_close.
+ */
+int	node_open_to_verify(struct node *n, const struct halle_config *cfg,
+	    char *err, size_t errlen);
 void	node_close(struct node *n);
 
 int64_t	node_now_ms(const struct node *n);
