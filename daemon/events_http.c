@@ -24,15 +24,22 @@
 #include "httpd.h"
 #include "log.h"
 
-/* What a stream may hold: under low water, one batch and one event. */
-_Static_assert(STREAM_LOW_WATER + STREAM_BATCH_BYTES + 64 * 1024 <=
-    STREAM_BUFFER_MAX, "a stream's output is bounded by STREAM_BUFFER_MAX");
+/*
+ * What a stream may hold: under low water, one batch and one event (its
+ * JSON bounded by events_append, and its lines "id:", "event:", "data:").
+ */
+#define EVENT_FRAMING	128
+_Static_assert(STREAM_LOW_WATER + STREAM_BATCH_BYTES + EVENTS_MAX_BYTES +
+    EVENT_FRAMING <= STREAM_BUFFER_MAX,
+    "a stream's output is bounded by STREAM_BUFFER_MAX");
 
 struct stream {
 	TAILQ_ENTRY(stream)	 entry;
 	struct events_http	*server;
 	struct evhttp_request	*req;	/* NULL once the answer ended */
 	struct event		*stall;
+	struct evbuffer		*out;	/* the connection's output */
+	struct evbuffer_cb_entry *out_cb;
 	uint64_t		 after;	/* the last event sent */
 };
 
@@ -70,6 +77,23 @@ stream_drained(struct evhttp_connection *evcon, void *arg)
 	stream_fill(s);
 }
 
+/*
+ * The connection's output changed: when the client took some of it, it
+ * has STALL_S again to take more. A client that reads slowly falls
+ * behind; only one that takes nothing is dropped.
+ */
+static void
+stream_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct stream *s = arg;
+	struct timeval stall = { STREAM_STALL_S, 0 };
+
+	if (info->n_deleted > 0 && s->req != NULL &&
+	    evtimer_pending(s->stall, NULL))
+		evtimer_add(s->stall, &stall);
+}
+
 /* Sends buf as a chunk of the answer; the client has STALL_S to take it. */
 static void
 stream_send(struct stream *s, struct evbuffer *buf)
@@ -83,15 +107,23 @@ stream_send(struct stream *s, struct evbuffer *buf)
 		evtimer_add(s->stall, &stall);
 }
 
-/* Ends the answer; libevent owns the request from then on. */
+/*
+ * Ends the answer; libevent owns the request from then on. When nothing
+ * waits in the output and the answer is not chunked (HTTP/1.0), libevent
+ * closes the connection at once: stream_closed runs inside
+ * evhttp_send_reply_end and frees s, so the stream forgets its request
+ * before, and nothing touches s after.
+ */
 static void
 stream_end(struct stream *s)
 {
-	if (s->req == NULL)
+	struct evhttp_request *req = s->req;
+
+	if (req == NULL)
 		return;
-	evtimer_del(s->stall);
-	evhttp_send_reply_end(s->req);
 	s->req = NULL;
+	evtimer_del(s->stall);
+	evhttp_send_reply_end(req);	/* may free s */
 }
 
 struct batch {
@@ -165,7 +197,10 @@ stream_fill(struct stream *s)
 	}
 }
 
-/* The client took nothing for STALL_S: a last event, and the end. */
+/*
+ * The client took nothing of what waited for it for STALL_S: a last
+ * event, and the end.
+ */
 static void
 stream_stalled(evutil_socket_t fd, short what, void *arg)
 {
@@ -196,6 +231,8 @@ stream_closed(void *arg)
 	struct events_http *e = s->server;
 
 	stream_end(s);	/* frees a request libevent left to us */
+	if (s->out_cb != NULL)	/* the output is freed after this call */
+		evbuffer_remove_cb_entry(s->out, s->out_cb);
 	event_free(s->stall);
 	TAILQ_REMOVE(&e->streams, s, entry);
 	e->stats.streams--;
@@ -210,6 +247,35 @@ refuse(struct evhttp_request *req, enum halle_errcode code,
 	    message);
 }
 
+/*
+ * The stream that answers req, watching what its client takes; NULL
+ * when out of memory.
+ */
+static struct stream *
+stream_new(struct events_http *e, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct stream *s;
+
+	if (evcon == NULL || (s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->out = bufferevent_get_output(evhttp_connection_get_bufferevent(
+	    evcon));
+	if ((s->stall = evtimer_new(e->base, stream_stalled, s)) == NULL ||
+	    (s->out_cb = evbuffer_add_cb(s->out, stream_output, s)) == NULL ||
+	    httpd_stream(req, stream_closed, s) == -1) {
+		if (s->out_cb != NULL)
+			evbuffer_remove_cb_entry(s->out, s->out_cb);
+		if (s->stall != NULL)
+			event_free(s->stall);
+		free(s);
+		return NULL;
+	}
+	s->server = e;
+	s->req = req;
+	return s;
+}
+
 void
 events_http_serve(struct events_http *e, struct evhttp_request *req,
     uint64_t after)
@@ -217,7 +283,6 @@ events_http_serve(struct events_http *e, struct evhttp_request *req,
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
 	struct evbuffer *buf;
 	struct stream *s;
-
 	char why[128];
 
 	if (e->stats.streams >= EVENTS_MAX_STREAMS) {
@@ -227,17 +292,10 @@ events_http_serve(struct events_http *e, struct evhttp_request *req,
 		refuse(req, HALLE_E_TOO_MANY_STREAMS, why);
 		return;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->stall = evtimer_new(e->base, stream_stalled, s)) == NULL ||
-	    httpd_stream(req, stream_closed, s) == -1) {
-		if (s != NULL && s->stall != NULL)
-			event_free(s->stall);
-		free(s);
+	if ((s = stream_new(e, req)) == NULL) {
 		refuse(req, HALLE_E_INTERNAL, "out of memory");
 		return;
 	}
-	s->server = e;
-	s->req = req;
 	s->after = after;
 	TAILQ_INSERT_TAIL(&e->streams, s, entry);
 	e->stats.streams++;
@@ -261,10 +319,13 @@ static void
 push_all(evutil_socket_t fd, short what, void *arg)
 {
 	struct events_http *e = arg;
-	struct stream *s;
+	struct stream *s, *next;
 
-	TAILQ_FOREACH(s, &e->streams, entry)
+	/* A stream whose reading fails ends, and may be freed at once. */
+	for (s = TAILQ_FIRST(&e->streams); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
 		stream_fill(s);
+	}
 }
 
 static void
@@ -318,12 +379,15 @@ events_http_new(struct event_base *base, struct node *n)
 void
 events_http_end_all(struct events_http *e)
 {
-	struct stream *s;
+	struct stream *s, *next;
 
 	if (e == NULL)
 		return;
-	TAILQ_FOREACH(s, &e->streams, entry)
+	/* Ending a stream may free it at once (stream_end). */
+	for (s = TAILQ_FIRST(&e->streams); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
 		stream_end(s);
+	}
 }
 
 void

@@ -18,12 +18,14 @@
  * than STREAM_LOW_WATER bytes wait in its connection's output; a batch is
  * at most STREAM_BATCH_BYTES (and one event). A client that reads slowly
  * lags behind, the rest staying in the log, and the node never holds more
- * than STREAM_BUFFER_MAX for it. A client that has not taken what waits
- * for it within STREAM_STALL_S is dropped: it gets a last event `dropped`
- * naming the cursor to resume after, and the connection closes. At most
+ * than STREAM_BUFFER_MAX for it. A client that takes nothing of what
+ * waits for it for STREAM_STALL_S (each byte it takes starts that time
+ * again) is dropped: it gets a last event `dropped` naming the cursor to
+ * resume after, and the connection closes. At most
  * EVENTS_MAX_STREAMS are open at once, well under the control socket's
  * connections, so that the API stays reachable; past it the answer is
- * 503 too_many_streams.
+ * 503 too_many_streams. An HTTP/1.0 client gets the same stream, not
+ * chunked: its end is the connection's close.
  */
 #ifndef HALLE_EVENTS_HTTP_H
 #define HALLE_EVENTS_HTTP_H

@@ -460,7 +460,8 @@ main(int argc, char *argv[])
 	log_init(cfg->log_level, "halled");
 	if (show_id)
 		rc = show_identity(node, cfg);
-	else if (node_open(node, cfg, err, sizeof(err)) == -1) {
+	else if ((verify ? node_open_to_verify(node, cfg, err, sizeof(err)) :
+	    node_open(node, cfg, err, sizeof(err))) == -1) {
 		fprintf(stderr, "halled: %s\n", err);
 		rc = 1;
 	} else {

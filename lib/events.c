@@ -4,6 +4,7 @@
  * state (write state, peers); events_orders.c decides what the records
  * applied change for a website.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,58 @@ events_restart(struct store_txn *t, int64_t now_ms)
 	bounds_put(t, &b);
 }
 
+/* Strings from peers */
+
+/* The length of the valid UTF-8 sequence at s (1 to 4), 0 if invalid. */
+static size_t
+utf8_valid(const unsigned char *s)
+{
+	uint32_t c;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;	/* a continuation, an overlong lead, past U+10FFFF */
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	c = s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* the NUL too */
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+json_t *
+events_text(const char *s, size_t max)
+{
+	static const char replacement[] = "\xef\xbf\xbd", ellipsis[] =
+	    "\xe2\x80\xa6";
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	char out[EVENTS_TEXT_MAX];
+	size_t len = 0, keep = 0, n;
+
+	assert(max >= 3 && max <= sizeof(out));
+	for (; *p != '\0'; p += n ? n : 1) {
+		n = utf8_valid(p);
+		if (len + (n ? n : 3) > max) {
+			/* Cut: back to a character that leaves room for "…". */
+			memcpy(out + keep, ellipsis, 3);
+			len = keep + 3;
+			break;
+		}
+		memcpy(out + len, n ? (const char *)p : replacement, n ? n : 3);
+		len += n ? n : 3;
+		if (len + 3 <= max)
+			keep = len;
+	}
+	return json_stringn(out, len);
+}
+
 /* "type\0json" under the event's key. */
 static int
 event_put(struct store_txn *t, uint64_t id, const char *type,
@@ -122,6 +175,36 @@ event_put(struct store_txn *t, uint64_t id, const char *type,
 	return rc;
 }
 
+/*
+ * The event o's JSON, cut down when it passes EVENTS_MAX_BYTES: first to
+ * its numbers, booleans and short strings, then to id, type and time
+ * alone. To free(); NULL when out of memory.
+ */
+static char *
+event_text(json_t *o)
+{
+	const char *k;
+	char *text;
+	json_t *v;
+	void *next;
+	int pass;
+
+	for (pass = 0; (text = json_dumps(o, JSON_COMPACT)) != NULL &&
+	    strlen(text) > EVENTS_MAX_BYTES && pass < 2; pass++) {
+		free(text);
+		json_object_foreach_safe(o, next, k, v)
+			if (strcmp(k, "id") != 0 && strcmp(k, "type") != 0 &&
+			    strcmp(k, "at") != 0 && (pass == 1 ||
+			    !(json_is_number(v) || json_is_boolean(v) ||
+			    (json_is_string(v) && json_string_length(v) <=
+			    EVENTS_LABEL_MAX))))
+				json_object_del(o, k);
+		if (json_object_set_new(o, "truncated", json_true()) == -1)
+			return NULL;
+	}
+	return text;
+}
+
 int
 events_append(struct node_txn *nt, const char *type, json_t *fields)
 {
@@ -139,7 +222,7 @@ events_append(struct node_txn *nt, const char *type, json_t *fields)
 	if ((o = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)b.last,
 	    "type", type, "at", at)) == NULL ||
 	    json_object_update(o, fields) == -1 ||
-	    (text = json_dumps(o, JSON_COMPACT)) == NULL) {
+	    (text = event_text(o)) == NULL) {
 		error_set(nt->err, HALLE_E_INTERNAL, "out of memory");
 		goto done;
 	}
@@ -275,9 +358,10 @@ events_cursor(struct node *n, const char *last_event_id, const char *since,
 	uint64_t header = 0, query = 0, last;
 	int rc;
 
-	if ((last_event_id != NULL && cursor_parse(last_event_id,
-	    "Last-Event-ID", &header, err) == -1) || (since != NULL &&
-	    cursor_parse(since, "since", &query, err) == -1))
+	/* The header wins: ?since= is not read when it is given. */
+	if (last_event_id != NULL ? cursor_parse(last_event_id,
+	    "Last-Event-ID", &header, err) == -1 : since != NULL &&
+	    cursor_parse(since, "since", &query, err) == -1)
 		return -1;
 	if (store_read_begin(n->store, &t) == -1)
 		return error_set(err, HALLE_E_STORE, "cannot read the store");
@@ -433,7 +517,8 @@ link_event(struct node_txn *nt, const struct link_change *c)
 	if (store_put(nt->t, STORE_INDEX, key, klen, &said, 1) == -1)
 		return error_set(nt->err, HALLE_E_STORE, "cannot write the log");
 	return events_append(nt, c->up ? "peer.up" : "peer.down",
-	    json_pack("{s:s, s:s}", "peer", c->peer.name, "node", hex));
+	    json_pack("{s:o, s:s}", "peer", events_text(c->peer.name,
+	    EVENTS_TEXT_MAX), "node", hex));
 }
 
 static int

@@ -50,6 +50,21 @@
 #include "error.h"
 #include "node.h"
 
+/*
+ * What one event may hold. A string in an event is put there by
+ * events_text: valid UTF-8 (each byte that is not part of a valid
+ * sequence becomes U+FFFD), and at most its bound, cut at a character and
+ * ending with "\u2026" (an ellipsis) when longer: an id at ID_MAX - 1
+ * bytes, a basket or a sku at the API's label bound, a reason or a name
+ * at EVENTS_TEXT_MAX. An event whose JSON would pass EVENTS_MAX_BYTES all
+ * the same is cut down to its id, type, time, numbers, booleans and
+ * strings of a label's length at most, with "truncated": true. A peer's
+ * content never fails the transaction that applies it.
+ */
+#define EVENTS_LABEL_MAX	64	/* SERVICE_MAX_LABEL: basket, sku */
+#define EVENTS_TEXT_MAX		128	/* SERVICE_MAX_NAME: reasons, names */
+#define EVENTS_MAX_BYTES	8192	/* one event's JSON */
+
 #define EVENTS_KEEP_DEFAULT	100000	/* events kept: config events_keep */
 #define EVENTS_KEEP_MAX		100000000
 #define EVENTS_PRUNE_BATCH	20000	/* events deleted per transaction */
@@ -59,10 +74,17 @@ struct sync;
 /*
  * Appends an event of type (a name of docs/control-api.md) whose JSON
  * holds id, type, at (the transaction's time) and the members of fields,
- * which the call takes (fields NULL: out of memory). 0, or -1 with
+ * which the call takes (fields NULL: out of memory), at most
+ * EVENTS_MAX_BYTES (cut down past it, as said above). 0, or -1 with
  * nt->err filled (a store failure is sticky in the transaction).
  */
 int	events_append(struct node_txn *nt, const char *type, json_t *fields);
+
+/*
+ * s (NULL: "") as a JSON string for an event: valid UTF-8, at most max
+ * bytes (3 to EVENTS_TEXT_MAX), as said above. NULL when out of memory.
+ */
+json_t	*events_text(const char *s, size_t max);
 
 /*
  * For views.c, once the record is applied. events_catalogue: a catalogue
@@ -117,9 +139,10 @@ long	events_prune(struct node *n, uint64_t keep, struct halle_error *err);
 /*
  * The cursor a reader starts after: last_event_id (a request's
  * Last-Event-ID), else since (?since=), each NULL when absent; with
- * neither, the last event's id (only new events). A cursor is a whole
- * number, 0 meaning before the first event; one that is not, or is past
- * the last id given, is invalid_field naming it. 0, or -1 with err filled.
+ * neither, the last event's id (only new events); since is not read when
+ * last_event_id is given. A cursor is a whole number, 0 meaning before
+ * the first event; one that is not, or is past the last id given, is
+ * invalid_field naming it. 0, or -1 with err filled.
  */
 int	events_cursor(struct node *n, const char *last_event_id,
 	    const char *since, uint64_t *after, struct halle_error *err);

@@ -25,6 +25,10 @@
 #include "log.h"
 #include "views.h"
 
+/* A peer's strings, as an event holds them (events.h). */
+#define ID(s)		events_text((s), ID_MAX - 1)
+#define LABEL(s)	events_text((s), EVENTS_LABEL_MAX)
+
 static const char *const line_types[] = {
 	[HALLE__LINE_STATE__LINE_STATE_PENDING] = "line.pending",
 	[HALLE__LINE_STATE__LINE_STATE_CONFIRMED] = "line.confirmed",
@@ -35,7 +39,7 @@ int
 events_catalogue(struct node_txn *nt, const Halle__Catalogue *c)
 {
 	return events_append(nt, "catalogue.published", json_pack(
-	    "{s:s, s:I, s:I}", "producer", c->producer, "version",
+	    "{s:o, s:I, s:I}", "producer", ID(c->producer), "version",
 	    (json_int_t)c->version, "products", (json_int_t)c->n_products));
 }
 
@@ -43,9 +47,9 @@ static int
 distribution_event(struct node_txn *nt, const char *type,
     const Halle__Distribution *d)
 {
-	return events_append(nt, type, json_pack("{s:s, s:s, s:s, s:I}",
-	    "distribution", d->id, "market", d->market, "date", d->date,
-	    "version", (json_int_t)d->version));
+	return events_append(nt, type, json_pack("{s:o, s:o, s:o, s:I}",
+	    "distribution", ID(d->id), "market", ID(d->market), "date",
+	    ID(d->date), "version", (json_int_t)d->version));
 }
 
 int
@@ -68,7 +72,9 @@ events_order_touched(struct node_txn *nt, const char *order)
 	char key[DBKEY_MAX];
 	size_t klen;
 
-	if ((klen = dbkey_order_touched(key, order)) == 0)
+	/* Not an order's id: nothing is held under it (and no key says it). */
+	if (!ids_valid(order, "or") ||
+	    (klen = dbkey_order_touched(key, order)) == 0)
 		return 0;
 	return store_put(nt->t, STORE_INDEX, key, klen, "", 0) == -1 ?
 	    error_set(nt->err, HALLE_E_STORE, "cannot write the log") : 0;
@@ -170,9 +176,9 @@ saying_u64(struct saying *w, uint64_t v)
 static int
 order_event(struct node_txn *nt, const char *type, const Halle__Order *o)
 {
-	return events_append(nt, type, json_pack("{s:s, s:s, s:s, s:I, s:I}",
-	    "order", o->id, "distribution", o->distribution, "basket",
-	    o->basket, "version", (json_int_t)o->version, "lines",
+	return events_append(nt, type, json_pack("{s:o, s:o, s:o, s:I, s:I}",
+	    "order", ID(o->id), "distribution", ID(o->distribution), "basket",
+	    LABEL(o->basket), "version", (json_int_t)o->version, "lines",
 	    (json_int_t)o->n_lines));
 }
 
@@ -196,13 +202,17 @@ line_event(struct node_txn *nt, const Halle__Order *o,
 {
 	json_t *f;
 
-	f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
-	    "order", o->id, "distribution", o->distribution, "basket",
-	    o->basket, "producer", l->producer, "sku", l->sku, "quantity",
-	    (json_int_t)l->quantity, "confirmed", (json_int_t)vl->confirmed,
-	    "confirmed_locally", (json_int_t)vl->confirmed_locally);
-	if (f != NULL && vl->reason[0] != '\0')
-		json_object_set_new(f, "reason", json_string(vl->reason));
+	f = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I}",
+	    "order", ID(o->id), "distribution", ID(o->distribution), "basket",
+	    LABEL(o->basket), "producer", ID(l->producer), "sku",
+	    LABEL(l->sku), "quantity", (json_int_t)l->quantity, "confirmed",
+	    (json_int_t)vl->confirmed, "confirmed_locally",
+	    (json_int_t)vl->confirmed_locally);
+	if (f != NULL && vl->reason[0] != '\0' && json_object_set_new(f,
+	    "reason", events_text(vl->reason, EVENTS_TEXT_MAX)) == -1) {
+		json_decref(f);
+		f = NULL;
+	}
 	return events_append(nt, line_types[vl->state <= 2 ? vl->state : 0],
 	    f);
 }
@@ -274,9 +284,17 @@ order_flush(struct node_txn *nt, const char *id)
 	return rc;
 }
 
+/* A t: key as it was scanned, and the order it names (when it does). */
+struct touched_key {
+	char	 key[DBKEY_MAX];
+	size_t	 klen;
+	char	 id[ID_MAX];
+	int	 valid;
+};
+
 struct touched {
-	char	(*ids)[ID_MAX];
-	size_t	 n, cap;
+	struct touched_key	*keys;
+	size_t			 n, cap;
 };
 
 static int
@@ -284,24 +302,34 @@ touched_collect(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct touched *tc = arg;
-	char (*bigger)[ID_MAX];
+	struct touched_key *bigger, *k;
 
 	if (tc->n == tc->cap) {
 		tc->cap = tc->cap ? 2 * tc->cap : 16;
-		if ((bigger = realloc(tc->ids, tc->cap * sizeof(*bigger))) ==
+		if ((bigger = realloc(tc->keys, tc->cap * sizeof(*bigger))) ==
 		    NULL)
 			return -1;
-		tc->ids = bigger;
+		tc->keys = bigger;
 	}
-	if (dbkey_last_id(key, klen, tc->ids[tc->n]) != NULL)
-		tc->n++;
+	if (klen > DBKEY_MAX)
+		return -1;	/* no builder makes one */
+	k = &tc->keys[tc->n++];
+	memcpy(k->key, key, klen);
+	k->klen = klen;
+	k->valid = dbkey_last_id(key, klen, k->id) != NULL &&
+	    klen == 2 + strlen(k->id) && ids_valid(k->id, "or");
 	return 0;
 }
 
+/*
+ * Each t: key goes, as it was scanned, whether or not it names an order
+ * (one written before ids were checked): none is left to scan again.
+ */
 int
 events_flush(struct node_txn *nt)
 {
 	struct touched tc = { NULL, 0, 0 };
+	struct touched_key *k;
 	char key[DBKEY_MAX];
 	size_t i, klen;
 	int rc;
@@ -312,13 +340,13 @@ events_flush(struct node_txn *nt)
 		rc = error_set(nt->err, nt->t->ret ? HALLE_E_STORE :
 		    HALLE_E_INTERNAL, "cannot read the orders changed");
 	for (i = 0; rc == 0 && i < tc.n; i++) {
-		klen = dbkey_order_touched(key, tc.ids[i]);
-		if (store_del(nt->t, STORE_INDEX, key, klen) == -1)
+		k = &tc.keys[i];
+		if (store_del(nt->t, STORE_INDEX, k->key, k->klen) == -1)
 			rc = error_set(nt->err, HALLE_E_STORE, "cannot write "
 			    "the log");
-		else
-			rc = order_flush(nt, tc.ids[i]);
+		else if (k->valid)
+			rc = order_flush(nt, k->id);
 	}
-	free(tc.ids);
+	free(tc.keys);
 	return rc;
 }

@@ -19,11 +19,13 @@
 /*
  * The meta database's marks (node.h): GENESIS holds the key whose whole
  * feed the store is known to hold; RESTORED and RECOVERING say that it may
- * not be whole.
+ * not be whole. EVENTS_RESTART: a backup copy not started yet, whose event
+ * log starts again when it is.
  */
-#define GENESIS_KEY	"genesis"
-#define RESTORED_KEY	"restored"
-#define RECOVERING_KEY	"recovering"
+#define GENESIS_KEY		"genesis"
+#define RESTORED_KEY		"restored"
+#define RECOVERING_KEY		"recovering"
+#define EVENTS_RESTART_KEY	"events_restart"
 
 static int
 meta_has(struct store_txn *t, const char *name)
@@ -76,11 +78,16 @@ state_op(struct store_txn *t, void *arg)
 	struct feed_head own;
 	const void *v;
 	size_t vlen;
-	int genesis;
+	int genesis, restarted = 0;
 
 	c->changed = 0;
 	if (feed_head(t, key, &own) == -1)
 		return -1;
+	/* A backup's first start: its ids start past this start's time. */
+	if (meta_has(t, EVENTS_RESTART_KEY)) {
+		events_restart(t, node_now_ms(c->node));
+		restarted = meta_del(t, EVENTS_RESTART_KEY) == 0;
+	}
 	genesis = store_get(t, STORE_META, GENESIS_KEY, strlen(GENESIS_KEY),
 	    &v, &vlen) == 0 && vlen == KEY_PUBLIC_LEN &&
 	    memcmp(v, key, KEY_PUBLIC_LEN) == 0;
@@ -106,7 +113,7 @@ state_op(struct store_txn *t, void *arg)
 		c->state = NODE_WRITABLE;
 		c->changed = mark_whole(t, key) == 0;
 	}
-	return c->changed ? 0 : -1;	/* commit only what changed */
+	return c->changed || restarted ? 0 : -1; /* commit what changed */
 }
 
 static int
@@ -156,12 +163,11 @@ state_said_op(struct node_txn *nt, void *arg)
 	    HALLE_E_NOTHING_TO_COMMIT, "the log says it already");
 }
 
-int
-node_open(struct node *n, const struct halle_config *cfg, char *err,
+/* What node_open and node_open_to_verify start with. 0 or -1 (err). */
+static int
+node_init(struct node *n, const struct halle_config *cfg, char *err,
     size_t errlen)
 {
-	struct halle_error why;
-
 	memset(n, 0, sizeof(*n));
 	n->cfg = cfg;
 	n->clock_ms = timeutil_now_ms;
@@ -169,6 +175,47 @@ node_open(struct node *n, const struct halle_config *cfg, char *err,
 		snprintf(err, errlen, "unknown time zone '%s'", cfg->timezone);
 		return -1;
 	}
+	return 0;
+}
+
+int
+node_open_to_verify(struct node *n, const struct halle_config *cfg,
+    char *err, size_t errlen)
+{
+	char path[4096];
+	const char *missing = NULL;
+
+	if (node_init(n, cfg, err, errlen) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/data.mdb", cfg->data_dir);
+	if (access(cfg->key_file, F_OK) == -1)
+		missing = cfg->key_file;
+	else if (access(path, F_OK) == -1)
+		missing = path;
+	if (missing != NULL) {
+		snprintf(err, errlen, "%s: %s: nothing to verify", missing,
+		    strerror(errno));
+		return -1;
+	}
+	if (key_load_or_create(&n->key, cfg->key_file, NULL, err,
+	    errlen) == -1)
+		return -1;
+	hex_encode(n->id_hex, n->key.public_key, KEY_PUBLIC_LEN);
+	if (store_open(&n->store, cfg->data_dir, cfg->map_size, err,
+	    errlen) == -1)
+		return -1;
+	n->started = time(NULL);
+	return 0;
+}
+
+int
+node_open(struct node *n, const struct halle_config *cfg, char *err,
+    size_t errlen)
+{
+	struct halle_error why;
+
+	if (node_init(n, cfg, err, errlen) == -1)
+		return -1;
 	if (open_key_and_store(n, cfg, err, errlen) == -1)
 		return -1;
 	if (state_load(n, err, errlen) == -1) {
@@ -348,12 +395,15 @@ node_note_own_fork(struct node_txn *nt)
 	(void)events_write_state(nt, NODE_OWN_FEED_FORKED);
 }
 
-/* The copy waits for a peer's word, and its event log starts again. */
+/*
+ * The copy waits for a peer's word, and its event log starts again when
+ * it first starts (state_op): a backup restored twice gives no id twice.
+ */
 static int
 restored_op(struct store_txn *t, void *arg)
 {
 	meta_del(t, GENESIS_KEY);
-	events_restart(t, *(const int64_t *)arg);
+	meta_put(t, EVENTS_RESTART_KEY, "1", 1);
 	return meta_put(t, RESTORED_KEY, "1", 1);
 }
 
@@ -361,7 +411,6 @@ int
 node_backup(struct node *n, const char *dir, char *err, size_t errlen)
 {
 	struct store *copy;
-	int64_t now = node_now_ms(n);
 	size_t used, map;
 	int rc;
 
@@ -370,7 +419,7 @@ node_backup(struct node *n, const char *dir, char *err, size_t errlen)
 	store_usage(n->store, &used, &map);
 	if (store_open(&copy, dir, map, err, errlen) == -1)
 		return -1;
-	rc = store_write(copy, restored_op, &now, err, errlen);
+	rc = store_write(copy, restored_op, NULL, err, errlen);
 	store_close(&copy);
 	return rc == 0 ? 0 : -1;
 }

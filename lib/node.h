@@ -91,6 +91,15 @@ struct node_txn {
  */
 int	node_open(struct node *n, const struct halle_config *cfg, char *err,
 	    size_t errlen);
+/*
+ * For halled --verify: opens the key and the store as they are, and
+ * writes nothing to the store (no write state read into it, no event, no
+ * mark of a backup's first start taken). Neither is made when missing:
+ * there is nothing to verify. 0, or -1 with the reason in err; then
+ * node_close.
+ */
+int	node_open_to_verify(struct node *n, const struct halle_config *cfg,
+	    char *err, size_t errlen);
 void	node_close(struct node *n);
 
 int64_t	node_now_ms(const struct node *n);
@@ -144,7 +153,9 @@ void	node_note_own_fork(struct node_txn *nt);
 /*
  * Copies the store into the empty directory dir (store_backup) and marks
  * the copy as restored: a node started from it waits for a peer's word on
- * its own feed before it writes. 0, or -1 with the reason in err.
+ * its own feed before it writes, and its event log starts again at its
+ * first start (events_restart, with the time of that start: each copy
+ * restored gives ids of its own). 0, or -1 with the reason in err.
  */
 int	node_backup(struct node *n, const char *dir, char *err,
 	    size_t errlen);

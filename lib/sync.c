@@ -413,16 +413,18 @@ rate(const struct sync *s, const struct sync_peer *peer)
 	    peer->rate_samples[oldest].records) * 1000 / (double)since;
 }
 
-/* Seconds to take to_go records at rate, rounded up; -1 at no rate. */
-static int64_t
-time_left(uint64_t to_go, double rate)
+int64_t
+sync_time_left(uint64_t to_go, double rate)
 {
 	double s;
 	int64_t whole;
 
-	if (rate <= 0)
+	if (!(rate > 0))
 		return -1;
 	s = (double)to_go / rate;
+	/* Bounded before the cast: a huge head claimed would overflow it. */
+	if (!(s < (double)SYNC_TIME_LEFT_MAX))
+		return SYNC_TIME_LEFT_MAX;
 	whole = (int64_t)s;
 	return (double)whole < s ? whole + 1 : whole;
 }
@@ -464,7 +466,7 @@ peer_stats(struct sync *s, int p, const struct feed_head *heads,
 	st->rate = rate(s, peer);
 	if (heads != NULL)
 		lags(s, p, heads, st);
-	st->time_left_s = time_left(st->to_go, st->rate);
+	st->time_left_s = sync_time_left(st->to_go, st->rate);
 }
 
 int

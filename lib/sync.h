@@ -56,6 +56,8 @@
  */
 #define SYNC_RATE_SAMPLE_MS	1000
 #define SYNC_RATE_SAMPLES	5
+/* The most time_left_s says (a century): a peer may claim any head. */
+#define SYNC_TIME_LEFT_MAX	((int64_t)100 * 366 * 86400)
 
 struct sync_peer_config {
 	char		 name[SYNC_NAME_MAX];
@@ -115,7 +117,8 @@ struct sync_peer_stats {
 	 * feeds it pulls from it (per feed both may hold and not frozen, the
 	 * peer's head as last heard less this node's, summed); the rate at
 	 * which records are taken from it (records/s, moving average); and
-	 * to_go / rate in seconds, rounded up (-1 while the rate is 0).
+	 * to_go / rate in seconds, rounded up (-1 while the rate is 0), at
+	 * most SYNC_TIME_LEFT_MAX (sync_time_left).
 	 */
 	uint64_t	 to_go;
 	double		 rate;
@@ -192,6 +195,11 @@ int	sync_own_feed_safe(struct sync *s);
 /* 1 when the node's wait for its own feed waits (also) for peer p. */
 int	sync_own_feed_awaits(struct sync *s, int peer);
 
+/*
+ * Seconds to take to_go records at rate (records/s), rounded up, at most
+ * SYNC_TIME_LEFT_MAX; -1 when rate is not above 0.
+ */
+int64_t	sync_time_left(uint64_t to_go, double rate);
 /* Fills st for peer; 0, or -1 when peer is out of range. */
 int	sync_peer_stats(struct sync *s, int peer, struct sync_peer_stats *st);
 /*

@@ -481,6 +481,9 @@ apply_confirmation(struct node_txn *nt, const struct record *r,
 	Halle__Confirmation *held;
 	size_t i;
 
+	/* A ruling on no order's id changes nothing (its key would lie). */
+	if (!ids_valid(c->order, "or"))
+		return 0;
 	/* Each decision must concern a producer the origin is home to. */
 	for (i = 0; i < c->n_lines; i++)
 		if (views_producer_home(nt->t, c->lines[i]->producer, home) == -1 ||

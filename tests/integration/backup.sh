@@ -109,8 +109,10 @@ pass "restored node"
 
 step "halled --verify on the backup and on a"
 stop_node $R
+SUM=$(sha256sum <"$WORK/backup/data.mdb")
 run timeout 60 "$HALLED" -c "$(conf_of $R)" --verify
 (( RC == 0 )) || fail "halled --verify on the backup exited $RC: $OUT $ERR"
+assert_eq "$SUM" "$(sha256sum <"$WORK/backup/data.mdb")" "--verify wrote nothing to the store it checked"
 assert_contains "views: rebuilt from the feeds, the same key by key" "$OUT" "--verify on the backup"
 assert_contains "store verified" "$OUT" "--verify on the backup"
 stop_node $A

@@ -23,6 +23,10 @@
 #   6 hallectl events prints the events; when the node stops, it says the
 #     id to resume after and exits 3; a stream idle past the control
 #     socket's timeouts stays open, kept alive by comments
+#   7 a client that reads steadily but slowly, far behind, is not dropped
+#     while it takes what was sent
+#   8 an HTTP/1.0 client (not chunked: the stream ends with the
+#     connection) gets the events, and a stops cleanly while it follows
 . "$(dirname "$0")/lib.sh"
 
 A=commune-a
@@ -366,6 +370,49 @@ s6_end() {
 	assert_jq "$(jq -s . "$FB")" '.[-1].end == "closed"' "b's follower saw its stream end"
 }
 check s6_end
+part_done
+
+# ---- 7: a slow reader
+
+part "7: a client that reads slowly, far behind, is not dropped"
+# More orders of 40 lines at a: its log holds about 900 KB of events, far
+# more than the node holds for a client, the socket's buffers and what
+# the client reads in 14 s at 8 KiB/s.
+for k in $(seq 41 80); do
+	ctl_ok $A order place "${DS[$A]}" --basket "A-$k" "${LINES[@]}"
+done
+DROPS=$(log_count $A "events: a stream took nothing for")
+SLOW=$($SSE "$(sock_of $A)" slow 0 8192 14)
+note "the slow client: $SLOW"
+s7() {
+	assert_jq "$SLOW" '.eof == false' "the node did not end its stream"
+	assert_eq "$DROPS" "$(log_count $A "events: a stream took nothing for")" \
+	    "nor said it dropped it"
+	assert_jq "$SLOW" '.bytes > 8192 * 10' "it read all the while ($(jv "$SLOW" .bytes) bytes)"
+}
+check s7
+part_done
+
+# ---- 8: HTTP/1.0
+
+part "8: an HTTP/1.0 follower gets the events; a stops cleanly under it"
+F10=$WORK/http10.out
+wait_until 10 streams_at $A 0	# the slow client's is gone
+curl -s --http1.0 -N --max-time 60 --unix-socket "$(sock_of $A)" \
+    http://halle/v1/events >"$F10" &
+P10=$!
+wait_until 10 streams_at $A 1
+ctl_ok $A order place "${DS[$A]}" --basket "A-http10" "$P:MIEL:1"
+wait_until 10 grep -q "^event: order.placed" "$F10"
+stop_node $A
+wait $P10 && RC10=0 || RC10=$?
+s8() {
+	assert_eq 0 "$STOP_STATUS" "a exits with status 0 when stopped under an HTTP/1.0 stream"
+	assert_eq 0 "$RC10" "the HTTP/1.0 answer ends with the connection, whole"
+	assert_contains '"basket":"A-http10"' "$(cat "$F10")" "the event, as the data of an SSE event"
+	assert_contains "stopped" "$(tail -n 1 "$(log_of $A)")" "a said it stopped"
+}
+check s8
 part_done
 
 for line in "${SUMMARY[@]}"; do

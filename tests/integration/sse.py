@@ -21,6 +21,10 @@ the SSE rules. Every command is bounded in time.
       most 300 s), then reads to the end (at most 60 s) and prints
       {"bytes", "events", "first_id", "last_id", "contiguous", "dropped",
        "eof"}
+  sse.py SOCK slow SINCE RATE SECONDS
+      opens a stream after SINCE and reads it at RATE bytes a second for
+      SECONDS, then prints {"bytes", "eof"} (eof: the node closed it) and
+      closes it
   sse.py SOCK cap N
       opens N streams at once and prints the status of each answer, the
       body of the first refused, and the status of GET /v1/status asked
@@ -212,6 +216,24 @@ def stall(sock, gofile):
     print(json.dumps(got))
 
 
+def slow(sock, since, rate, seconds):
+    s = connect(sock, "/v1/events?since=%s" % since, timeout=30)
+    got = {"bytes": 0, "eof": False}
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        due = int(rate * (time.monotonic() - start)) - got["bytes"]
+        if due < 1024:
+            time.sleep(0.05)
+            continue
+        data = s.recv(min(due, 4096))
+        if not data:
+            got["eof"] = True
+            break
+        got["bytes"] += len(data)
+    print(json.dumps(got))
+    s.close()
+
+
 def cap(sock, n):
     conns, statuses, refused = [], [], None
     for _ in range(n):
@@ -243,6 +265,8 @@ def main():
         fetch(sock, sys.argv[3])
     elif cmd == "stall":
         stall(sock, sys.argv[3])
+    elif cmd == "slow":
+        slow(sock, sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
     elif cmd == "cap":
         cap(sock, int(sys.argv[3]))
     else:

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -237,8 +238,15 @@ test_read_from_cursor(void **state)
 	assert_int_equal(events_cursor(&n.node, NULL, "-1", &after, &e), -1);
 	assert_int_equal(events_cursor(&n.node, NULL, "", &after, &e), -1);
 	assert_int_equal(events_cursor(&n.node, NULL, " 3", &after, &e), -1);
-	assert_int_equal(events_cursor(&n.node, "3", "x", &after, &e), -1);
+	assert_int_equal(events_cursor(&n.node, NULL, "x", &after, &e), -1);
 	assert_non_null(strstr(e.message, "'since'"));
+	/* The header wins: ?since= is not read, even when it is wrong. */
+	assert_int_equal(events_cursor(&n.node, "3", "x", &after, &e), 0);
+	assert_int_equal(after, 3);
+	assert_int_equal(events_cursor(&n.node, "3", "99", &after, &e), 0);
+	assert_int_equal(after, 3);
+	assert_int_equal(events_cursor(&n.node, "x", "3", &after, &e), -1);
+	assert_non_null(strstr(e.message, "'Last-Event-ID'"));
 	assert_int_equal(events_cursor(&n.node, NULL,
 	    "99999999999999999999999", &after, &e), -1);
 	scratch_node_close(&n);
@@ -313,6 +321,130 @@ test_restart_names_no_id_twice(void **state)
 	assert_int_equal(events_prune(&n.node, 1000, &e), 3);
 	assert_string_equal(types_after(&n, last), "test.two");
 	scratch_node_close(&n);
+}
+
+/* dir/data.mdb copied into a new directory to (a backup restored). */
+static void
+copy_store(const char *dir, const char *to)
+{
+	char path[1024], buf[65536];
+	FILE *in, *out;
+	size_t n;
+
+	assert_int_equal(mkdir(to, 0700), 0);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_non_null(in = fopen(path, "rb"));
+	snprintf(path, sizeof(path), "%s/data.mdb", to);
+	assert_non_null(out = fopen(path, "wb"));
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+/* n started from the store in dir; its last event id. */
+static uint64_t
+start_from(struct scratch_node *n, const char *dir)
+{
+	char err[256];
+
+	node_close(&n->node);
+	free(n->cfg.data_dir);
+	n->cfg.data_dir = strdup(dir);
+	assert_int_equal(node_open(&n->node, &n->cfg, err, sizeof(err)), 0);
+	return last_of(n);
+}
+
+/* One backup restored twice: each copy's ids are its own. */
+static void
+test_restored_twice_names_no_id_twice(void **state)
+{
+	struct scratch_node n;
+	char backup[600], one[600], two[600];
+	uint64_t last_one, first_two;
+	int64_t started;
+
+	assert_int_equal(scratch_node_open(&n, "commune-n", NULL), 0);
+	append(&n, "test.one", 1);
+	snprintf(backup, sizeof(backup), "%s/backup", n.dir);
+	snprintf(one, sizeof(one), "%s/one", n.dir);
+	snprintf(two, sizeof(two), "%s/two", n.dir);
+	{
+		char err[256];
+
+		assert_int_equal(node_backup(&n.node, backup, err,
+		    sizeof(err)), 0);
+	}
+	copy_store(backup, one);
+	copy_store(backup, two);
+	/* The first copy: its log starts again, past the time it starts. */
+	started = timeutil_now_ms();
+	start_from(&n, one);
+	append(&n, "test.one", 1);
+	last_one = last_of(&n);
+	assert_true(last_one > (uint64_t)started * 1000);
+	/* Started again, it goes on: the restart was once. */
+	assert_int_equal(start_from(&n, one), last_one);
+	assert_string_equal(types_after(&n, last_one - 1), "test.one");
+	/*
+	 * The second copy, started once the clock is past the first copy's
+	 * last id (a millisecond at most): past every id of the first, and
+	 * a reader of the first is told it lost events.
+	 */
+	while ((uint64_t)timeutil_now_ms() <= last_one / 1000)
+		;
+	first_two = start_from(&n, two);
+	assert_true(first_two > last_one);
+	assert_string_equal(types_after(&n, 0), "gap");
+	append(&n, "test.two", 1);
+	assert_string_equal(types_after(&n, last_one), "gap,test.two");
+	scratch_node_close(&n);
+}
+
+static int
+big_op(struct node_txn *nt, void *arg)
+{
+	json_t *f = json_pack("{s:s, s:s%, s:I, s:b}", "order",
+	    "or-0123456789ab", "blob", (const char *)arg, (size_t)(20 * 1024),
+	    "quantity", (json_int_t)7, "cancelled", 1);
+
+	return events_append(nt, "test.big", f);
+}
+
+/* An event over its bound is cut down to what says it happened. */
+static void
+test_event_bound(void **state)
+{
+	struct scratch_node n;
+	struct halle_error e;
+	char *blob = malloc(20 * 1024);
+	uint64_t last;
+	json_t *list, *ev;
+	char *text;
+
+	assert_non_null(blob);
+	memset(blob, 'x', 20 * 1024);
+	assert_int_equal(scratch_node_open(&n, "commune-n", NULL), 0);
+	last = last_of(&n);
+	assert_int_equal(node_mutate(&n.node, big_op, blob, &e), 0);
+	list = events_after(&n, last);
+	assert_int_equal(json_array_size(list), 1);
+	ev = json_array_get(list, 0);
+	text = json_dumps(ev, JSON_COMPACT);
+	assert_true(strlen(text) <= EVENTS_MAX_BYTES);
+	free(text);
+	assert_int_equal(json_integer_value(json_object_get(ev, "id")),
+	    last + 1);
+	assert_string_equal(json_string_value(json_object_get(ev, "order")),
+	    "or-0123456789ab");
+	assert_int_equal(json_integer_value(json_object_get(ev, "quantity")),
+	    7);
+	assert_true(json_is_true(json_object_get(ev, "cancelled")));
+	assert_true(json_is_true(json_object_get(ev, "truncated")));
+	assert_null(json_object_get(ev, "blob"));
+	json_decref(list);
+	scratch_node_close(&n);
+	free(blob);
 }
 
 /* Two nodes: H is home of a producer that M's market sells. */
@@ -549,6 +681,8 @@ main(void)
 		cmocka_unit_test(test_read_from_cursor),
 		cmocka_unit_test(test_prune_and_gap),
 		cmocka_unit_test(test_restart_names_no_id_twice),
+		cmocka_unit_test(test_event_bound),
+		cmocka_unit_test(test_restored_twice_names_no_id_twice),
 	};
 	const struct CMUnitTest node_tests[] = {
 		cmocka_unit_test(test_orders_between_nodes),

@@ -20,6 +20,7 @@
 #include "service.h"
 #include "testapi.h"
 #include "testutil.h"
+#include "verify.h"
 
 struct testnode {
 	char			 dir[512];
@@ -258,6 +259,72 @@ test_backup_waits_for_a_peer(void **state)
 	testnode_free(&a);
 }
 
+/* The whole of dir/data.mdb, to free(); *len its size. */
+static char *
+store_bytes(const char *dir, size_t *len)
+{
+	char path[700], *buf;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_non_null(f = fopen(path, "rb"));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	assert_true((n = ftell(f)) > 0);
+	rewind(f);
+	assert_non_null(buf = malloc((size_t)n));
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void
+no_report(const char *what, void *arg)
+{
+	fail_msg("verify: %s", what);
+}
+
+/* halled --verify on a backup never started: it checks, writes nothing. */
+static void
+test_verify_writes_nothing(void **state)
+{
+	struct testnode a;
+	struct halle_error err;
+	char copy[600], text[256], *before, *after;
+	size_t before_len, after_len;
+	const char *tmp = getenv("TMPDIR");
+
+	(void)state;
+	testnode_make(&a);
+	testnode_open(&a);
+	assert_int_equal(write_one(&a, &err), HALLE_OK);
+	snprintf(copy, sizeof(copy), "%s/backup", a.dir);
+	assert_int_equal(node_backup(&a.node, copy, text, sizeof(text)), 0);
+	node_close(&a.node);
+	free(a.cfg.data_dir);
+	a.cfg.data_dir = strdup(copy);
+	before = store_bytes(copy, &before_len);
+	assert_int_equal(node_open_to_verify(&a.node, &a.cfg, text,
+	    sizeof(text)), 0);
+	assert_int_equal(verify_views(&a.node, tmp ? tmp : "/tmp", no_report,
+	    NULL, NULL, text, sizeof(text)), 0);
+	node_close(&a.node);
+	after = store_bytes(copy, &after_len);
+	assert_int_equal(after_len, before_len);
+	assert_memory_equal(after, before, before_len);
+	free(after);
+	/* Started for real, the copy takes its marks: it is written. */
+	testnode_open(&a);
+	node_close(&a.node);
+	after = store_bytes(copy, &after_len);
+	assert_true(after_len != before_len ||
+	    memcmp(after, before, before_len) != 0);
+	free(after);
+	free(before);
+	testnode_free(&a);	/* closed already: closing again is nothing */
+}
+
 static void
 test_own_fork_stops_writes(void **state)
 {
@@ -320,6 +387,7 @@ main(void)
 		cmocka_unit_test(test_lost_store_without_peers),
 		cmocka_unit_test(test_backup_waits_for_a_peer),
 		cmocka_unit_test(test_own_fork_stops_writes),
+		cmocka_unit_test(test_verify_writes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

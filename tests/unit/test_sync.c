@@ -455,6 +455,22 @@ test_catch_up_progress(void **state)
 	assert_int_equal(st.time_left_s, -1);
 }
 
+/* The time left, rounded up and bounded whatever head a peer claims. */
+static void
+test_time_left(void **state)
+{
+	assert_int_equal(sync_time_left(0, 0), -1);
+	assert_int_equal(sync_time_left(10, 0), -1);
+	assert_int_equal(sync_time_left(10, -1), -1);
+	assert_int_equal(sync_time_left(0, 2.5), 0);
+	assert_int_equal(sync_time_left(10, 2.5), 4);
+	assert_int_equal(sync_time_left(11, 2.5), 5);
+	assert_int_equal(sync_time_left(UINT64_MAX, 0.1), SYNC_TIME_LEFT_MAX);
+	assert_int_equal(sync_time_left(UINT64_MAX, 1e6), SYNC_TIME_LEFT_MAX);
+	assert_int_equal(sync_time_left((uint64_t)1 << 62, 1e-300),
+	    SYNC_TIME_LEFT_MAX);
+}
+
 /* Bad input is counted and said, never fatal. */
 static void
 test_bad_input(void **state)
@@ -707,6 +723,7 @@ main(void)
 		cmocka_unit_test(test_catch_up_and_push),
 		cmocka_unit_test(test_catch_up_bounded_in_bytes),
 		cmocka_unit_test(test_catch_up_progress),
+		cmocka_unit_test(test_time_left),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_grouping_filter),
 		cmocka_unit_test(test_restored_waits_for_a_peer),
