@@ -14,6 +14,10 @@
 #include "service_int.h"
 #include "stock.h"
 #include "timeutil.h"
+#include "views.h"
+
+_Static_assert(SERVICE_MAX_LINES <= VIEWS_MAX_LINES,
+    "an order the API takes must be one every node's views take");
 
 /* Orders */
 

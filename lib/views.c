@@ -398,7 +398,7 @@ apply_order(struct node_txn *nt, const struct record *r, Halle__Order *o)
 	size_t i;
 	int rc;
 
-	if (!ids_valid(o->id, "or") ||
+	if (!ids_valid(o->id, "or") || o->n_lines > VIEWS_MAX_LINES ||
 	    (d = views_distribution(nt->t, o->distribution)) == NULL)
 		return 0;
 	if (views_market_owner(nt->t, d->market, owner) == -1 ||
@@ -482,7 +482,7 @@ apply_confirmation(struct node_txn *nt, const struct record *r,
 	size_t i;
 
 	/* A ruling on no order's id changes nothing (its key would lie). */
-	if (!ids_valid(c->order, "or"))
+	if (!ids_valid(c->order, "or") || c->n_lines > VIEWS_MAX_LINES)
 		return 0;
 	/* Each decision must concern a producer the origin is home to. */
 	for (i = 0; i < c->n_lines; i++)

@@ -24,6 +24,13 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "bodies.pb-c.h"
+
+/*
+ * The most lines an order's part or a home's ruling may have: what the
+ * control API lets an order have (SERVICE_MAX_LINES). A record with more
+ * was written by no honest node, and is ignored by the views.
+ */
+#define VIEWS_MAX_LINES	200
 #include "key.h"
 #include "node.h"
 #include "record.h"

@@ -364,6 +364,70 @@ test_long_strings_from_a_peer(void **state)
 	free(sku);
 }
 
+/* M changes an order to more lines than any node's API writes. */
+static int
+too_many_lines_op(struct node_txn *nt, void *arg)
+{
+	Halle__Order *o = views_order(nt->t, arg);
+	Halle__OrderLine lines[VIEWS_MAX_LINES + 1], **old, *ptrs[VIEWS_MAX_LINES + 1];
+	char skus[VIEWS_MAX_LINES + 1][8];
+	size_t i, n;
+	int rc;
+
+	assert_non_null(o);
+	for (i = 0; i <= VIEWS_MAX_LINES; i++) {
+		lines[i] = *o->lines[0];
+		snprintf(skus[i], sizeof(skus[i]), "S%zu", i);
+		lines[i].sku = skus[i];
+		ptrs[i] = &lines[i];
+	}
+	old = o->lines;
+	n = o->n_lines;
+	o->lines = ptrs;
+	o->n_lines = VIEWS_MAX_LINES + 1;
+	o->version++;
+	rc = node_append_sealed(nt, HALLE__RECORD_KIND__RECORD_KIND_ORDER,
+	    &o->base, H.node.key.public_key);
+	o->lines = old;			/* view_free frees its own */
+	o->n_lines = n;
+	view_free(o);
+	return rc;
+}
+
+/*
+ * An order part of more lines than VIEWS_MAX_LINES changes nothing at the
+ * home: no new version, no event, and the feed goes on.
+ */
+static void
+test_too_many_lines_from_a_peer(void **state)
+{
+	char order[ID_MAX];
+	struct halle_error e;
+	struct store_txn t;
+	Halle__Order *held;
+	uint64_t h0, version;
+	json_t *after;
+
+	place(order);
+	assert_int_equal(store_read_begin(H.node.store, &t), 0);
+	assert_non_null(held = views_order(&t, order));
+	version = held->version;
+	view_free(held);
+	store_read_end(&t);
+	h0 = last_of(&H);
+	if (node_mutate(&M.node, too_many_lines_op, order, &e) == -1)
+		fail_msg("M writes its order of too many lines: %s", e.message);
+	assert_int_equal(scratch_node_carry(&M, &H), 1);
+	assert_int_equal(store_read_begin(H.node.store, &t), 0);
+	assert_non_null(held = views_order(&t, order));
+	assert_int_equal(held->version, version);
+	view_free(held);
+	store_read_end(&t);
+	after = events_after(&H, h0);
+	assert_int_equal(json_array_size(after), 0);
+	json_decref(after);
+}
+
 /* H rules on orders whose ids a peer chose: none names an order. */
 static int
 bad_rulings_op(struct node_txn *nt, void *arg)
@@ -432,6 +496,7 @@ main(void)
 	const struct CMUnitTest peers[] = {
 		cmocka_unit_test(test_invalid_utf8_from_a_peer),
 		cmocka_unit_test(test_long_strings_from_a_peer),
+		cmocka_unit_test(test_too_many_lines_from_a_peer),
 		cmocka_unit_test(test_touched_keys_go),
 	};
 	int failed;
