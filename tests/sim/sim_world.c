@@ -290,6 +290,15 @@ sim_setup(struct sim *sim)
 	return sim_setup_nodes(sim);
 }
 
+/* "dir/name" into out (outlen bytes); -1 when it does not fit. */
+static int
+path_join(char *out, size_t outlen, const char *dir, const char *name)
+{
+	int n = snprintf(out, outlen, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 /* Opens the nodes and starts their engines, once n, links, groups are set. */
 int
 sim_setup_nodes(struct sim *sim)
@@ -302,12 +311,12 @@ sim_setup_nodes(struct sim *sim)
 		struct sim_node *sn = &sim->nodes[i];
 
 		snprintf(sn->name, sizeof(sn->name), "n%d", i);
-		snprintf(sn->dir, sizeof(sn->dir), "%s/%s", sim->root,
-		    sn->name);
-		snprintf(sn->data_dir, sizeof(sn->data_dir), "%s/data",
-		    sn->dir);
-		snprintf(sn->key_file, sizeof(sn->key_file), "%s/node.key",
-		    sn->dir);
+		if (path_join(sn->dir, sizeof(sn->dir), sim->root,
+		    sn->name) == -1 || path_join(sn->data_dir,
+		    sizeof(sn->data_dir), sn->dir, "data") == -1 ||
+		    path_join(sn->key_file, sizeof(sn->key_file), sn->dir,
+		    "node.key") == -1)
+			return sim_fail(sim, "%s: path too long", sim->root);
 		if (mkdir(sn->dir, 0700) == -1)
 			return sim_fail(sim, "%s: %s", sn->dir, strerror(errno));
 		sn->cfg.name = sn->name;
