@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "testapi.h"
+#include "testcheck.h"
 #include "testutil.h"
 
 #include "events.h"
@@ -41,23 +42,6 @@ static int64_t
 fake_clock(void)
 {
 	return fake_ms;
-}
-
-static json_t *
-ok(json_t *j, struct halle_error *e, const char *what)
-{
-	if (j == NULL)
-		fail_msg("%s: %s: %s", what, halle_strerror(e->code),
-		    e->message);
-	return j;
-}
-
-static void
-copy_id(char *id, json_t *j)
-{
-	snprintf(id, ID_MAX, "%s", json_string_value(json_object_get(j,
-	    "id")));
-	json_decref(j);
 }
 
 /* Reading the log: every event after a cursor, as an array of JSON. */
@@ -472,7 +456,7 @@ publish(json_int_t pain)
 	    "products", "sku", "PAIN", "name", "Pain", "price_cents", 450,
 	    "stock_per_day", pain, "sku", "MIEL", "name", "Miel",
 	    "price_cents", 800);
-	ans = ok(testapi_catalogue_publish(&H.node, producer, req, &e), &e,
+	ans = test_ok(testapi_catalogue_publish(&H.node, producer, req, &e), &e,
 	    "publish");
 	json_decref(req);
 	return ans;
@@ -491,19 +475,19 @@ setup(void **state)
 	assert_int_equal(scratch_node_open(&M, "commune-m", fake_clock), 0);
 	H.cfg.stock_reserve_percent = 100;	/* H rules every line */
 	req = json_pack("{s:s}", "name", "Ferme du Moulin");
-	copy_id(producer, ok(testapi_producer_add(&H.node, req, &e), &e,
+	test_copy_id(producer, test_ok(testapi_producer_add(&H.node, req, &e), &e,
 	    "add"));
 	json_decref(req);
 	json_decref(publish(10));
 	req = json_pack("{s:s, s:s, s:s}", "name", "Marché", "place", "Place",
 	    "town", "Bourg");
-	copy_id(market, ok(testapi_market_add(&M.node, req, &e), &e,
+	test_copy_id(market, test_ok(testapi_market_add(&M.node, req, &e), &e,
 	    "market"));
 	json_decref(req);
 	exchange();
-	json_decref(ok(service_market_membership(&M.node, market, 'I',
+	json_decref(test_ok(service_market_membership(&M.node, market, 'I',
 	    producer, 1, &e), &e, "invite"));
-	json_decref(ok(service_market_membership(&H.node, market, 'A',
+	json_decref(test_ok(service_market_membership(&H.node, market, 'A',
 	    producer, 1, &e), &e, "accept"));
 	exchange();
 	return 0;
@@ -525,7 +509,7 @@ open_distribution(void)
 
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "market", market, "date",
 	    DAY, "from", "10:00", "to", "12:00", "closes", CLOSES);
-	copy_id(dist, ok(testapi_distribution_open(&M.node, req, &e), &e,
+	test_copy_id(dist, test_ok(testapi_distribution_open(&M.node, req, &e), &e,
 	    "open"));
 	json_decref(req);
 }
@@ -606,7 +590,7 @@ test_orders_between_nodes(void **state)
 	m0 = last_of(&M);
 	req = json_pack("{s:s, s:s, s:o}", "distribution", dist, "basket",
 	    "Panier 12", "lines", lines_of(12, 2));
-	copy_id(order, ok(testapi_order_place(&M.node, req, &e), &e, "place"));
+	test_copy_id(order, test_ok(testapi_order_place(&M.node, req, &e), &e, "place"));
 	json_decref(req);
 	assert_string_equal(types_after(&M, m0), "order.placed,line.confirmed");
 	carry(&M, &H);
@@ -638,7 +622,7 @@ test_orders_between_nodes(void **state)
 
 	/* Changed to 8 loaves: pending at M until H rules them all. */
 	req = json_pack("{s:o}", "lines", lines_of(8, 2));
-	json_decref(ok(testapi_order_change(&M.node, order, req, &e), &e,
+	json_decref(test_ok(testapi_order_change(&M.node, order, req, &e), &e,
 	    "change"));
 	json_decref(req);
 	assert_string_equal(types_after(&M, m1), "order.changed,line.pending");
@@ -656,7 +640,7 @@ test_orders_between_nodes(void **state)
 	/* Cancelled: the order says it, its lines do not. */
 	h1 = last_of(&H);
 	m1 = last_of(&M);
-	json_decref(ok(service_order_cancel(&M.node, order, &e), &e,
+	json_decref(test_ok(service_order_cancel(&M.node, order, &e), &e,
 	    "cancel"));
 	assert_string_equal(types_after(&M, m1), "order.cancelled");
 	exchange();
@@ -666,7 +650,7 @@ test_orders_between_nodes(void **state)
 	/* The distribution cancelled, at both. */
 	h1 = last_of(&H);
 	m1 = last_of(&M);
-	json_decref(ok(service_distribution_cancel(&M.node, dist, &e), &e,
+	json_decref(test_ok(service_distribution_cancel(&M.node, dist, &e), &e,
 	    "cancel"));
 	exchange();
 	assert_string_equal(types_after(&M, m1), "distribution.cancelled");

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "testapi.h"
+#include "testcheck.h"
 #include "testutil.h"
 
 #include "dbkey.h"
@@ -44,23 +45,6 @@ static int64_t
 fake_clock(void)
 {
 	return fake_ms;
-}
-
-static json_t *
-ok(json_t *j, struct halle_error *e, const char *what)
-{
-	if (j == NULL)
-		fail_msg("%s: %s: %s", what, halle_strerror(e->code),
-		    e->message);
-	return j;
-}
-
-static void
-copy_id(char *id, json_t *j)
-{
-	snprintf(id, ID_MAX, "%s", json_string_value(json_object_get(j,
-	    "id")));
-	json_decref(j);
 }
 
 /* The log after a cursor, as an array of its events' JSON. */
@@ -161,30 +145,30 @@ setup(void **state)
 	assert_int_equal(scratch_node_open(&H, "commune-h", fake_clock), 0);
 	assert_int_equal(scratch_node_open(&M, "commune-m", fake_clock), 0);
 	req = json_pack("{s:s}", "name", "Ferme du Moulin");
-	copy_id(producer, ok(testapi_producer_add(&H.node, req, &e), &e,
+	test_copy_id(producer, test_ok(testapi_producer_add(&H.node, req, &e), &e,
 	    "add"));
 	json_decref(req);
 	req = json_pack("{s:[{s:s, s:s, s:i}]}", "products", "sku", "MIEL",
 	    "name", "Miel", "price_cents", 800);
-	json_decref(ok(testapi_catalogue_publish(&H.node, producer, req, &e),
+	json_decref(test_ok(testapi_catalogue_publish(&H.node, producer, req, &e),
 	    &e, "publish"));
 	json_decref(req);
 	req = json_pack("{s:s, s:s, s:s}", "name", "Marché", "place", "Place",
 	    "town", "Bourg");
-	copy_id(market, ok(testapi_market_add(&M.node, req, &e), &e,
+	test_copy_id(market, test_ok(testapi_market_add(&M.node, req, &e), &e,
 	    "market"));
 	json_decref(req);
 	assert_true(scratch_node_carry(&H, &M) >= 0);
 	assert_true(scratch_node_carry(&M, &H) >= 0);
-	json_decref(ok(service_market_membership(&M.node, market, 'I',
+	json_decref(test_ok(service_market_membership(&M.node, market, 'I',
 	    producer, 1, &e), &e, "invite"));
-	json_decref(ok(service_market_membership(&H.node, market, 'A',
+	json_decref(test_ok(service_market_membership(&H.node, market, 'A',
 	    producer, 1, &e), &e, "accept"));
 	assert_true(scratch_node_carry(&H, &M) >= 0);
 	assert_true(scratch_node_carry(&M, &H) >= 0);
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "market", market, "date",
 	    DAY, "from", "10:00", "to", "12:00", "closes", CLOSES);
-	copy_id(dist, ok(testapi_distribution_open(&M.node, req, &e), &e,
+	test_copy_id(dist, test_ok(testapi_distribution_open(&M.node, req, &e), &e,
 	    "open"));
 	json_decref(req);
 	assert_true(scratch_node_carry(&M, &H) >= 0);
@@ -291,7 +275,7 @@ place(char *order)
 	req = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}]}", "distribution",
 	    dist, "basket", "Panier", "lines", "producer", producer, "sku",
 	    "MIEL", "quantity", 1);
-	copy_id(order, ok(testapi_order_place(&M.node, req, &e), &e,
+	test_copy_id(order, test_ok(testapi_order_place(&M.node, req, &e), &e,
 	    "place"));
 	json_decref(req);
 	assert_true(scratch_node_carry(&M, &H) >= 0);

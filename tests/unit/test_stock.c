@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "testapi.h"
+#include "testcheck.h"
 #include "testutil.h"
 
 #include "feed.h"
@@ -73,23 +74,6 @@ exchange(void)
 	carry(&M, &H);
 }
 
-static json_t *
-ok(json_t *j, struct halle_error *e, const char *what)
-{
-	if (j == NULL)
-		fail_msg("%s: %s: %s", what, halle_strerror(e->code),
-		    e->message);
-	return j;
-}
-
-static void
-copy_id(char *id, json_t *j)
-{
-	snprintf(id, ID_MAX, "%s", json_string_value(json_object_get(j,
-	    "id")));
-	json_decref(j);
-}
-
 /* Publishes a catalogue at H: what markets hold (the answer's). */
 static json_t *
 publish(json_int_t pain, json_int_t oeufs)
@@ -104,7 +88,7 @@ publish(json_int_t pain, json_int_t oeufs)
 	    "sku", "OEUFS", "name", "Oeufs", "price_cents", 320,
 	    "stock_per_day", oeufs,
 	    "sku", "MIEL", "name", "Miel", "price_cents", 800);
-	ans = ok(testapi_catalogue_publish(&H.node, producer, req, &e), &e,
+	ans = test_ok(testapi_catalogue_publish(&H.node, producer, req, &e), &e,
 	    "publish");
 	held = json_incref(json_object_get(ans, "held_by_markets"));
 	json_decref(ans);
@@ -123,22 +107,22 @@ setup(void **state)
 	open_node(&H, "commune-h", (unsigned)(uintptr_t)*state);
 	open_node(&M, "commune-m", 20);
 	req = json_pack("{s:s}", "name", "Ferme du Moulin");
-	copy_id(producer, ok(testapi_producer_add(&H.node, req, &e), &e, "add"));
+	test_copy_id(producer, test_ok(testapi_producer_add(&H.node, req, &e), &e, "add"));
 	json_decref(req);
 	json_decref(publish(10, 6));
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Marché",
 	    "place", "Place", "town", "Bourg", "weekday", "sat",
 	    "from", "10:00", "to", "12:00");
-	copy_id(market, ok(testapi_market_add(&M.node, req, &e), &e, "market"));
+	test_copy_id(market, test_ok(testapi_market_add(&M.node, req, &e), &e, "market"));
 	json_decref(req);
 	exchange();
-	json_decref(ok(service_market_membership(&M.node, market, 'I', producer,
+	json_decref(test_ok(service_market_membership(&M.node, market, 'I', producer,
 	    1, &e), &e, "invite"));
-	json_decref(ok(service_market_membership(&H.node, market, 'A', producer,
+	json_decref(test_ok(service_market_membership(&H.node, market, 'A', producer,
 	    1, &e), &e, "accept"));
 	req = json_pack("{s:s, s:s, s:s}", "market", market, "date", DAY,
 	    "closes", CLOSES);
-	copy_id(dist, ok(testapi_distribution_open(&M.node, req, &e), &e,
+	test_copy_id(dist, test_ok(testapi_distribution_open(&M.node, req, &e), &e,
 	    "open"));
 	json_decref(req);
 	exchange();
@@ -194,7 +178,7 @@ place(const char *sku, json_int_t qty, char *id)
 	req = json_pack("{s:s, s:s, s:[{s:s, s:s, s:I}]}", "distribution",
 	    dist, "basket", "Panier", "lines", "producer", producer, "sku",
 	    sku, "quantity", qty);
-	o = ok(testapi_order_place(&M.node, req, &e), &e, "place");
+	o = test_ok(testapi_order_place(&M.node, req, &e), &e, "place");
 	json_decref(req);
 	if (id != NULL)
 		snprintf(id, ID_MAX, "%s", json_string_value(json_object_get(o,
@@ -225,7 +209,7 @@ shown(struct scratch_node *at, const char *order)
 	struct halle_error e;
 	json_t *o, *line;
 
-	o = ok(service_order_show(&at->node, order, &e), &e, "show");
+	o = test_ok(service_order_show(&at->node, order, &e), &e, "show");
 	line = json_incref(json_array_get(json_object_get(o, "lines"), 0));
 	json_decref(o);
 	return line;
@@ -240,7 +224,7 @@ sheet_total(const char *sku)
 	json_int_t total = 0;
 	size_t i, j;
 
-	s = ok(service_sheet(&H.node, producer, DAY, &e), &e, "sheet");
+	s = test_ok(service_sheet(&H.node, producer, DAY, &e), &e, "sheet");
 	json_array_foreach(json_object_get(s, "markets"), i, m)
 		json_array_foreach(json_object_get(m, "products"), j, p)
 			if (strcmp(jstr(p, "sku"), sku) == 0)
@@ -258,7 +242,7 @@ check_baskets(size_t baskets, json_int_t quantity, json_int_t pending)
 	json_int_t total = 0;
 	size_t i, j;
 
-	list = ok(service_distribution_baskets(&M.node, dist, &e), &e, "baskets");
+	list = test_ok(service_distribution_baskets(&M.node, dist, &e), &e, "baskets");
 	assert_string_equal(jstr(list, "date"), DAY);
 	assert_int_equal(json_array_size(json_object_get(list, "baskets")),
 	    baskets);
@@ -405,7 +389,7 @@ test_give_back_at_close(void **state)
 		assert_int_equal(rights(&late, "PAIN").granted, 8);
 		scratch_node_close(&late);
 	}
-	s = ok(service_stock(&H.node, producer, DAY, &e), &e, "stock");
+	s = test_ok(service_stock(&H.node, producer, DAY, &e), &e, "stock");
 	p = json_array_get(json_object_get(s, "products"), 0);
 	assert_string_equal(jstr(p, "sku"), "PAIN");
 	/* 10 less the 3 confirmed: back in the home's reserve. */
@@ -417,7 +401,7 @@ test_give_back_at_close(void **state)
 	assert_int_equal(jint(p, "confirmed"), 3);
 	json_decref(s);
 	/* M's view: the same grant and its own confirmations; no reserve. */
-	s = ok(service_stock(&M.node, producer, DAY, &e), &e, "stock");
+	s = test_ok(service_stock(&M.node, producer, DAY, &e), &e, "stock");
 	p = json_array_get(json_object_get(s, "products"), 0);
 	assert_true(json_is_null(json_object_get(p, "reserve")));
 	assert_int_equal(jint(json_array_get(json_object_get(p, "markets"), 0),
@@ -510,18 +494,18 @@ second_market(struct scratch_node *N, char *nmarket, char *ndist)
 	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "Halle",
 	    "place", "Halle", "town", "Vallon", "weekday", "sat",
 	    "from", "09:00", "to", "11:00");
-	copy_id(nmarket, ok(testapi_market_add(&N->node, req, &e), &e, "market"));
+	test_copy_id(nmarket, test_ok(testapi_market_add(&N->node, req, &e), &e, "market"));
 	json_decref(req);
 	carry(N, &H);
-	json_decref(ok(service_market_membership(&N->node, nmarket, 'I', producer,
+	json_decref(test_ok(service_market_membership(&N->node, nmarket, 'I', producer,
 	    1, &e), &e, "invite"));
 	carry(N, &H);
-	json_decref(ok(service_market_membership(&H.node, nmarket, 'A', producer,
+	json_decref(test_ok(service_market_membership(&H.node, nmarket, 'A', producer,
 	    1, &e), &e, "accept"));
 	carry(&H, N);
 	req = json_pack("{s:s, s:s, s:s}", "market", nmarket, "date", DAY,
 	    "closes", CLOSES);
-	copy_id(ndist, ok(testapi_distribution_open(&N->node, req, &e), &e,
+	test_copy_id(ndist, test_ok(testapi_distribution_open(&N->node, req, &e), &e,
 	    "open"));
 	json_decref(req);
 	carry(N, &H);
@@ -616,7 +600,7 @@ test_overuser_detected(void **state)
 	assert_int_equal(store_read_begin(H.node.store, &t), 0);
 	assert_true(stock_overuser(&t, M.node.key.public_key));
 	store_read_end(&t);
-	s = ok(service_status(&H.node, &e), &e, "status");
+	s = test_ok(service_status(&H.node, &e), &e, "status");
 	assert_int_equal(jint(json_object_get(s, "stock"), "overusers"), 1);
 	json_decref(s);
 	/* It asks for more: nothing more is granted to it. */
