@@ -277,26 +277,39 @@ node_log_level(struct halle_config *cfg, const char *value, char *msg,
 	return 0;
 }
 
+/*
+ * A whole number from min to max, digits only, into *n; 0, or -1 with
+ * msg naming key and the range.
+ */
+static int
+whole_number(const char *key, const char *value, unsigned long min,
+    unsigned long max, unsigned long *n, char *msg, size_t msglen)
+{
+	char	*end;
+
+	errno = 0;
+	if (value[0] >= '0' && value[0] <= '9' &&
+	    (*n = strtoul(value, &end, 10), errno == 0) && *end == '\0' &&
+	    *n >= min && *n <= max)
+		return 0;
+	snprintf(msg, msglen, "bad %s '%s': want a whole number from %lu to "
+	    "%lu", key, value, min, max);
+	return -1;
+}
+
 static int
 node_map_size(struct halle_config *cfg, const char *value, char *msg,
     size_t msglen)
 {
 	unsigned long	 mb;
-	char		*end;
 
-	if (value[0] < '0' || value[0] > '9')
-		goto bad;
-	errno = 0;
-	mb = strtoul(value, &end, 10);
-	if (errno != 0 || *end != '\0' || mb < 1 || mb > MAP_SIZE_MB_MAX ||
-	    mb > SIZE_MAX >> 20)
-		goto bad;
+	_Static_assert(MAP_SIZE_MB_MAX <= SIZE_MAX >> 20,
+	    "map_size_mb in bytes fits a size_t");
+	if (whole_number("map_size_mb", value, 1, MAP_SIZE_MB_MAX, &mb, msg,
+	    msglen) == -1)
+		return -1;
 	cfg->map_size = (size_t)mb << 20;
 	return 0;
- bad:
-	snprintf(msg, msglen, "bad map_size_mb '%s': want a whole number "
-	    "from 1 to %d", value, MAP_SIZE_MB_MAX);
-	return -1;
 }
 
 static int
@@ -304,41 +317,20 @@ node_stock_reserve(struct halle_config *cfg, const char *value, char *msg,
     size_t msglen)
 {
 	unsigned long	 pct;
-	char		*end;
 
-	if (value[0] < '0' || value[0] > '9')
-		goto bad;
-	errno = 0;
-	pct = strtoul(value, &end, 10);
-	if (errno != 0 || *end != '\0' || pct > 100)
-		goto bad;
+	if (whole_number("stock_reserve_percent", value, 0, 100, &pct, msg,
+	    msglen) == -1)
+		return -1;
 	cfg->stock_reserve_percent = (unsigned)pct;
 	return 0;
- bad:
-	snprintf(msg, msglen, "bad stock_reserve_percent '%s': want a whole "
-	    "number from 0 to 100", value);
-	return -1;
 }
 
 static int
 node_events_keep(struct halle_config *cfg, const char *value, char *msg,
     size_t msglen)
 {
-	unsigned long	 n;
-	char		*end;
-
-	if (value[0] < '0' || value[0] > '9')
-		goto bad;
-	errno = 0;
-	n = strtoul(value, &end, 10);
-	if (errno != 0 || *end != '\0' || n < 1 || n > EVENTS_KEEP_MAX)
-		goto bad;
-	cfg->events_keep = n;
-	return 0;
- bad:
-	snprintf(msg, msglen, "bad events_keep '%s': want a whole number "
-	    "from 1 to %d", value, EVENTS_KEEP_MAX);
-	return -1;
+	return whole_number("events_keep", value, 1, EVENTS_KEEP_MAX,
+	    &cfg->events_keep, msg, msglen);
 }
 
 void
